@@ -1,0 +1,1 @@
+"""Brings the NaVILA graph up without the launch package: process graph, CLI and demos."""

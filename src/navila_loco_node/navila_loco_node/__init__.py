@@ -1,0 +1,1 @@
+"""50 Hz locomotion policy runtime, safety supervisor and robot backends."""
