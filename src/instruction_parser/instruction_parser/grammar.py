@@ -129,9 +129,20 @@ _TOKEN_RE = re.compile(
 )
 
 
-# Any verb as a substring: a superset of the clauses that can hold an action (used to skip texts
-# that cannot, without tokenizing them).
-_ANY_VERB_RE = re.compile("|".join(sorted(MOVE_VERBS | TURN_VERBS | STOP_WORDS)))
+# Finding action sentences without tokenizing everything. A verb as a whole word (only ASCII
+# letters count as word characters, as in the tokenizer, so this finds a superset of the verb
+# tokens), and sentence ends: the tokenizer's `sent` class, where "." before a digit is a decimal
+# point. The reversed pattern finds the end of the previous sentence in the reversed text.
+_VERB_WORD_RE = re.compile(
+    r"(?<![a-z])(?:"
+    + "|".join(sorted(MOVE_VERBS | TURN_VERBS | STOP_WORDS, key=len, reverse=True))
+    + r")(?![a-z])"
+)
+_SENTENCE_END_RE = re.compile(r"[!?;\n]|\.(?!\d)")
+_SENTENCE_END_REV_RE = re.compile(r"[!?;\n]|(?<!\d)\.")
+# No action sentence an instruction-following model writes comes near this; a longer one is
+# refused before it is tokenized.
+MAX_SENTENCE_CHARS = 1000
 
 
 @dataclass
@@ -195,10 +206,15 @@ def _decode(text: str | bytes) -> str:
     return text
 
 
+def _normalise(text: str) -> str:
+    return text.lower().replace("’", "'").replace("‘", "'")
+
+
 def tokenize(text: str) -> list[_Tok]:
     """Lower-cased tokens; characters outside every token class (spaces, emoji) are skipped."""
-    norm = text.lower().replace("’", "'").replace("‘", "'")
-    return [_Tok(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN_RE.finditer(norm)]
+    return [
+        _Tok(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN_RE.finditer(_normalise(text))
+    ]
 
 
 def _num_value(text: str) -> float:
@@ -368,8 +384,10 @@ def _split_clauses(toks: list[_Tok]) -> list[_Clause]:
             if cur.words or cur.numbers or cur.units:
                 cur.end_boundary = tok.kind
                 clauses.append(_Clause(start_boundary=tok.kind))
-            else:  # runs of separators ("..., ;") make one boundary, not empty clauses
-                cur.start_boundary = tok.kind
+            elif tok.kind == "sent":  # a run of separators is one boundary; a sentence end
+                cur.start_boundary = "sent"  # in it wins over a conjunction ("left, . right")
+                if len(clauses) > 1:
+                    clauses[-2].end_boundary = "sent"
             pending_minus = False
             i += 1
             continue
@@ -572,7 +590,13 @@ def _finish(
 
 
 def parse_actions(text: str | bytes, config: ParserConfig | None = None) -> list[MidLevelAction]:
-    """Parse planner text into an ordered, non-empty list of actions, or raise ParseError."""
+    """Parse planner text into an ordered, non-empty list of actions, or raise ParseError.
+
+    Only sentences that contain a verb are tokenized (a verbless sentence is description), and
+    they are found by C-level regex scans from one verb to the next, so the Python work is
+    bounded by the number of action sentences (at most `max_actions` + 1 before a refusal), not
+    by the length of the text.
+    """
     cfg = config or ParserConfig()
     raw = _decode(text)
     if len(raw) > cfg.max_input_chars:
@@ -582,11 +606,46 @@ def parse_actions(text: str | bytes, config: ParserConfig | None = None) -> list
         )
     if not raw.strip():
         raise ParseError(ParseErrorCode.EMPTY, "empty text")
-    if _ANY_VERB_RE.search(raw.lower()) is None:
-        # Cheap exit (one C-level scan) for the common junk case: no clause can hold an action.
-        raise ParseError(ParseErrorCode.NO_ACTION, "no action (move/turn/stop) found in the text")
-    clauses = _split_clauses(tokenize(raw))
+    low = _normalise(raw)
+    rev = low[::-1]
+    n = len(low)
     actions: list[MidLevelAction] = []
+    pos = 0
+    while (verb := _VERB_WORD_RE.search(low, pos)) is not None:
+        before = _SENTENCE_END_REV_RE.search(rev, n - verb.start())
+        start = n - before.start() if before else 0
+        after = _SENTENCE_END_RE.search(low, verb.end())
+        end = after.start() if after else n
+        if end - start > MAX_SENTENCE_CHARS:
+            raise ParseError(
+                ParseErrorCode.TOO_LONG,
+                f"a sentence with an action has {end - start} characters "
+                f"(more than {MAX_SENTENCE_CHARS})",
+            )
+        _sentence_actions(_split_clauses(tokenize(low[start:end])), cfg, actions)
+        pos = end
+    if not actions:
+        raise ParseError(ParseErrorCode.NO_ACTION, "no action (move/turn/stop) found in the text")
+    for a in actions[:-1]:
+        if a.kind is ActionKind.STOP:
+            raise ParseError(ParseErrorCode.AMBIGUOUS, "'stop' is followed by more actions")
+    return actions
+
+
+def _negates_later_action(clauses: list[_Clause], idx: int) -> bool:
+    """Does a verbless negation ("never, under any circumstances, turn left") reach an action?"""
+    for k in range(idx, len(clauses) - 1):
+        if clauses[k].end_boundary != "conj":
+            return False
+        if clauses[k + 1].has_verb():
+            return True
+    return False
+
+
+def _sentence_actions(
+    clauses: list[_Clause], cfg: ParserConfig, actions: list[MidLevelAction]
+) -> None:
+    """Append one sentence's actions, refusing ellipses, negations and too many actions."""
     for idx, clause in enumerate(clauses):
         if clause.has_verb():
             actions.append(_clause_action(clause, cfg))
@@ -597,13 +656,9 @@ def parse_actions(text: str | bytes, config: ParserConfig | None = None) -> list
                 )
             continue
         if not clause.has_motion_content():
-            if (
-                set(clause.words) & NEGATIONS
-                and idx + 1 < len(clauses)
-                and clause.end_boundary == "conj"
-            ):
+            if set(clause.words) & NEGATIONS and _negates_later_action(clauses, idx):
                 raise ParseError(ParseErrorCode.NEGATED, f"'{clause.text}' negates what follows")
-            continue  # filler such as "The next action is" or description without directions
+            continue  # filler such as "The next action is"
         joined_before = clause.start_boundary == "conj" and idx > 0 and clauses[idx - 1].has_verb()
         joined_after = (
             clause.end_boundary == "conj" and idx + 1 < len(clauses) and clauses[idx + 1].has_verb()
@@ -613,12 +668,6 @@ def parse_actions(text: str | bytes, config: ParserConfig | None = None) -> list
                 ParseErrorCode.AMBIGUOUS,
                 f"'{clause.text}' has no verb of its own; refusing to guess what it continues",
             )
-    if not actions:
-        raise ParseError(ParseErrorCode.NO_ACTION, "no action (move/turn/stop) found in the text")
-    for a in actions[:-1]:
-        if a.kind is ActionKind.STOP:
-            raise ParseError(ParseErrorCode.AMBIGUOUS, "'stop' is followed by more actions")
-    return actions
 
 
 def parse_action(text: str | bytes, config: ParserConfig | None = None) -> MidLevelAction:

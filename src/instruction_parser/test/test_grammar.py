@@ -340,3 +340,82 @@ def test_fuzz_100k_inputs_no_exception_escapes() -> None:
         for a in actions:
             assert math.isfinite(a.amount) and a.amount >= 0
     assert outcomes["ok"] > 1000 and outcomes["error"] > 1000, outcomes
+
+
+def test_description_sentences_are_not_tokenized_into_errors() -> None:
+    # only sentences with a verb are parsed: odd numbers in a description do not matter
+    assert parse_action("I see nan chairs and five six doors. Move forward 1 m.").amount == 1.0
+
+
+def test_overlong_action_sentence_is_refused() -> None:
+    text = "move forward 1 m " + "very " * 300 + "carefully"
+    with pytest.raises(ParseError) as e:
+        parse_actions(text, ParserConfig(max_input_chars=100_000))
+    assert e.value.code is ParseErrorCode.TOO_LONG
+
+
+def test_sentence_scan_agrees_with_tokenizing_everything() -> None:
+    """The verb-to-verb sentence scan gives what a full tokenization of the text gives."""
+    from instruction_parser import grammar
+
+    def reference(text: str) -> list[MidLevelAction]:
+        if not text.strip():
+            raise ParseError(ParseErrorCode.EMPTY, "empty")
+        actions: list[MidLevelAction] = []
+        grammar._sentence_actions(
+            grammar._split_clauses(grammar.tokenize(text)), ParserConfig(), actions
+        )
+        if not actions:
+            raise ParseError(ParseErrorCode.NO_ACTION, "none")
+        if any(a.kind is STOP for a in actions[:-1]):
+            raise ParseError(ParseErrorCode.AMBIGUOUS, "stop first")
+        return actions
+
+    rng = random.Random(7)
+    vocab = [
+        "move",
+        "turn",
+        "go",
+        "forward",
+        "left",
+        "right",
+        "stop",
+        "and",
+        "then",
+        ",",
+        ".",
+        ". ",
+        "1.5",
+        "2",
+        "cm",
+        "m",
+        "degrees",
+        "half a",
+        "the",
+        "door",
+        "not",
+        "x'go",
+        "gone",
+        "1go",
+        "nan",
+        "five six",
+        "!",
+        "\n",
+        "°",
+    ]
+    compared = 0
+    for _ in range(20_000):
+        text = " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 14)))
+        try:
+            want: list[MidLevelAction] | str = reference(text)
+        except ParseError as exc:
+            want = exc.code.value
+        try:
+            got: list[MidLevelAction] | str = parse_actions(text)
+        except ParseError as exc:
+            got = exc.code.value
+        if want in ("non_finite", "invalid_number"):
+            continue  # raised by a verbless sentence, which the scan rightly never reads
+        assert got == want, text
+        compared += 1
+    assert compared > 10_000
