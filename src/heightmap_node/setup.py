@@ -12,7 +12,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=["setuptools"],
+    install_requires=["setuptools", "numpy", "pyyaml"],
     zip_safe=True,
     maintainer="NaVILA ROS 2 maintainers",
     maintainer_email="maintainers@example.com",
@@ -20,5 +20,10 @@ setup(
         "LiDAR point cloud to the locomotion policy's robot-centric height map, and its node."
     ),
     license="Apache-2.0",
-    entry_points={"console_scripts": []},
+    entry_points={
+        "console_scripts": [
+            "heightmap_node = heightmap_node.node:main",
+            "heightmap_render = heightmap_node.render:main",
+        ]
+    },
 )
