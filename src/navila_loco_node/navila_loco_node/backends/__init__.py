@@ -1,0 +1,1 @@
+"""Robot backends behind one small interface (see base.py)."""

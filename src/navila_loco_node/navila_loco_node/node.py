@@ -1,0 +1,259 @@
+"""ROS 2 shell of the locomotion node: parameters, topics, the 50 Hz loop thread, safe stop.
+
+Subscribes /cmd_vel (Twist), /navila/height_map (Float32MultiArray), /navila/estop (Bool),
+/navila/loco/command (String: start | stop | reset). Publishes /navila/status (String JSON with
+"node": "navila_loco") on every supervisor transition and at `status_rate_hz`. The robot I/O
+goes through the configured backend; the control step runs on a DeadlineLoop thread (absolute
+deadlines on time.monotonic, not an rclpy timer), always on the newest state. On SIGINT/SIGTERM
+the robot is damped, the damping is delivered, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import Twist
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.duration import Duration
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
+from std_msgs.msg import Bool, Float32MultiArray, String
+
+from navila_loco_node.config import NODE_NAME, PARAMS, LocoConfig, loco_config_from_params
+from navila_loco_node.controller import DeadlineLoop, LocoController
+from navila_loco_node.policy import load_policy
+from navila_loco_node.supervisor import Mode, Transition
+from navila_loco_node.types import VelocityCommand
+
+_TYPES = {
+    "str": Parameter.Type.STRING,
+    "float": Parameter.Type.DOUBLE,
+    "int": Parameter.Type.INTEGER,
+    "bool": Parameter.Type.BOOL,
+    "str[]": Parameter.Type.STRING_ARRAY,
+    "float[]": Parameter.Type.DOUBLE_ARRAY,
+    "int[]": Parameter.Type.INTEGER_ARRAY,
+}
+
+
+def make_backend(node: Node, config: LocoConfig) -> Any:
+    if config.backend == "ros_topics":
+        from navila_loco_node.backends.ros_topics import RosTopicsBackend
+
+        return RosTopicsBackend(node, config)
+    if config.backend == "unitree_sdk2":
+        from navila_loco_node.backends.unitree import UnitreeBackend
+
+        return UnitreeBackend(config)
+    from navila_loco_node.backends.booster import BoosterLocoBackend
+
+    return BoosterLocoBackend(config)
+
+
+class LocoNode(Node):
+    def __init__(self) -> None:
+        super().__init__(NODE_NAME)
+        values = {}
+        for key, kind, default, desc in PARAMS:
+            descriptor = ParameterDescriptor(description=desc)
+            value = _TYPES[kind] if default is None else default
+            values[key] = self.declare_parameter(key, value, descriptor).value
+        try:
+            self.config = loco_config_from_params(values)
+        except (ValueError, TypeError) as exc:
+            self.get_logger().fatal(f"invalid navila_loco configuration: {exc}")
+            raise
+        cfg = self.config
+        self.policy = None
+        if cfg.control_mode == "joint_policy":
+            from navila_loco_node.observation import ObservationBuilder
+
+            size = ObservationBuilder(cfg).size
+            if cfg.policy_num_inputs and cfg.policy_num_inputs != size:
+                msg = (
+                    f"policy.num_inputs is {cfg.policy_num_inputs} but the observation layout in "
+                    f"this config builds {size} inputs"
+                )
+                self.get_logger().fatal(msg)
+                raise ValueError(msg)
+            if cfg.policy_path:
+                try:
+                    self.policy = load_policy(cfg.policy_path, size, cfg.joints.n)
+                except (ValueError, FileNotFoundError) as exc:
+                    self.get_logger().fatal(str(exc))
+                    raise ValueError(str(exc)) from exc
+                self.get_logger().info(f"policy {cfg.policy_path} ({self.policy.kind}, {size} in)")
+            else:
+                self.get_logger().warning(
+                    "no policy.path set: the robot will stand up and hold the default pose"
+                )
+        self.controller = LocoController(cfg, self.policy)
+        self._lock = threading.Lock()  # the controller is shared by callbacks and the loop
+        self._latency: deque[float] = deque(maxlen=2000)
+        self._last_error = ""
+
+        t = cfg.topics
+        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        sensor = QoSProfile(depth=2, reliability=ReliabilityPolicy.BEST_EFFORT)
+        self._status_pub = self.create_publisher(String, t["status"], QoSProfile(depth=50))
+        self.backend = make_backend(self, cfg)
+        self.create_subscription(Twist, t["cmd_vel"], self._on_cmd_vel, reliable)
+        # Best effort matches both reliable and best-effort publishers of the map.
+        self.create_subscription(Float32MultiArray, t["height_map"], self._on_height_map, sensor)
+        self.create_subscription(Bool, t["estop"], self._on_estop, reliable)
+        self.create_subscription(String, t["command"], self._on_command, reliable)
+        self.create_timer(1.0 / cfg.status_rate_hz, self._publish_status)
+        self.loop = DeadlineLoop(self._tick, cfg.period_s, on_error=self._on_loop_error)
+        self.loop.start()
+        self.get_logger().info(
+            f"ready: {cfg.robot} {cfg.control_mode} via {cfg.backend} at "
+            f"{cfg.policy_rate_hz:g} Hz, {cfg.joints.n} joints, policy "
+            f"{self.policy.kind if self.policy else 'none'}"
+        )
+
+    # ---------------------------------------------------------------- callbacks
+    def _on_cmd_vel(self, msg: Twist) -> None:
+        cmd = VelocityCommand(msg.linear.x, msg.linear.y, msg.angular.z, stamp=time.monotonic())
+        with self._lock:
+            self.controller.supervisor.set_command(cmd)
+        self._flush_events()
+
+    def _on_height_map(self, msg: Float32MultiArray) -> None:
+        values = np.asarray(msg.data, dtype=np.float64)
+        with self._lock:
+            self.controller.set_height_map(values, time.monotonic())
+        self._flush_events()
+
+    def _on_estop(self, msg: Bool) -> None:
+        with self._lock:
+            self.controller.supervisor.set_estop(bool(msg.data), time.monotonic())
+        self._flush_events()
+
+    def _on_command(self, msg: String) -> None:
+        with self._lock:
+            state = self.backend.read_state()
+            self.controller.supervisor.request(msg.data, time.monotonic(), state)
+        self._flush_events()
+
+    # ---------------------------------------------------------------- the loop
+    def _tick(self, now: float) -> None:
+        state = self.backend.read_state()
+        with self._lock:
+            result = self.controller.step(now, state)
+        if result.command is not None:
+            self.backend.write_command(result.command)
+            if state is not None and result.mode == Mode.WALK:
+                self._latency.append(time.monotonic() - state.joint_stamp)
+        else:
+            self.backend.set_mode(result.mode.value)
+            self.backend.move(*result.velocity)
+        error = getattr(self.backend, "error", None)
+        if error and error != self._last_error:  # a backend failure damps and is reported
+            self._last_error = error
+            with self._lock:
+                self.controller.supervisor.damp(now, error)
+        self._flush_events()
+
+    def _on_loop_error(self, exc: BaseException) -> None:
+        """A crash in the step damps the robot; the loop keeps running (in DAMP)."""
+        self._last_error = f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            self.controller.supervisor.damp(time.monotonic(), f"control step error: {exc}")
+        try:
+            self.backend.damp()
+        except Exception as damp_exc:
+            self._last_error += f"; damping failed too: {damp_exc}"
+        self._flush_events()
+
+    def _flush_events(self) -> None:
+        with self._lock:
+            transitions = self.controller.supervisor.pop_transitions()
+            notes = self.controller.supervisor.pop_notes()
+        for tr in transitions:
+            # rclpy forbids one call site logging at two severities: two call sites.
+            if tr.target == "damp":
+                self.get_logger().warning(f"{tr.source} -> {tr.target}: {tr.reason}")
+            else:
+                self.get_logger().info(f"{tr.source} -> {tr.target}: {tr.reason}")
+            self._publish_status(tr)
+        for note in notes:
+            self.get_logger().info(note)
+
+    def status(self) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            sup = self.controller.supervisor.status(now)
+        lat = np.asarray(self._latency) * 1e6 if self._latency else None
+        return {
+            "node": NODE_NAME,
+            "robot": self.config.robot,
+            "backend": self.config.backend,
+            "policy": None if self.policy is None else self.policy.kind,
+            **sup,
+            "loop": asdict(self.loop.stats()),
+            "state_to_command_us": None
+            if lat is None
+            else {"p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99))},
+            "last_error": self._last_error,
+        }
+
+    def _publish_status(self, transition: Transition | None = None) -> None:
+        status = self.status()
+        status["event"] = None if transition is None else "transition"
+        if transition is not None:
+            status["transition"] = transition.to_dict()
+        self._status_pub.publish(String(data=json.dumps(status)))
+
+    def safe_stop(self) -> None:
+        """Stop the loop, damp, deliver, release the backend."""
+        self.loop.stop()
+        with self._lock:
+            self.controller.supervisor.damp(time.monotonic(), "shutdown")
+        self._flush_events()
+        try:
+            self.backend.close()
+        except Exception as exc:
+            self.get_logger().error(f"backend close failed: {exc}")
+        self._status_pub.wait_for_all_acked(Duration(seconds=0.5))
+        self.get_logger().info("shutdown: robot damped")
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    node = None
+    code = 0
+    try:
+        node = LocoNode()
+        # Single-threaded on purpose: the control loop has its own thread, and rclpy's
+        # MultiThreadedExecutor starved it of the GIL for seconds in our measurements.
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except KeyboardInterrupt:
+        pass
+    except (ValueError, TypeError, RuntimeError) as exc:
+        print(f"navila_loco: {exc}", file=sys.stderr)
+        code = 2
+    finally:
+        if node is not None:
+            node.safe_stop()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The control step (stand-up interpolation, policy -> PD targets, faults) and the loop."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+
+from navila_loco_node.controller import DeadlineLoop, LocoController
+from navila_loco_node.policy import load_policy
+from navila_loco_node.supervisor import Mode
+from navila_loco_node.types import VelocityCommand
+
+from .conftest import robot_config, standing_state
+
+T0 = 50.0
+
+
+class ConstPolicy:
+    """Returns a fixed action: makes the action -> target arithmetic checkable."""
+
+    kind, path = "const", "<const>"
+
+    def __init__(self, action: np.ndarray, num_inputs: int = 909) -> None:
+        self.action = action
+        self.num_inputs, self.num_outputs = num_inputs, len(action)
+        self.seen: list[np.ndarray] = []
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        self.seen.append(obs)
+        return self.action
+
+
+def test_stand_up_interpolates_from_measured_pose() -> None:
+    cfg = robot_config("go2")
+    ctl = LocoController(cfg, ConstPolicy(np.zeros(12)))
+    lying = np.asarray(cfg.joints.default_pos) * 0.0 + np.array([0.0] * 8 + [-2.6] * 4)
+    r = ctl.step(T0, standing_state(cfg, T0, joint_pos=lying))
+    assert r.mode == Mode.STAND_UP
+    np.testing.assert_allclose(r.command.q, lying)
+    t = T0 + cfg.safety.stand_up_time_s / 2
+    r = ctl.step(t, standing_state(cfg, t, joint_pos=lying))
+    np.testing.assert_allclose(r.command.q, (lying + np.asarray(cfg.joints.default_pos)) / 2)
+    assert np.all(r.command.kp == 40.0) and np.all(r.command.kd == 1.0)
+
+
+def test_walk_targets_are_default_plus_scaled_action_clipped() -> None:
+    cfg = robot_config("go2")
+    action = np.zeros(12)
+    action[0], action[8] = 1.0, 100.0  # FL_hip +1 -> +0.25 rad; FL_calf far beyond its limit
+    ctl = LocoController(cfg, ConstPolicy(action))
+    ctl.set_height_map(np.zeros(459), T0)
+    ctl.step(T0, standing_state(cfg, T0))
+    t = T0 + cfg.safety.stand_up_time_s
+    ctl.set_height_map(np.zeros(459), t)
+    r = ctl.step(t, standing_state(cfg, t, seq=7))
+    assert r.mode == Mode.WALK and r.command.state_seq == 7
+    assert r.command.q[0] == 0.1 + 0.25
+    assert r.command.q[8] == cfg.joints.pos_max[8]  # clipped to the joint limit
+    assert ctl.last_action[8] == 20.0  # action clip (legged-loco: 20)
+    # The next observation carries the clipped last action.
+    t += 0.02
+    ctl.set_height_map(np.zeros(459), t)
+    ctl.step(t, standing_state(cfg, t))
+    assert ctl.policy.seen[-1][33 + 8] == 20.0
+
+
+def test_nan_policy_output_damps() -> None:
+    cfg = robot_config("go2")
+    ctl = LocoController(cfg, ConstPolicy(np.full(12, np.nan)))
+    ctl.step(T0, standing_state(cfg, T0))
+    t = T0 + cfg.safety.stand_up_time_s
+    r = ctl.step(t, standing_state(cfg, t))
+    assert r.mode == Mode.DAMP and np.all(r.command.kp == 0) and np.all(r.command.kd == 8.0)
+    assert "policy output" in ctl.supervisor.reason
+
+
+def test_unknown_height_map_stops_walking_but_keeps_balancing() -> None:
+    cfg = robot_config("go2")
+    ctl = LocoController(cfg, ConstPolicy(np.zeros(12)))
+    ctl.step(T0, standing_state(cfg, T0))
+    t = T0 + cfg.safety.stand_up_time_s
+    ctl.set_height_map(np.zeros(459), t)
+    ctl.supervisor.set_command(VelocityCommand(0.5, 0.0, 0.0, t))
+    r = ctl.step(t, standing_state(cfg, t))
+    assert r.mode == Mode.WALK and r.velocity[0] == 0.5
+    t += 0.02
+    ctl.set_height_map(np.full(459, np.nan), t)  # heightmap_node's "no information" map
+    r = ctl.step(t, standing_state(cfg, t))
+    assert r.mode == Mode.WALK and np.all(r.velocity == 0.0)  # stopped, still balancing
+    assert ctl.supervisor.height_map_stale and np.all(np.isfinite(r.command.q))
+    t += 0.02
+    ctl.set_height_map(np.zeros(459), t)  # a valid map again: the command is honoured again
+    ctl.supervisor.set_command(VelocityCommand(0.5, 0.0, 0.0, t))
+    assert ctl.step(t, standing_state(cfg, t)).velocity[0] == 0.5
+
+
+def test_passive_is_zero_torque() -> None:
+    cfg = robot_config("go2")
+    r = LocoController(cfg, None).step(T0, None)
+    assert r.mode == Mode.PASSIVE
+    assert np.all(r.command.kp == 0) and np.all(r.command.kd == 0) and np.all(r.command.tau == 0)
+
+
+def test_real_size_random_policy_drives_controller(go2_policy_files) -> None:
+    """A randomly initialised (untrained) 909-input network, end to end through the step."""
+    cfg = robot_config("go2")
+    ctl = LocoController(cfg, load_policy(go2_policy_files["onnx"], 909, 12))
+    ctl.step(T0, standing_state(cfg, T0))
+    t = T0 + 2.0
+    ctl.set_height_map(np.zeros(459), t)
+    r = ctl.step(t, standing_state(cfg, t))
+    assert r.mode == Mode.WALK and np.all(np.isfinite(r.command.q))
+    assert np.all(r.command.q >= np.asarray(cfg.joints.pos_min))
+
+
+def test_velocity_mode_has_no_joint_command() -> None:
+    cfg = robot_config("t1")
+    ctl = LocoController(cfg, None)
+    r = ctl.step(T0, standing_state(cfg, T0, joint_pos=np.zeros(cfg.joints.n)))
+    assert r.command is None and r.mode == Mode.STAND_UP
+
+
+def test_deadline_loop_runs_and_counts() -> None:
+    done = threading.Event()
+    calls: list[float] = []
+
+    def fn(now: float) -> None:
+        calls.append(now)
+        if len(calls) >= 5:
+            done.set()
+
+    loop = DeadlineLoop(fn, 0.01)
+    loop.start()
+    assert done.wait(5.0)
+    loop.stop()
+    assert not loop.running
+    stats = loop.stats()
+    assert stats.ticks >= 5 and stats.late_max_us >= 0.0
+    assert all(b > a for a, b in itertools.pairwise(calls))
+
+
+def test_deadline_loop_skips_missed_deadlines() -> None:
+    """A step longer than several periods counts one overrun and skips the missed deadlines
+    (fake clock that advances 0.5 ms per reading)."""
+    t = [0.0]
+    calls: list[float] = []
+    loop: DeadlineLoop
+
+    def clock() -> float:
+        t[0] += 0.0005
+        return t[0]
+
+    def fn(now: float) -> None:
+        calls.append(now)
+        if len(calls) == 1:
+            t[0] += 0.035  # the first step takes 3.5 periods
+        if len(calls) >= 3:
+            loop._stop.set()
+
+    loop = DeadlineLoop(fn, 0.01, clock=clock)
+    loop._run()
+    assert loop.overruns == 1 and loop.skipped == 3
+    # Resumes on the grid (start + 4 periods), not with a burst of three late steps.
+    assert 0.04 < calls[1] - (calls[0] - 0.0005) < 0.0425

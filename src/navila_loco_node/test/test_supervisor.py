@@ -1,0 +1,142 @@
+"""The safety supervisor on its own: every transition and every trigger."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from navila_loco_node.supervisor import Mode, Supervisor
+from navila_loco_node.types import VelocityCommand
+
+from .conftest import robot_config, standing_state
+
+T0 = 100.0
+
+
+def walking(has_policy: bool = True, **overrides: object) -> Supervisor:
+    cfg = robot_config("go2", **overrides)
+    sup = Supervisor(cfg, has_policy=has_policy)
+    assert sup.update(T0, standing_state(cfg, T0), T0) == Mode.STAND_UP  # auto start
+    t = T0 + cfg.safety.stand_up_time_s
+    assert sup.update(t, standing_state(cfg, t), t) == Mode.WALK
+    return sup
+
+
+def test_passive_waits_for_fresh_state() -> None:
+    cfg = robot_config("go2")
+    sup = Supervisor(cfg, has_policy=True)
+    assert sup.update(T0, None, None) == Mode.PASSIVE
+    stale = standing_state(cfg, T0 - 1.0)
+    assert sup.update(T0, stale, None) == Mode.PASSIVE
+    assert sup.update(T0, standing_state(cfg, T0), None) == Mode.STAND_UP
+    [tr] = sup.pop_transitions()
+    assert (tr.source, tr.target) == ("passive", "stand_up") and "auto start" in tr.reason
+
+
+def test_stand_up_then_walk_and_transitions_logged() -> None:
+    sup = walking()
+    names = [(t.source, t.target) for t in sup.pop_transitions()]
+    assert names == [("passive", "stand_up"), ("stand_up", "walk")]
+
+
+def test_without_policy_it_holds_the_pose() -> None:
+    cfg = robot_config("go2")
+    sup = Supervisor(cfg, has_policy=False)
+    sup.update(T0, standing_state(cfg, T0), T0)
+    t = T0 + 10.0
+    assert sup.update(t, standing_state(cfg, t), t) == Mode.STAND_UP
+    assert sup.stand_alpha(t) == 1.0
+
+
+def test_no_auto_start_needs_start_request() -> None:
+    cfg = robot_config("go2", **{"safety.auto_start": False})
+    sup = Supervisor(cfg, has_policy=True)
+    s = standing_state(cfg, T0)
+    assert sup.update(T0, s, T0) == Mode.PASSIVE
+    assert not sup.request("start", T0, standing_state(cfg, T0 - 1))  # stale: refused
+    assert any("start refused" in n for n in sup.pop_notes())
+    assert sup.request("start", T0, s) and sup.mode == Mode.STAND_UP
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"joint_stamp": T0 + 2.0 - 0.06}, "stale joint state"),
+        ({"imu_stamp": T0 + 2.0 - 0.06}, "stale IMU"),
+        ({"joint_pos": np.full(12, np.nan)}, "NaN"),
+        ({"ang_vel": np.array([0.0, np.inf, 0.0])}, "NaN"),
+        ({"quat_wxyz": np.array([np.cos(0.5), np.sin(0.5), 0, 0])}, "tilt"),  # roll 1.0 rad
+        ({"quat_wxyz": np.array([np.cos(0.45), 0, np.sin(0.45), 0])}, "tilt"),  # pitch 0.9
+        ({"joint_pos": np.array([1.5] + [0.8] * 11)}, "beyond its limits"),
+    ],
+)
+def test_faults_damp_and_latch(change: dict, reason: str) -> None:
+    sup = walking()
+    cfg = sup.config
+    t = T0 + 2.0
+    assert sup.update(t, standing_state(cfg, t, **change), t) == Mode.DAMP
+    assert reason in sup.reason
+    # Latched: healthy state again does not leave DAMP by itself.
+    assert sup.update(t + 0.02, standing_state(cfg, t + 0.02), t) == Mode.DAMP
+    assert sup.request("reset", t + 0.03, None) and sup.mode == Mode.PASSIVE
+    # ... and auto start happens once only: after a reset the operator must ask.
+    assert sup.update(t + 0.04, standing_state(cfg, t + 0.04), t) == Mode.PASSIVE
+
+
+def test_estop_damps_from_any_mode_and_blocks_reset() -> None:
+    cfg = robot_config("go2")
+    sup = Supervisor(cfg, has_policy=True)
+    sup.set_estop(True, T0)
+    assert sup.mode == Mode.DAMP and sup.reason == "e-stop"
+    assert not sup.request("reset", T0, None) and sup.mode == Mode.DAMP
+    sup.set_estop(False, T0 + 1)
+    assert sup.request("reset", T0 + 1, None) and sup.mode == Mode.PASSIVE
+    sup2 = walking()
+    sup2.set_estop(True, T0 + 3)
+    assert sup2.mode == Mode.DAMP
+
+
+def test_cmd_vel_timeout_zeroes_command_but_keeps_walking() -> None:
+    sup = walking()
+    cfg = sup.config
+    t = T0 + 2.0
+    sup.set_command(VelocityCommand(0.5, 0.0, 0.2, stamp=t))
+    sup.update(t, standing_state(cfg, t), t)
+    assert sup.effective_command().tolist() == [0.5, 0.0, 0.2]
+    t2 = t + 0.6
+    assert sup.update(t2, standing_state(cfg, t2), t2) == Mode.WALK
+    assert sup.effective_command().tolist() == [0.0, 0.0, 0.0]
+    assert "/cmd_vel silent: zero velocity command" in sup.pop_notes()
+
+
+def test_commands_clamped_to_limits() -> None:
+    sup = walking()
+    t = T0 + 2.0
+    sup.set_command(VelocityCommand(5.0, 1.0, -3.0, stamp=t))
+    sup.update(t, standing_state(sup.config, t), t)
+    assert sup.effective_command().tolist() == [1.0, 0.0, -1.0]  # go2 ranges
+    assert sup.cmd_clamped and any("clamped" in n for n in sup.pop_notes())
+
+
+def test_nan_command_damps() -> None:
+    sup = walking()
+    sup.set_command(VelocityCommand(float("nan"), 0.0, 0.0, stamp=T0 + 2))
+    assert sup.mode == Mode.DAMP and "non-finite" in sup.reason
+
+
+def test_stale_height_map_zeroes_command() -> None:
+    sup = walking()
+    t = T0 + 2.0
+    sup.set_command(VelocityCommand(0.5, 0.0, 0.0, stamp=t))
+    sup.update(t, standing_state(sup.config, t), t - 5.0)
+    assert sup.mode == Mode.WALK and sup.height_map_stale
+    assert sup.effective_command().tolist() == [0.0, 0.0, 0.0]
+
+
+def test_stop_request_and_shutdown_damp() -> None:
+    sup = walking()
+    assert sup.request("stop", T0 + 3, None) and sup.mode == Mode.DAMP
+    sup2 = walking()
+    sup2.damp(T0 + 3, "shutdown")
+    assert sup2.mode == Mode.DAMP and sup2.status(T0 + 3)["reason"] == "shutdown"
+    assert not sup2.request("dance", T0 + 3, None)
