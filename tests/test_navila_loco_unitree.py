@@ -18,16 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import unitree_sdk2py  # noqa: F401 - a declared requirement: fail, never skip
 
 from navila_bringup.graph import DomainLease
 from navila_loco_node.config import LocoConfig, load_loco_config
 from navila_loco_node.types import JointCommand
 
 from .conftest import CONFIG_DIR
-
-pytest.importorskip(
-    "unitree_sdk2py", reason="unitree-sdk2py-dimos (requirements.txt) not installed"
-)
 
 FAKE_ROBOT = Path(__file__).with_name("unitree_fake_robot.py")
 POS_STOP, VEL_STOP = 2.146e9, 16000.0
