@@ -1,0 +1,526 @@
+"""The simulation core: MuJoCo model, PD drive, kinematic "oracle" base, LiDAR, camera, clock.
+
+No rclpy here. The node, the Unitree DDS bridge, batch evaluation and training all drive the
+same `Sim` through a small stepping API:
+
+    sim = Sim(SimConfig(robot="go2", scene="two_rooms"))
+    sim.set_joint_targets(names, positions)       # physics mode
+    sim.set_cmd_vel(0.5, 0.0, 0.0)                 # kinematic mode
+    out = sim.run_control_period()                 # decimation physics steps -> sensor outputs
+
+Two low-level modes, as in the paper's evaluation:
+* `physics`: joints driven by PD toward position targets at the physics rate (dt 0.005 s), with
+  per-joint kp/kd, torque limits and an optional actuator delay (in physics steps);
+* `kinematic`: the base follows the commanded (vx, vy, wz) exactly, legs held at the default
+  pose, height following the floor (steps) - the "oracle low level". Walls still stop it when
+  `block_on_collision` is on, and every blocked step is counted.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import math
+import os
+from collections import deque
+from dataclasses import dataclass, field
+
+# The GL backend must be chosen before mujoco is imported: EGL (headless, Mesa) when present,
+# else OSMesa (pure software). An explicit MUJOCO_GL in the environment always wins.
+if "MUJOCO_GL" not in os.environ:
+    os.environ["MUJOCO_GL"] = "egl" if ctypes.util.find_library("EGL") else "osmesa"
+if os.environ["MUJOCO_GL"] == "osmesa":
+    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+
+import mujoco
+import numpy as np
+
+from navila_sim.joint_order import index_map
+from navila_sim.lidar import LidarPattern
+from navila_sim.robot import RobotSpec, compose_mjcf, load_robot
+from navila_sim.scene import Scene, load_scene, xml_name
+
+GRAVITY = 9.81
+MODES = ("physics", "kinematic")
+
+
+@dataclass
+class CameraConfig:
+    enabled: bool = True
+    width: int = 160
+    height: int = 120
+    rate_hz: float = 5.0
+
+
+@dataclass
+class SimConfig:
+    robot: str = "go2"
+    scene: str | None = None  # a shipped scene name or YAML path; None = an empty floor
+    mode: str = "physics"
+    physics_dt: float = 0.005
+    control_decimation: int = 4  # joint states / IMU / odom every 4 physics steps (50 Hz)
+    actuator_delay_steps: int = 0
+    block_on_collision: bool = True  # kinematic mode: walls stop the base
+    lidar_enabled: bool = True
+    lidar: LidarPattern = field(default_factory=LidarPattern)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    start_pose: tuple[float, float, float] = (0.0, 0.0, 0.0)  # x, y, yaw
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if not (0.0 < self.physics_dt <= 0.02):
+            raise ValueError("physics_dt must be in (0, 0.02] s")
+        if self.control_decimation < 1:
+            raise ValueError("control_decimation must be >= 1")
+        if self.actuator_delay_steps < 0:
+            raise ValueError("actuator_delay_steps must be >= 0")
+        if self.camera.enabled and (
+            self.camera.width < 8 or self.camera.height < 8 or self.camera.rate_hz <= 0
+        ):
+            raise ValueError("camera needs width, height >= 8 and rate_hz > 0")
+        if self.lidar_enabled:
+            self.lidar.validate()
+
+
+@dataclass
+class JointStateData:
+    stamp: float
+    names: list[str]
+    position: np.ndarray
+    velocity: np.ndarray
+    effort: np.ndarray
+
+
+@dataclass
+class ImuData:
+    stamp: float
+    orientation_xyzw: np.ndarray  # world (ENU) -> IMU
+    angular_velocity: np.ndarray  # IMU frame, rad/s
+    linear_acceleration: np.ndarray  # IMU frame, m/s^2 (specific force: +g when at rest)
+
+
+@dataclass
+class OdomData:
+    stamp: float
+    position: np.ndarray  # world
+    orientation_xyzw: np.ndarray
+    linear_velocity: np.ndarray  # base frame (REP 105 child frame twist)
+    angular_velocity: np.ndarray  # base frame
+
+
+@dataclass
+class LidarData:
+    stamp: float
+    points: np.ndarray  # (N, 3) float32 in the LiDAR frame
+
+
+@dataclass
+class ImageData:
+    stamp: float
+    rgb: np.ndarray  # (H, W, 3) uint8
+
+
+@dataclass
+class Outputs:
+    """What one control period produced; lidar/image only when their rate makes them due."""
+
+    stamp: float
+    joint_state: JointStateData | None = None
+    imu: ImuData | None = None
+    odom: OdomData | None = None
+    lidar: LidarData | None = None
+    image: ImageData | None = None
+
+
+def yaw_quat_wxyz(yaw: float) -> np.ndarray:
+    return np.array([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)])
+
+
+def quat_wxyz_to_yaw(q: np.ndarray) -> float:
+    w, x, y, z = q
+    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+
+
+def wxyz_to_xyzw(q: np.ndarray) -> np.ndarray:
+    return np.array([q[1], q[2], q[3], q[0]])
+
+
+class Sim:
+    """One simulated robot in one scene."""
+
+    def __init__(self, config: SimConfig, robot: RobotSpec | None = None) -> None:
+        config.validate()
+        self.config = config
+        self.robot = robot if robot is not None else load_robot(config.robot)
+        self.scene: Scene | None = load_scene(config.scene) if config.scene else None
+        xml = compose_mjcf(self.robot, self.scene, config.physics_dt)
+        self.model = mujoco.MjModel.from_xml_string(xml)
+        self.data = mujoco.MjData(self.model)
+        m = self.model
+        self.n = len(self.robot.joint_names)
+        jids = [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, n) for n in self.robot.joint_names]
+        if min(jids) < 0:
+            raise ValueError("robot spec names a joint the MJCF does not have")
+        self._qadr = np.array([m.jnt_qposadr[j] for j in jids])
+        self._vadr = np.array([m.jnt_dofadr[j] for j in jids])
+        act_of_joint = {int(m.actuator_trnid[a, 0]): a for a in range(m.nu)}
+        self._act = np.array([act_of_joint[j] for j in jids])
+        self._base = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, self.robot.base_body)
+        self._lidar_site = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SITE, self.robot.lidar_site)
+        self._imu_site = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SITE, self.robot.imu_site)
+        if self._base < 0 or self._lidar_site < 0 or self._imu_site < 0:
+            raise ValueError("robot MJCF lacks the base body, imu or lidar site named in its spec")
+        self._sens = {
+            name: (m.sensor_adr[i], m.sensor_dim[i])
+            for i in range(m.nsensor)
+            if (name := mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_SENSOR, i))
+        }
+        # Scene geoms that block the kinematic base (walls, furniture, landmarks; not steps).
+        blocking = {xml_name(g.name) for g in self.scene.obstacles()} if self.scene else set()
+        self._blocking_geoms = {
+            i
+            for i in range(m.ngeom)
+            if m.geom_bodyid[i] == 0
+            and (mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_GEOM, i) or "") in blocking
+        }
+        self._robot_geoms = {i for i in range(m.ngeom) if m.geom_bodyid[i] != 0}
+        self._scene_group = np.array([1, 0, 0, 0, 0, 0], dtype=np.uint8)
+        self._lidar_dirs = config.lidar.directions() if config.lidar_enabled else np.zeros((0, 3))
+        self._ray_geomid = np.zeros(len(self._lidar_dirs), dtype=np.int32)
+        self._ray_dist = np.zeros(len(self._lidar_dirs), dtype=np.float64)
+        self._renderer: mujoco.Renderer | None = None
+        self.mode = config.mode
+        self.torque_limit = self.robot.torque_limit.copy()
+        self.collisions = 0  # kinematic steps refused because the base would enter an obstacle
+        self.reset(*config.start_pose)
+
+    # ----------------------------------------------------------------------------- set-up
+    def reset(self, x: float = 0.0, y: float = 0.0, yaw: float = 0.0) -> None:
+        """Put the robot standing at its default pose, feet on the floor under (x, y)."""
+        m, d = self.model, self.data
+        mujoco.mj_resetData(m, d)
+        d.qpos[self._qadr] = self.robot.default_pos
+        d.qpos[0:3] = (x, y, 2.0)
+        d.qpos[3:7] = yaw_quat_wxyz(yaw)
+        mujoco.mj_kinematics(m, d)
+        lowest = self._lowest_robot_point()
+        floor = self.floor_height(x, y, start_z=2.0)
+        self.nominal_height = 2.0 - lowest  # base height above the floor at the default pose
+        d.qpos[2] = floor + self.nominal_height + 0.002
+        mujoco.mj_forward(m, d)
+        # Until the first joint command the robot holds its default pose on its stand gains: a
+        # humanoid cannot stand on a policy's soft ankle gains without the balancing policy.
+        rb = self.robot
+        self.kp = (rb.stand_kp if rb.stand_kp is not None else rb.kp).copy()
+        self.kd = (rb.stand_kd if rb.stand_kd is not None else rb.kd).copy()
+        self.holding = True
+        self._q_des = self.robot.default_pos.copy()
+        self._dq_des = np.zeros(self.n)
+        self._tau_ff = np.zeros(self.n)
+        self._pending: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = deque()
+        self._steps = 0
+        self._cmd = np.zeros(3)
+        self._kin_pose = np.array([x, y, yaw], dtype=np.float64)
+        self._tau = np.zeros(self.n)
+        self._next_lidar = 0.0
+        self._next_camera = 0.0
+        self.collisions = 0
+
+    def _lowest_robot_point(self) -> float:
+        """Lowest z over the robot's collision geoms (spheres, capsules, boxes, cylinders)."""
+        m, d = self.model, self.data
+        lowest = math.inf
+        for g in self._robot_geoms_iter():
+            pos, mat, size = d.geom_xpos[g], d.geom_xmat[g].reshape(3, 3), m.geom_size[g]
+            t = m.geom_type[g]
+            if t == mujoco.mjtGeom.mjGEOM_SPHERE:
+                z = pos[2] - size[0]
+            elif t == mujoco.mjtGeom.mjGEOM_CAPSULE:
+                z = pos[2] - abs(mat[2, 2]) * size[1] - size[0]
+            elif t == mujoco.mjtGeom.mjGEOM_BOX:
+                z = pos[2] - np.abs(mat[2, :]) @ size[:3]
+            elif t == mujoco.mjtGeom.mjGEOM_CYLINDER:
+                axis_z = abs(mat[2, 2])
+                z = pos[2] - axis_z * size[1] - math.sqrt(max(0.0, 1 - axis_z**2)) * size[0]
+            else:
+                continue
+            lowest = min(lowest, z)
+        return lowest
+
+    def _robot_geoms_iter(self):
+        return (g for g in range(self.model.ngeom) if self.model.geom_bodyid[g] != 0)
+
+    def floor_height(self, x: float, y: float, start_z: float | None = None) -> float:
+        """Height of the scene surface under (x, y) (the floor, a step), by a downward ray."""
+        z0 = self.data.qpos[2] + 0.3 if start_z is None else start_z
+        geomid = np.zeros(1, dtype=np.int32)
+        dist = mujoco.mj_ray(
+            self.model,
+            self.data,
+            np.array([x, y, z0]),
+            np.array([0.0, 0.0, -1.0]),
+            self._scene_group,
+            1,
+            -1,
+            geomid,
+        )
+        return 0.0 if dist < 0 else z0 - dist
+
+    # ----------------------------------------------------------------------------- commands
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if mode == "kinematic" and self.mode != "kinematic":
+            self._kin_pose = np.array(
+                [self.data.qpos[0], self.data.qpos[1], quat_wxyz_to_yaw(self.data.qpos[3:7])]
+            )
+        self.mode = mode
+
+    def set_joint_targets(
+        self,
+        names: list[str] | None,
+        position: np.ndarray,
+        velocity: np.ndarray | None = None,
+        effort: np.ndarray | None = None,
+        kp: np.ndarray | None = None,
+        kd: np.ndarray | None = None,
+    ) -> None:
+        """New PD targets by joint name (None = the robot's own order). Bad input raises
+        ValueError and leaves the previous targets in place (the robot keeps holding)."""
+        order = self.robot.joint_names if names is None else list(names)
+        pos = np.asarray(position, dtype=np.float64)
+        if pos.shape != (len(order),):
+            raise ValueError(f"got {pos.size} positions for {len(order)} joint names")
+        if not np.all(np.isfinite(pos)):
+            raise ValueError("joint command has a non-finite position")
+        # Joints the command does not name keep their last target (Isaac Sim bridge behaviour).
+        idx = index_map(self.robot.joint_names, order)  # raises on unknown/duplicate names
+        _, last_q, _, _ = (
+            self._pending[-1] if self._pending else (0, self._q_des, self._dq_des, self._tau_ff)
+        )
+
+        def merged(v: np.ndarray | None, last: np.ndarray | None, what: str) -> np.ndarray | None:
+            if v is None or len(v) == 0:
+                return None if last is None else last.copy()
+            a = np.asarray(v, dtype=np.float64)
+            if a.shape != (len(order),):
+                raise ValueError(f"{what}: got {a.size} values for {len(order)} joints")
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"{what}: non-finite value")
+            full = (np.zeros(self.n) if last is None else last).copy()
+            full[idx] = a
+            return full
+
+        q = merged(pos, last_q, "position")
+        dq = merged(velocity, np.zeros(self.n), "velocity")
+        tau = merged(effort, np.zeros(self.n), "effort")
+        new_kp, new_kd = merged(kp, None, "kp"), merged(kd, None, "kd")
+        if new_kp is not None and names is not None and len(order) != self.n:
+            new_kp = merged(kp, self.kp, "kp")
+        if new_kd is not None and names is not None and len(order) != self.n:
+            new_kd = merged(kd, self.kd, "kd")
+        for what, a in (("kp", new_kp), ("kd", new_kd)):
+            if a is not None and np.any(a < 0):
+                raise ValueError(f"{what} must be >= 0")
+        self._pending.append((self._steps + self.config.actuator_delay_steps, q, dq, tau))
+        if self.holding:  # the controller has taken over: switch to the configured gains
+            self.kp, self.kd = self.robot.kp.copy(), self.robot.kd.copy()
+            self.holding = False
+        if new_kp is not None:
+            self.kp = new_kp
+        if new_kd is not None:
+            self.kd = new_kd
+
+    def set_cmd_vel(self, vx: float, vy: float, wz: float) -> None:
+        """Base velocity command for kinematic mode (base frame, m/s and rad/s)."""
+        cmd = np.array([vx, vy, wz], dtype=np.float64)
+        if not np.all(np.isfinite(cmd)):
+            raise ValueError("cmd_vel has a non-finite component")
+        self._cmd = cmd
+
+    def push(self, velocity: tuple[float, float, float]) -> None:
+        """Add a velocity to the base (world frame, m/s): Isaac Lab's push-by-velocity event."""
+        v = np.asarray(velocity, dtype=np.float64)
+        if v.shape != (3,) or not np.all(np.isfinite(v)):
+            raise ValueError("push velocity must be 3 finite numbers")
+        if self.mode == "kinematic":
+            self._kin_pose[0:2] += v[0:2] * 0.1  # an oracle base is shoved, not knocked over
+        else:
+            self.data.qvel[0:3] += v
+
+    # ----------------------------------------------------------------------------- stepping
+    @property
+    def time(self) -> float:
+        return float(self.data.time)
+
+    def step(self, n: int = 1) -> None:
+        """Advance n physics steps in the current mode."""
+        for _ in range(n):
+            if self.mode == "physics":
+                self._physics_step()
+            else:
+                self._kinematic_step()
+
+    def _physics_step(self) -> None:
+        m, d = self.model, self.data
+        # Actuator delay: a command takes effect `actuator_delay_steps` physics steps after it
+        # was given (the newest one due wins).
+        while self._pending and self._pending[0][0] <= self._steps:
+            _, self._q_des, self._dq_des, self._tau_ff = self._pending.popleft()
+        self._steps += 1
+        q = d.qpos[self._qadr]
+        dq = d.qvel[self._vadr]
+        tau = self.kp * (self._q_des - q) + self.kd * (self._dq_des - dq) + self._tau_ff
+        np.clip(tau, -self.torque_limit, self.torque_limit, out=tau)
+        self._tau = tau
+        d.ctrl[self._act] = tau
+        mujoco.mj_step(m, d)
+
+    def _kinematic_step(self) -> None:
+        m, d = self.model, self.data
+        dt = m.opt.timestep
+        x, y, yaw = self._kin_pose
+        vx, vy, wz = self._cmd
+        c, s = math.cos(yaw), math.sin(yaw)
+        new = np.array([x + (vx * c - vy * s) * dt, y + (vx * s + vy * c) * dt, yaw + wz * dt])
+        new[2] = math.atan2(math.sin(new[2]), math.cos(new[2]))
+        if not self._place_base(new) and self.config.block_on_collision:
+            self.collisions += 1
+            self._place_base(self._kin_pose)  # refuse the move: the base stays where it was
+            d.qvel[:] = 0.0
+        else:
+            self._kin_pose = new
+            d.qvel[:] = 0.0
+            c, s = math.cos(new[2]), math.sin(new[2])
+            d.qvel[0:3] = (vx * c - vy * s, vx * s + vy * c, 0.0)
+            d.qvel[5] = wz
+        d.time += dt
+
+    def _place_base(self, pose: np.ndarray) -> bool:
+        """Put the base at (x, y, yaw) on the floor; False if it then overlaps an obstacle."""
+        m, d = self.model, self.data
+        x, y, yaw = pose
+        d.qpos[self._qadr] = self.robot.default_pos
+        d.qpos[0:3] = (x, y, self.floor_height(x, y) + self.nominal_height + 0.002)
+        d.qpos[3:7] = yaw_quat_wxyz(yaw)
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_collision(m, d)
+        for i in range(d.ncon):
+            g1, g2 = d.contact.geom1[i], d.contact.geom2[i]
+            if (g1 in self._blocking_geoms and g2 in self._robot_geoms) or (
+                g2 in self._blocking_geoms and g1 in self._robot_geoms
+            ):
+                return False
+        return True
+
+    def _kinematic_forward(self) -> None:
+        """Positions of bodies, sites and cameras for the current pose (no dynamics needed)."""
+        mujoco.mj_kinematics(self.model, self.data)
+        mujoco.mj_comPos(self.model, self.data)
+        mujoco.mj_camlight(self.model, self.data)
+
+    def pose_is_free(self, x: float, y: float, yaw: float) -> bool:
+        """Would the robot, standing at its default pose at (x, y, yaw), overlap an obstacle?"""
+        saved = self.data.qpos.copy()
+        free = self._place_base(np.array([x, y, yaw], dtype=np.float64))
+        self.data.qpos[:] = saved
+        self._kinematic_forward()
+        return free
+
+    def run_control_period(self) -> Outputs:
+        """Step one control period (control_decimation physics steps) and read what is due."""
+        self.step(self.config.control_decimation)
+        if self.mode == "kinematic":
+            self._kinematic_forward()
+        t = self.time
+        out = Outputs(stamp=t, joint_state=self.joint_state(), imu=self.imu(), odom=self.odom())
+        eps = 1e-9
+        if self.config.lidar_enabled and t + eps >= self._next_lidar:
+            out.lidar = LidarData(t, self.lidar_points())
+            self._next_lidar = max(self._next_lidar + 1.0 / self.config.lidar.rate_hz, t)
+        if self.config.camera.enabled and t + eps >= self._next_camera:
+            out.image = ImageData(t, self.render())
+            self._next_camera = max(self._next_camera + 1.0 / self.config.camera.rate_hz, t)
+        return out
+
+    # ----------------------------------------------------------------------------- sensors
+    def joint_state(self) -> JointStateData:
+        d = self.data
+        return JointStateData(
+            stamp=self.time,
+            names=list(self.robot.joint_names),
+            position=d.qpos[self._qadr].copy(),
+            velocity=d.qvel[self._vadr].copy(),
+            effort=self._tau.copy() if self.mode == "physics" else np.zeros(self.n),
+        )
+
+    def _sensor(self, name: str) -> np.ndarray:
+        adr, dim = self._sens[name]
+        return self.data.sensordata[adr : adr + dim].copy()
+
+    def imu(self) -> ImuData:
+        if self.mode == "kinematic":
+            yaw = self._kin_pose[2]
+            return ImuData(
+                self.time,
+                wxyz_to_xyzw(yaw_quat_wxyz(yaw)),
+                np.array([0.0, 0.0, self._cmd[2]]),
+                np.array([0.0, 0.0, GRAVITY]),
+            )
+        return ImuData(
+            self.time,
+            wxyz_to_xyzw(self._sensor("imu_quat")),
+            self._sensor("imu_gyro"),
+            self._sensor("imu_acc"),
+        )
+
+    def base_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """Base position (world) and orientation quaternion (w, x, y, z)."""
+        return self.data.xpos[self._base].copy(), self.data.xquat[self._base].copy()
+
+    def odom(self) -> OdomData:
+        pos, quat = self.base_pose()
+        rot = self.data.xmat[self._base].reshape(3, 3)
+        lin_world = self.data.qvel[0:3]
+        ang_body = self.data.qvel[3:6]  # free joint: angular velocity in the body frame
+        return OdomData(self.time, pos, wxyz_to_xyzw(quat), rot.T @ lin_world, ang_body.copy())
+
+    def lidar_points(self) -> np.ndarray:
+        """One scan: (N, 3) float32 hit points in the LiDAR frame (misses are left out)."""
+        if not len(self._lidar_dirs):
+            return np.zeros((0, 3), dtype=np.float32)
+        d = self.data
+        origin = d.site_xpos[self._lidar_site].copy()
+        rot = d.site_xmat[self._lidar_site].reshape(3, 3)
+        world_dirs = self._lidar_dirs @ rot.T
+        pat = self.config.lidar
+        mujoco.mj_multiRay(
+            self.model,
+            d,
+            origin,
+            world_dirs.reshape(-1),
+            self._scene_group,
+            1,
+            -1,
+            self._ray_geomid,
+            self._ray_dist,
+            None,
+            len(self._lidar_dirs),
+            pat.max_range,
+        )
+        dist = self._ray_dist
+        ok = (dist >= pat.min_range) & (dist <= pat.max_range) & (self._ray_geomid >= 0)
+        return (self._lidar_dirs[ok] * dist[ok, None]).astype(np.float32)
+
+    def render(self) -> np.ndarray:
+        """The robot's camera image, (H, W, 3) uint8 RGB."""
+        cam = self.config.camera
+        if self._renderer is None:
+            self._renderer = mujoco.Renderer(self.model, cam.height, cam.width)
+        self._renderer.update_scene(self.data, camera=self.robot.camera)
+        return self._renderer.render().copy()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
