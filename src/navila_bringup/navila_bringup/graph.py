@@ -38,6 +38,9 @@ class NodeSpec:
     params: dict[str, Any] = field(default_factory=dict)
     remaps: dict[str, str] = field(default_factory=dict)
     args: list[str] = field(default_factory=list)
+    # For launch files on a full ROS 2 install: `ros2 run <package> <executable>`.
+    package: str = ""
+    executable: str = ""
 
     def command(self, python: str = sys.executable) -> list[str]:
         """The argv that starts this node, the same shape `ros2 run` produces."""
@@ -69,6 +72,16 @@ def format_param(value: Any) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     return repr(value)
+
+
+def _interrupt_when_parent_dies() -> None:
+    """In the child, before exec: SIGINT it (its safe-stop path) if the graph's owner dies, so a
+    killed `navila` never leaves nodes, and a robot, running unsupervised. Linux only."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGINT)
 
 
 class DomainLease:
@@ -152,6 +165,7 @@ class NodeGraph:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # our own SIGINT on ctrl-C is forwarded by stop()
+                preexec_fn=_interrupt_when_parent_dies,
             )
 
     def log_path(self, name: str) -> Path:

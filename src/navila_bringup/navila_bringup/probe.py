@@ -69,6 +69,14 @@ class Recorder(Generic[MsgT]):
         return self.wait_for(lambda items: len(items) >= n, timeout)
 
 
+def message_class(type_name: str) -> type:
+    """'geometry_msgs/msg/Twist' -> the Twist class."""
+    import importlib
+
+    pkg, _, name = type_name.replace("/msg/", "/").partition("/")
+    return getattr(importlib.import_module(f"{pkg}.msg"), name)
+
+
 class Probe:
     """One helper node on its own context/thread. Always `close()` it (or use `with`)."""
 
@@ -100,15 +108,27 @@ class Probe:
         self.node.create_subscription(msg_type, topic, rec._add, qos)
         return rec
 
+    def record_raw(self, topic: str, type_name: str, sink: Any, qos: QoSProfile | int = 50) -> None:
+        """Hand every message of `topic` as CDR bytes to `sink.write(topic, data, log_time_ns)`
+        (e.g. an McapRosWriter): no deserialisation, so recording costs little."""
+
+        def on_msg(data: bytes) -> None:
+            sink.write(topic, data, time.time_ns())
+
+        self.node.create_subscription(message_class(type_name), topic, on_msg, qos, raw=True)
+
     def publisher(self, msg_type: type, topic: str, qos: QoSProfile | int = 10) -> Any:
         return self.node.create_publisher(msg_type, topic, qos)
 
     @staticmethod
-    def wait_matched(pub: Any, timeout: float, n: int = 1) -> bool:
-        """Wait until `pub` has n subscribers (so a first message is not lost to discovery)."""
+    def wait_matched(pub: Any, timeout: float, n: int = 1, settle: float = 0.3) -> bool:
+        """Wait until `pub` has n subscribers, then `settle` seconds more: the publisher sees a
+        subscriber before the subscriber has matched the publisher, and a volatile message sent in
+        between is lost. Where a lost message matters, also confirm it (see sim_run)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if pub.get_subscription_count() >= n:
+                time.sleep(settle)
                 return True
             time.sleep(0.02)
         return False

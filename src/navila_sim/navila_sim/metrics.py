@@ -61,6 +61,22 @@ def densify(points: Sequence[Sequence[float]] | np.ndarray, step: float = DENSE_
     return np.asarray(out)
 
 
+def resample_by_distance(
+    points: Sequence[Sequence[float]] | np.ndarray, step: float = DENSE_STEP
+) -> np.ndarray:
+    """Keep a point each time the robot has moved `step` metres from the last kept one (and the
+    final point). VLN-CE records one position per 0.25 m / 15 degree action; a continuous robot's
+    50 Hz odometry would otherwise count every sample in DTW and drown nDTW."""
+    xy = _xy(points)
+    kept = [xy[0]]
+    for p in xy[1:]:
+        if np.linalg.norm(p - kept[-1]) >= step:
+            kept.append(p)
+    if not np.array_equal(kept[-1], xy[-1]):
+        kept.append(xy[-1])
+    return np.asarray(kept)
+
+
 def dtw(path: np.ndarray, reference: np.ndarray) -> float:
     """Exact DTW with Euclidean point cost, O(n·m) time, one vectorised row at a time.
 
@@ -99,7 +115,7 @@ def episode_metrics(
     if reference is not None:
         ref = densify(reference)
         d0 = path_length(ref)
-        ndtw = math.exp(-dtw(xy, ref) / (len(ref) * success_distance))
+        ndtw = math.exp(-dtw(resample_by_distance(xy), ref) / (len(ref) * success_distance))
     else:
         d0 = float(dists[0])
         ndtw = float("nan")

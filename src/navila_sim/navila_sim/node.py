@@ -5,7 +5,12 @@ in its own thread (real-time pace or as fast as possible) while the executor ser
 subscriptions. Publishes /joint_states, /imu/data, /odom and /clock every control period,
 /lidar/points and /camera/image_raw at their own rates, /navila/status at 1 Hz. Subscribes
 /joint_command (JointState position targets, physics mode), /cmd_vel (kinematic mode) and
-/navila/sim/command (JSON faults, see navila_sim.faults).
+/navila/sim/command (JSON faults, see navila_sim.faults). A /joint_command is read as the Isaac
+Sim bridge reads it (positions -> PD, velocities only -> damping, efforts only -> passive; see
+Sim.apply_joint_state_command); the status reports the resulting `drive`.
+
+Unitree DDS mode (rt/lowstate, rt/lowcmd) is a separate, rclpy-free process:
+`python -m navila_sim.unitree_sim` (see that module for why).
 
 Safety: a joint command that cannot be applied (unknown names, wrong sizes, NaN) is refused and
 reported; the robot keeps holding its last valid targets. In kinematic mode a /cmd_vel older than
@@ -47,6 +52,9 @@ PARAMS: dict[str, tuple[object, str]] = {
     "actuator_delay_steps": (0, "joint commands take effect this many physics steps later"),
     "block_on_collision": (True, "kinematic mode: walls and furniture stop the base"),
     "start_pose": ([0.0, 0.0, 0.0], "start x, y [m] and yaw [rad] in the scene frame"),
+    "start_posture": ("stand", "stand (default pose) or lie (folded legs; robots with lie_pos)"),
+    "start_drive": ("hold", "until the first joint command: hold (stand gains) or passive"),
+    "damping_kd": (8.0, "kd of the damping drive a velocity-only /joint_command selects (kp 0)"),
     "stamps": ("sim", "header stamps from 'sim' time (pair with use_sim_time) or 'wall' clock"),
     "cmd_vel_timeout_s": (0.5, "kinematic mode: older /cmd_vel -> zero velocity"),
     "status_rate_hz": (1.0, "rate of the JSON status on topics.status"),
@@ -135,6 +143,9 @@ class SimNode(Node):
                 rate_hz=p["camera.rate_hz"],
             ),
             start_pose=tuple(p["start_pose"]),
+            start_posture=p["start_posture"],
+            start_drive=p["start_drive"],
+            damping_kd=p["damping_kd"],
         )
         if p["stamps"] not in ("sim", "wall"):
             raise ValueError("stamps must be 'sim' or 'wall'")
@@ -185,12 +196,16 @@ class SimNode(Node):
         names = list(msg.name) or None
         try:
             with self._lock:
-                self.sim.set_joint_targets(
+                before = self.sim.drive
+                self.sim.apply_joint_state_command(
                     names,
                     np.asarray(msg.position, dtype=np.float64),
-                    np.asarray(msg.velocity, dtype=np.float64) if len(msg.velocity) else None,
-                    np.asarray(msg.effort, dtype=np.float64) if len(msg.effort) else None,
+                    np.asarray(msg.velocity, dtype=np.float64),
+                    np.asarray(msg.effort, dtype=np.float64),
                 )
+                after = self.sim.drive
+            if after != before:
+                self.get_logger().info(f"joint drive: {before} -> {after}")
         except ValueError as exc:
             self._error(f"joint command refused, holding previous targets: {exc}")
 
@@ -340,6 +355,11 @@ class SimNode(Node):
             msg.data = rgb.tobytes()
             self.pub_cam.publish(msg)
 
+    def _trunk_height(self) -> float:
+        """Base height above the floor under it (the stand-up tests' measure)."""
+        pos, _ = self.sim.base_pose()
+        return float(pos[2] - self.sim.floor_height(pos[0], pos[1]))
+
     def _publish_status(self) -> None:
         with self._lock:
             status = {
@@ -350,6 +370,11 @@ class SimNode(Node):
                 "sim_time": round(self.sim.time, 3),
                 "real_time_factor": round(self._rtf, 3),
                 "holding_default_pose": self.sim.holding,
+                "drive": self.sim.drive,
+                "kp_range": [float(self.sim.kp.min()), float(self.sim.kp.max())],
+                "kd_range": [float(self.sim.kd.min()), float(self.sim.kd.max())],
+                "trunk_height": round(self._trunk_height(), 4),
+                "nominal_height": round(self.sim.nominal_height, 4),
                 "collisions": self.sim.collisions,
                 "faults": self.faults.active(),
                 "last_error": self._last_error,

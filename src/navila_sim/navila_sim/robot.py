@@ -43,6 +43,7 @@ class RobotSpec:
     stand_kd: np.ndarray | None = None
     sdk_order: str = ""
     stand_tolerance_m: float = 0.05
+    lie_pos: np.ndarray | None = None  # folded "lying down" pose (start_posture: lie), if any
 
     def override(self, **arrays: Sequence[float]) -> None:
         """Replace default_pos/kp/kd/torque_limit from full lists in joint order (empty = keep)."""
@@ -116,6 +117,7 @@ def load_robot(name_or_path: str | Path) -> RobotSpec:
         stand_kd=per_joint(spec["stand_kd"], names, "stand_kd") if "stand_kd" in spec else None,
         sdk_order=str(spec.get("sdk_order", "") or ""),
         stand_tolerance_m=float(spec.get("stand_tolerance_m", 0.05)),
+        lie_pos=per_joint(spec["lie_pos"], names, "lie_pos") if "lie_pos" in spec else None,
     )
 
 

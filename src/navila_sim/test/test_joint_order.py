@@ -1,16 +1,14 @@
-"""The one mapping between joint orders (SDK slots, Isaac Lab policy order, model order)."""
+"""The sim's joint order tables, mapped with the one shared mapping (navila_loco_node.joint_map)."""
 
 import numpy as np
 import pytest
 
+from navila_loco_node.joint_map import index_map, motor_slots, scatter, to_target
 from navila_sim.joint_order import (
     GO2_POLICY_ORDER,
     GO2_SDK_ORDER,
     H1_POLICY_ORDER,
     H1_SDK_ORDER,
-    index_map,
-    reorder,
-    scatter,
 )
 
 
@@ -25,20 +23,18 @@ def test_go2_policy_to_sdk_mapping_by_hand():
     # SDK slot 0 (FR hip) is policy index 1; slot 4 (FL thigh) is policy index 4.
     idx = index_map(GO2_POLICY_ORDER, GO2_SDK_ORDER)
     assert idx[0] == 1 and idx[1] == 5 and idx[2] == 9 and idx[4] == 4
-    policy_values = np.arange(12.0)
-    sdk = reorder(policy_values, idx)
+    sdk = to_target(np.arange(12.0), idx)
     assert [GO2_POLICY_ORDER[int(v)] for v in sdk] == list(GO2_SDK_ORDER)
 
 
-def test_round_trip_and_idle_slots():
-    idx = index_map(H1_POLICY_ORDER, H1_SDK_ORDER)
-    assert idx[9] == -1  # idle slot
+def test_h1_slots_round_trip_and_idle_slot():
+    slots = motor_slots(H1_POLICY_ORDER, H1_SDK_ORDER)  # policy joint -> SDK slot
+    assert 9 not in slots and len(set(slots.tolist())) == 19
+    assert H1_SDK_ORDER[slots[H1_POLICY_ORDER.index("right_knee_joint")]] == "right_knee_joint"
     values = np.linspace(-1, 1, 19)
-    sdk = reorder(values, idx, fill=7.0)
-    assert sdk[9] == 7.0
-    back = index_map(H1_SDK_ORDER, H1_POLICY_ORDER)
-    np.testing.assert_array_equal(reorder(sdk, back), values)
-    np.testing.assert_array_equal(scatter(reorder(values, idx), idx, 19), values)
+    per_slot = scatter(values, slots, 20, fill=7.0)
+    assert per_slot[9] == 7.0
+    np.testing.assert_array_equal(to_target(per_slot, slots), values)
 
 
 def test_errors_name_the_culprit():

@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from navila_sim.metrics import aggregate, densify, dtw, episode_metrics, path_length
+from navila_sim.metrics import (
+    aggregate,
+    densify,
+    dtw,
+    episode_metrics,
+    path_length,
+    resample_by_distance,
+)
 
 
 def brute_dtw(p, r) -> float:
@@ -96,3 +103,11 @@ def test_aggregate_and_bad_input() -> None:
         episode_metrics([], goal=[0, 0], stopped=True)
     with pytest.raises(ValueError):
         episode_metrics([[0, float("nan")]], goal=[0, 0], stopped=True)
+
+
+def test_ndtw_of_densely_sampled_odometry_along_the_reference_is_near_one() -> None:
+    ref = [[0, 0], [5, 0]]
+    odom = np.stack([np.linspace(0, 5, 1001), np.zeros(1001)], axis=1)  # 5 mm apart, like 50 Hz
+    assert len(resample_by_distance(odom)) == 21
+    m = episode_metrics(odom, goal=[5, 0], stopped=True, reference=ref)
+    assert m.ndtw > 0.99 and m.steps == 1000

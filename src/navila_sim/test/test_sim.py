@@ -236,3 +236,28 @@ def test_config_validation():
         Sim(SimConfig(mode="teleport"))
     with pytest.raises(ValueError, match="channels"):
         SimConfig(lidar=LidarPattern(channels=0)).validate()
+
+
+def test_lying_passive_start_then_joint_state_command_drives():
+    sim = Sim(SimConfig(robot="go2", start_posture="lie", start_drive="passive", **NO_SENSORS))
+    assert sim.drive == "passive" and sim.start_height < 0.5 * sim.nominal_height
+    sim.step(100)
+    assert sim.base_pose()[0][2] < 0.5 * sim.nominal_height  # motors off: it stays down
+    names = list(reversed(sim.robot.joint_names))
+    q = sim.robot.default_pos[::-1]
+    assert sim.apply_joint_state_command(names, q, [], []) == "pd"
+    assert sim.drive == "pd" and np.all(sim.kp == sim.robot.kp)
+    assert sim.apply_joint_state_command(names, [], np.zeros(12), []) == "damping"
+    assert sim.drive == "damping" and np.all(sim.kp == 0) and np.all(sim.kd == 8.0)
+    assert sim.apply_joint_state_command(None, None, None, np.zeros(12)) == "passive"
+    assert sim.drive == "passive"
+    with pytest.raises(ValueError, match="no position"):
+        sim.apply_joint_state_command(names, [], [], [])
+    with pytest.raises(ValueError, match="not found"):
+        sim.apply_joint_state_command(["nope"], [0.0])
+    assert sim.drive == "passive"  # refused commands leave the drive as it was
+
+
+def test_lying_start_needs_a_lie_pose():
+    with pytest.raises(ValueError, match="lie_pos"):
+        Sim(SimConfig(robot="h1", start_posture="lie", **NO_SENSORS))

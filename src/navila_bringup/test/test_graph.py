@@ -1,0 +1,92 @@
+"""The process graph: start, log capture, safe stop, and no orphans when the owner dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from navila_bringup.graph import DomainLease, NodeGraph, NodeSpec, format_param, ros_env
+
+
+def test_command_line_and_params() -> None:
+    spec = NodeSpec(
+        "n", "pkg.mod", params_file="/x.yaml", params={"a": True, "b": [1, 2], "c": "it's"}
+    )
+    cmd = spec.command("python")
+    assert cmd[:4] == ["python", "-u", "-m", "pkg.mod"]
+    assert cmd[cmd.index("--ros-args") + 1 :] == [
+        "-r",
+        "__node:=n",
+        "--params-file",
+        "/x.yaml",
+        "-p",
+        "a:=true",
+        "-p",
+        "b:=[1, 2]",
+        "-p",
+        "c:='it''s'",
+    ]
+    assert format_param(0.5) == "0.5"
+
+
+def test_domain_leases_are_exclusive() -> None:
+    with DomainLease() as a, DomainLease(start=a.domain_id) as b:
+        assert a.domain_id != b.domain_id and 1 <= b.domain_id <= 101
+
+
+def test_stop_interrupts_nodes_and_collects_logs(tmp_path) -> None:
+    mod = tmp_path / "fake_node.py"
+    mod.write_text(
+        textwrap.dedent("""
+        import sys, time
+        print("ready", flush=True)
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            print("safe stop", flush=True)
+            sys.exit(0)
+    """)
+    )
+    env = {**ros_env(1), "PYTHONPATH": str(tmp_path)}
+    graph = NodeGraph([NodeSpec("a", "fake_node"), NodeSpec("b", "fake_node")], env, tmp_path / "l")
+    graph.start()
+    assert graph.wait_for_log("a", "ready", 20) and graph.wait_for_log("b", "ready", 20)
+    assert graph.stop() == {"a": 0, "b": 0}
+    assert "safe stop" in graph.read_log("a") and "safe stop" in graph.read_log("b")
+
+
+def test_nodes_are_interrupted_when_the_owner_is_killed(tmp_path) -> None:
+    (tmp_path / "fake_node.py").write_text(
+        textwrap.dedent("""
+        import os, sys, time
+        print("ready", os.getpid(), flush=True)
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            open(sys.argv[1], "w").write("interrupted")
+    """)
+    )
+    marker = tmp_path / "marker"
+    owner = textwrap.dedent(f"""
+        import time
+        from navila_bringup.graph import NodeGraph, NodeSpec, ros_env
+        env = {{**ros_env(1), "PYTHONPATH": {str(tmp_path)!r}}}
+        spec = NodeSpec("a", "fake_node", args=[{str(marker)!r}])
+        g = NodeGraph([spec], env, {str(tmp_path / "l")!r})
+        g.start()
+        g.wait_for_log("a", "ready", 20)
+        print("up", flush=True)
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", owner], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "up"
+    os.kill(proc.pid, signal.SIGKILL)  # the owner dies without any chance to clean up
+    proc.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not marker.exists():
+        time.sleep(0.05)
+    assert marker.read_text() == "interrupted"

@@ -1,0 +1,317 @@
+"""Unitree DDS mode: the simulated Go2 / H1 on rt/lowstate + rt/lowcmd, like unitree_mujoco.
+
+    python -m navila_sim.unitree_sim --robot go2 --scene two_rooms --domain 1 --interface lo
+
+Design (why a standalone process and not a mode of the ROS node): unitree_sdk2py's CycloneDDS
+and rclpy must not share a process's DDS participant ("Precondition Not Met", DEPLOY_FACTS.md).
+A bridge process beside the ROS node would need shared memory, a second loop and a hand-off of
+every physics step; instead this runner owns the core `Sim` itself and steps it at real-time
+pace WITHOUT rclpy, exactly what Unitree's simulator does. Run it INSTEAD of the navila_sim node
+for a Unitree-backend test bed (the ROS node stays the Isaac-Sim-topics sim); nothing here
+imports rclpy, so it also runs on a machine without ROS.
+
+Each physics step: the newest valid LowCmd_ (CRC checked in the DDS callback: bad ones are
+dropped and counted) becomes per-joint PD drive (navila_sim.unitree_io rules: mode 0 off,
+stop values, idle slots ignored), then one step; LowState_ (IMU quaternion w,x,y,z, gyroscope,
+accelerometer, rpy; motor q / dq / tau_est in SDK slot order; tick in ms; CRC) goes out every
+`--state-every` steps. Until the first command the robot does what `--start-drive` says.
+
+`--status-file` gets a JSON snapshot ~10 times per wall second (trunk height, joint angles by
+name, the drive seen per joint, counters): tests and operators read the simulated robot's side
+of the link there. `--ros-args ...` (appended by the bring-up's process launcher) is ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from navila_loco_node.backends.unitree import HEAD, LEVEL_FLAG
+from navila_loco_node.observation import rpy_from_quat
+from navila_sim.sim import Sim, SimConfig
+from navila_sim.unitree_io import (
+    NUM_SLOTS,
+    SlotCommand,
+    decode_command,
+    sdk_slots,
+    slot_values,
+)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    if "--ros-args" in argv:
+        argv = argv[: argv.index("--ros-args")]
+    ap = argparse.ArgumentParser(prog="navila_sim.unitree_sim", description=__doc__.split("\n")[0])
+    ap.add_argument("--robot", default="go2", help="go2 or h1 (unitree_go messages, 20 slots)")
+    ap.add_argument("--scene", default="", help="scene name or YAML path; '' = empty floor")
+    ap.add_argument("--domain", type=int, default=1, help="DDS domain (unitree_mujoco: 1)")
+    ap.add_argument("--interface", default="lo", help="network interface for CycloneDDS")
+    ap.add_argument("--physics-dt", type=float, default=0.005, help="physics step [s]")
+    ap.add_argument("--state-every", type=int, default=1, help="LowState_ every N steps")
+    ap.add_argument("--actuator-delay-steps", type=int, default=0)
+    ap.add_argument(
+        "--start-pose", type=float, nargs=3, default=(0.0, 0.0, 0.0), metavar=("X", "Y", "YAW")
+    )
+    ap.add_argument("--start-posture", default="stand", choices=("stand", "lie"))
+    ap.add_argument(
+        "--start-drive",
+        default="hold",
+        choices=("hold", "passive"),
+        help="until the first LowCmd_: hold the default pose, or motors off",
+    )
+    ap.add_argument(
+        "--real-time-factor",
+        type=float,
+        default=1.0,
+        help="sim seconds per wall second; 0 = as fast as possible",
+    )
+    ap.add_argument("--status-file", default="", help="JSON snapshot of the robot side")
+    args = ap.parse_args(argv)
+    if args.state_every < 1:
+        ap.error("--state-every must be >= 1")
+    return args
+
+
+class CommandInbox:
+    """The newest CRC-valid LowCmd_ from the DDS thread, and the link counters."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.newest: SlotCommand | None = None
+        self.seq = 0
+        self.received = 0
+        self.crc_errors = 0
+
+    def on_lowcmd(self, msg, crc) -> None:
+        self.received += 1
+        if crc.Crc(msg) != msg.crc:
+            with self.lock:
+                self.crc_errors += 1
+            return
+        motors = msg.motor_cmd
+        cmd = SlotCommand(
+            *(
+                np.array([getattr(m, f) for m in motors[:NUM_SLOTS]], dtype=np.float64)
+                for f in ("mode", "q", "dq", "kp", "kd", "tau")
+            )
+        )
+        with self.lock:
+            self.newest = cmd
+            self.seq += 1
+
+    def take(self, last_seq: int) -> tuple[int, SlotCommand | None]:
+        with self.lock:
+            if self.seq == last_seq:
+                return last_seq, None
+            return self.seq, self.newest
+
+
+class UnitreeSimRunner:
+    """Steps a Sim and exchanges LowState_ / LowCmd_ through the SDK (no rclpy)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        cfg = SimConfig(
+            robot=args.robot,
+            scene=args.scene or None,
+            mode="physics",
+            physics_dt=args.physics_dt,
+            actuator_delay_steps=args.actuator_delay_steps,
+            lidar_enabled=False,
+            start_pose=tuple(args.start_pose),
+            start_posture=args.start_posture,
+            start_drive=args.start_drive,
+        )
+        cfg.camera.enabled = False
+        self.sim = Sim(cfg)
+        self.slots = sdk_slots(self.sim.robot.sdk_order, self.sim.robot.joint_names)
+        self.used = np.zeros(NUM_SLOTS, dtype=bool)
+        self.used[self.slots] = True
+        self.inbox = CommandInbox()
+        self.applied = 0
+        self.rejected = 0
+        self.last_error = ""
+        self.states = 0
+        self.steps = 0
+        self._cmd_seq = 0
+        self._rtf = 0.0
+
+    # ------------------------------------------------------------------ DDS
+    def open(self) -> None:
+        from unitree_sdk2py.core.channel import (
+            ChannelFactoryInitialize,
+            ChannelPublisher,
+            ChannelSubscriber,
+        )
+        from unitree_sdk2py.idl.default import unitree_go_msg_dds__LowState_
+        from unitree_sdk2py.idl.unitree_go.msg.dds_ import LowCmd_, LowState_
+        from unitree_sdk2py.utils.crc import CRC
+
+        ChannelFactoryInitialize(self.args.domain, self.args.interface or None)
+        self._crc = CRC()
+        self._state_msg = unitree_go_msg_dds__LowState_()
+        self._state_msg.head = list(HEAD)
+        self._state_msg.level_flag = LEVEL_FLAG
+        for k in range(NUM_SLOTS):
+            self._state_msg.motor_state[k].mode = 0x01 if self.used[k] else 0
+        self._pub = ChannelPublisher("rt/lowstate", LowState_)
+        self._pub.Init()
+        crc_for_cb = CRC()
+        self._sub = ChannelSubscriber("rt/lowcmd", LowCmd_)
+        self._sub.Init(lambda msg: self.inbox.on_lowcmd(msg, crc_for_cb), 10)
+
+    def close(self) -> None:
+        for ch in (getattr(self, "_sub", None), getattr(self, "_pub", None)):
+            if ch is not None:
+                try:
+                    ch.Close()
+                except Exception as exc:  # closing at exit: report, never mask the exit code
+                    print(f"unitree_sim: closing a channel failed: {exc}", file=sys.stderr)
+        self.sim.close()
+
+    def publish_state(self) -> None:
+        sim, msg = self.sim, self._state_msg
+        js, imu = sim.joint_state(), sim.imu()
+        q = slot_values(js.position, self.slots)
+        dq = slot_values(js.velocity, self.slots)
+        tau = slot_values(js.effort, self.slots)
+        for k in range(NUM_SLOTS):
+            ms = msg.motor_state[k]
+            ms.q, ms.dq, ms.tau_est = float(q[k]), float(dq[k]), float(tau[k])
+        x, y, z, w = (float(v) for v in imu.orientation_xyzw)
+        quat_wxyz = np.array([w, x, y, z])
+        msg.imu_state.quaternion = [w, x, y, z]
+        msg.imu_state.gyroscope = [float(v) for v in imu.angular_velocity]
+        msg.imu_state.accelerometer = [float(v) for v in imu.linear_acceleration]
+        msg.imu_state.rpy = [float(v) for v in rpy_from_quat(quat_wxyz)]
+        msg.tick = round(sim.time * 1000.0) & 0xFFFFFFFF  # ms, as the robot counts
+        msg.crc = self._crc.Crc(msg)
+        self._pub.Write(msg)
+        self.states += 1
+
+    # ------------------------------------------------------------------ commands
+    def apply_newest_command(self) -> None:
+        seq, cmd = self.inbox.take(self._cmd_seq)
+        if cmd is None:
+            return
+        self._cmd_seq = seq
+        sim = self.sim
+        try:
+            drive = decode_command(cmd, self.slots, sim.joint_state().position)
+            sim.set_joint_targets(None, drive.q, drive.dq, drive.tau, drive.kp, drive.kd)
+        except ValueError as exc:
+            self.rejected += 1
+            if str(exc) != self.last_error:
+                print(f"unitree_sim: LowCmd_ rejected, previous drive kept: {exc}", flush=True)
+            self.last_error = str(exc)
+            return
+        self.applied += 1
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> dict:
+        sim = self.sim
+        pos, quat = sim.base_pose()
+        names = sim.robot.joint_names
+        q = sim.joint_state().position
+        with self.inbox.lock:
+            crc_errors, received = self.inbox.crc_errors, self.inbox.received
+        return {
+            "node": "navila_sim.unitree_sim",
+            "robot": sim.robot.name,
+            "domain": self.args.domain,
+            "interface": self.args.interface,
+            "sim_time": round(sim.time, 4),
+            "real_time_factor": round(self._rtf, 3),
+            "trunk_height": float(pos[2] - sim.floor_height(pos[0], pos[1])),
+            "nominal_height": float(sim.nominal_height),
+            "base_rpy": [float(v) for v in rpy_from_quat(quat)],
+            "joint_pos": {n: float(v) for n, v in zip(names, q, strict=True)},
+            "default_pos": {n: float(v) for n, v in zip(names, sim.robot.default_pos, strict=True)},
+            "drive": sim.drive,
+            "kp": {n: float(v) for n, v in zip(names, sim.kp, strict=True)},
+            "kd": {n: float(v) for n, v in zip(names, sim.kd, strict=True)},
+            "lowcmd_received": received,
+            "lowcmd_applied": self.applied,
+            "lowcmd_crc_errors": crc_errors,
+            "lowcmd_rejected": self.rejected,
+            "lowstate_published": self.states,
+            "last_error": self.last_error,
+        }
+
+    def write_status(self) -> None:
+        path = self.args.status_file
+        if not path:
+            return
+        tmp = f"{path}.tmp"
+        Path(tmp).write_text(json.dumps(self.status()))
+        os.replace(tmp, path)  # readers never see a half-written file
+
+    # ------------------------------------------------------------------ loop
+    def run(self, stop: threading.Event) -> None:
+        """Step until `stop` is set: real-time pace on absolute deadlines, never a catch-up
+        burst after a stall (the robot would see a jump in time)."""
+        rtf = self.args.real_time_factor
+        wall0, sim0 = time.monotonic(), self.sim.time
+        win_wall, win_sim = wall0, sim0
+        next_status = wall0
+        while not stop.is_set():
+            self.apply_newest_command()
+            self.sim.step(1)
+            self.steps += 1
+            if self.steps % self.args.state_every == 0:
+                self.publish_state()
+            wall = time.monotonic()
+            if wall >= next_status:
+                if wall - win_wall >= 1.0:
+                    self._rtf = (self.sim.time - win_sim) / (wall - win_wall)
+                    win_wall, win_sim = wall, self.sim.time
+                self.write_status()
+                next_status = wall + 0.1
+            if rtf > 0:
+                lag = wall0 + (self.sim.time - sim0) / rtf - wall
+                if lag > 0:
+                    time.sleep(lag)
+                elif lag < -0.5:
+                    wall0, sim0 = wall, self.sim.time
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        runner = UnitreeSimRunner(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"navila_sim.unitree_sim: {exc}", file=sys.stderr)
+        return 2
+    try:
+        runner.open()
+        print(
+            f"navila_sim.unitree_sim ready: robot {runner.sim.robot.name}, scene "
+            f"{args.scene or 'empty'}, domain {args.domain} on {args.interface!r}, "
+            f"{runner.slots.size} motors, start {args.start_posture}/{args.start_drive}",
+            flush=True,
+        )
+        runner.run(stop)
+    finally:
+        runner.write_status()
+        runner.close()
+    print(
+        f"navila_sim.unitree_sim: stopped at sim time {runner.sim.time:.2f} s, "
+        f"{runner.applied} commands applied, {runner.inbox.crc_errors} CRC errors",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
