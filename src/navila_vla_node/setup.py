@@ -20,5 +20,5 @@ setup(
         "NaVILA planner: frame history, prompt building, planner backends and the planner node."
     ),
     license="Apache-2.0",
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["navila_vla_node = navila_vla_node.node:main"]},
 )

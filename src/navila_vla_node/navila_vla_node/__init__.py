@@ -1,0 +1,1 @@
+"""NaVILA planner: frame history, prompt building, planner backends and the planner node."""
