@@ -109,10 +109,49 @@ def test_colcon_build_installs_every_package(tmp_path: Path) -> None:
     assert out.stdout.strip().startswith(str(install))
 
 
-def test_launch_files_name_real_packages_and_executables() -> None:
+def _check_spec(spec, scripts: dict[str, set[str]]) -> None:
+    assert spec.package in scripts, f"{spec.name}: no package {spec.package}"
+    assert spec.executable in scripts[spec.package], f"{spec.name}: no {spec.executable}"
+    module = SRC / spec.package / (spec.module.replace(".", "/") + ".py")
+    assert module.is_file(), f"{spec.name}: no module {spec.module}"
+    assert spec.params_file is None or Path(spec.params_file).is_file(), spec.params_file
+
+
+def test_launch_files_name_real_packages_executables_and_configs() -> None:
+    """Every node the launch files can start exists as package, console script, module and
+    parameter file (checked without the `launch` package, which has no wheel here)."""
+    from navila_bringup.stack import (
+        LOW_LEVELS,
+        PLANNERS,
+        SimStackOptions,
+        isaac_stack,
+        robot_stack,
+        sim_stack,
+    )
+
     scripts = {p.name: set(_console_scripts(p)) for p in PACKAGES}
+    robots = sorted(p.stem for p in (REPO / "config").glob("*.yaml"))
+    for robot in robots:
+        cfg = str(REPO / "config" / f"{robot}.yaml")
+        stacks = [isaac_stack(cfg), robot_stack(robot, cfg, network_interface="eth0")]
+        for planner in PLANNERS:
+            for low in LOW_LEVELS:
+                opts = SimStackOptions(
+                    robot=robot, config=cfg, planner=planner, low_level=low, episode_file=cfg
+                )
+                stacks.append(sim_stack(opts))
+        for specs in stacks:
+            names = [s.name for s in specs]
+            assert len(set(names)) == len(names) and "navila_executor" in names
+            for spec in specs:
+                _check_spec(spec, scripts)
+    stack_functions = {"sim_stack", "isaac_stack", "robot_stack"}
     for launch in (REPO / "launch").glob("*.launch.py"):
         tree = ast.parse(launch.read_text())
+        called = {getattr(n.func, "id", None) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        if called & stack_functions:
+            assert "launch_nodes" in called, launch.name
+            continue
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
             if getattr(call.func, "id", None) != "Node":
                 continue

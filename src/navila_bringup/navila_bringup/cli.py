@@ -1,25 +1,69 @@
-"""The `navila` command: one entry point for bringing the stack up on this machine."""
+"""The `navila` command: one entry point for bringing the stack up on this machine.
+
+navila demo                      the executor fed scripted NaVILA outputs (no simulator)
+navila sim --instruction "..."   the whole graph in the embedded simulator, one instruction
+navila eval                      the shipped (or given) episodes, scored like VLN-CE
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import time
 from pathlib import Path
+
+from navila_bringup.stack import LOW_LEVELS, PLANNERS
+
+NO_POLICY = (
+    "[navila] no locomotion policy given (--policy): in physics mode the robot would only "
+    "stand. No trained policy ships yet; use --low-level kinematic."
+)
+
+
+def _stack_args(p: argparse.ArgumentParser, planner: str) -> None:
+    p.add_argument("--robot", default="go2", help="config/<robot>.yaml (default go2)")
+    p.add_argument("--planner", default=planner, choices=PLANNERS)
+    p.add_argument(
+        "--low-level",
+        default="kinematic",
+        choices=LOW_LEVELS,
+        help="kinematic: the base follows /cmd_vel exactly (the paper's oracle low "
+        "level); physics: the locomotion policy drives the joints",
+    )
+    p.add_argument("--policy", default="", help="locomotion policy file (physics mode)")
+    p.add_argument("--out", type=Path, default=None, help="results folder")
+    p.add_argument("--no-record", action="store_true", help="skip the MCAP recording")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="navila", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="navila", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
-        "demo",
-        help="run the executor node on a scripted sequence of NaVILA outputs over ROS 2 topics",
+        "demo", help="run the executor node on a scripted sequence of NaVILA outputs"
     )
     demo.add_argument("--robot", default="go2", help="config/<robot>.yaml to use (default go2)")
     demo.add_argument("--rate", type=float, default=50.0, help="/cmd_vel stream rate [Hz]")
     demo.add_argument("--out", type=Path, default=None, help="results JSON path")
+    sim = sub.add_parser("sim", help="the whole stack in the embedded simulator, one instruction")
+    _stack_args(sim, planner="direct")
+    sim.add_argument("--scene", default="two_rooms", help="two_rooms | office | courtyard | YAML")
+    sim.add_argument("--instruction", required=True)
+    sim.add_argument("--start", type=float, nargs=3, metavar=("X", "Y", "YAW"), default=None)
+    sim.add_argument("--timeout", type=float, default=120.0, help="seconds before giving up")
+    ev = sub.add_parser("eval", help="run episodes; metrics JSON, top-view plots, MCAP files")
+    _stack_args(ev, planner="oracle")
+    ev.add_argument("--episodes", default=None, help="episodes JSON (default: the shipped ones)")
+    ev.add_argument("--only", nargs="*", default=None, help="episode ids to run")
+    ev.add_argument("--timeout", type=float, default=120.0, help="seconds per episode")
     args = parser.parse_args(argv)
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    # SIGTERM takes the same path as ctrl-C: every node is stopped through its safe-stop path.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
     if args.command == "demo":
         from navila_bringup.demo_executor import run_demo
 
@@ -28,7 +72,49 @@ def main(argv: list[str] | None = None) -> int:
         except (RuntimeError, FileNotFoundError) as exc:
             print(f"[demo] FAILED: {exc}", file=sys.stderr)
             return 1
-    return 0
+        return 0
+
+    if args.low_level == "physics" and not args.policy:
+        print(NO_POLICY, file=sys.stderr)
+        return 2
+    from navila_bringup.paths import find_config, results_dir
+    from navila_bringup.stack import SimStackOptions
+
+    out = args.out or results_dir() / f"{args.command}_{time.strftime('%Y%m%d_%H%M%S')}"
+    try:
+        config = str(find_config(args.robot))
+        if args.command == "eval":
+            from navila_bringup.evaluate import evaluate
+
+            evaluate(
+                args.robot,
+                config,
+                args.planner,
+                args.low_level,
+                args.policy,
+                args.episodes,
+                out,
+                args.timeout,
+                args.only,
+                not args.no_record,
+            )
+            return 0
+        from navila_bringup.sim_run import run_sim
+
+        opts = SimStackOptions(
+            robot=args.robot,
+            config=config,
+            planner=args.planner,
+            low_level=args.low_level,
+            scene=args.scene,
+            policy_path=args.policy,
+            start_pose=tuple(args.start) if args.start else None,
+        )
+        result = run_sim(opts, args.instruction, args.timeout, out, record=not args.no_record)
+    except (RuntimeError, ValueError, FileNotFoundError) as exc:
+        print(f"[navila] FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0 if result.outcome == "stopped" else 3
 
 
 if __name__ == "__main__":
