@@ -19,19 +19,17 @@ from __future__ import annotations
 import array
 import json
 import math
-import signal
 import sys
 from typing import Any
 
 import numpy as np
-import rclpy
 from nav_msgs.msg import Odometry
+from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image, Imu, PointCloud2
 from std_msgs.msg import Float32MultiArray, MultiArrayDimension, String
 
@@ -280,23 +278,7 @@ class HeightMapNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    node = None
-    code = 0
-    try:
-        node = HeightMapNode()
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    except (ValueError, TypeError):
-        code = 2  # invalid configuration: already logged
-    finally:
-        if node is not None:
-            node.safe_stop()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return run_node(HeightMapNode, args, name=NODE_NAME)
 
 
 if __name__ == "__main__":

@@ -13,19 +13,17 @@ On SIGINT/SIGTERM the node publishes a zero Twist, waits for it to be delivered,
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from dataclasses import fields
 from typing import Any
 
-import rclpy
 from geometry_msgs.msg import Twist
+from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from std_msgs.msg import Bool, String
 
 from instruction_parser.config import (
@@ -174,24 +172,7 @@ def make_twist(vx: float, vy: float, wz: float) -> Twist:
 
 
 def main(args: list[str] | None = None) -> int:
-    # Our own signal handling: rclpy's would tear the context down before we can send the zero.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    node = None
-    code = 0
-    try:
-        node = ExecutorNode()
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    except (ValueError, TypeError):
-        code = 2  # invalid configuration: already logged
-    finally:
-        if node is not None:
-            node.safe_stop()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return run_node(ExecutorNode, args, name=NODE_NAME)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ the robot is damped, the damping is delivered, and the process exits 0.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
@@ -20,15 +19,13 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import Twist
+from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.duration import Duration
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from std_msgs.msg import Bool, Float32MultiArray, String
 
 from navila_loco_node.config import NODE_NAME, PARAMS, LocoConfig, loco_config_from_params
@@ -231,28 +228,9 @@ class LocoNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    node = None
-    code = 0
-    try:
-        node = LocoNode()
-        # Single-threaded on purpose: the control loop has its own thread, and rclpy's
-        # MultiThreadedExecutor starved it of the GIL for seconds in our measurements.
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except KeyboardInterrupt:
-        pass
-    except (ValueError, TypeError, RuntimeError) as exc:
-        print(f"navila_loco: {exc}", file=sys.stderr)
-        code = 2
-    finally:
-        if node is not None:
-            node.safe_stop()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return run_node(
+        LocoNode, args, name=NODE_NAME, config_errors=(ValueError, TypeError, RuntimeError)
+    )
 
 
 if __name__ == "__main__":

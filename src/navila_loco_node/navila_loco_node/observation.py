@@ -203,3 +203,113 @@ class ObservationBuilder:
                 self._history = np.vstack([self._history[1:], frame[None, :]])
             out[pos:] = self._history.reshape(-1)
         return out
+
+
+# ---------------------------------------------------------------------------------- batched
+def rpy_from_quat_batch(q_wxyz: np.ndarray) -> np.ndarray:
+    """`rpy_from_quat` for (N, 4) quaternions -> (N, 3); same formula, for training."""
+    w, x, y, z = (q_wxyz[:, i] for i in range(4))
+    roll = np.arctan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
+    sinp = np.clip(2 * (w * y - z * x), -1.0, 1.0)
+    pitch = np.arcsin(sinp)
+    yaw = np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+    return np.stack([roll, pitch, yaw], axis=1)
+
+
+def rotate_inverse_batch(q_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """`rotate_inverse` for (N, 4) quaternions and (N, 3) or (3,) world vectors -> body frame."""
+    w = q_wxyz[:, :1]
+    u = q_wxyz[:, 1:]
+    v = np.broadcast_to(v, u.shape)
+    return (
+        v * (2 * w * w - 1) - np.cross(u, v) * w * 2 + u * np.einsum("ij,ij->i", u, v)[:, None] * 2
+    )
+
+
+class BatchObservationBuilder:
+    """The same policy input as `ObservationBuilder`, for N robots at once (training).
+
+    Layout, scales and clips come from the one `ObservationBuilder` built from the same config, so
+    a trained policy sees exactly what the deployed node will feed it (a unit test checks that the
+    two give identical vectors step after step). `noise` adds uniform noise per term (half-widths,
+    before scaling) as the training recipe asks; deployment never adds noise.
+    """
+
+    def __init__(self, config: LocoConfig, num_envs: int) -> None:
+        self.single = ObservationBuilder(config)
+        self.num_envs = num_envs
+        self.size = self.single.size
+        self._history: np.ndarray | None = None  # (N, history_length, frame_size)
+
+    def reset(self, env_ids: np.ndarray | None = None) -> None:
+        """Forget the history of these envs (all when None): their next frame fills it."""
+        if env_ids is None or self._history is None:
+            self._history = None
+            return
+        self._fresh[env_ids] = True
+
+    def build(
+        self,
+        *,
+        joint_pos: np.ndarray,
+        joint_vel: np.ndarray,
+        quat_wxyz: np.ndarray,
+        ang_vel: np.ndarray,
+        command: np.ndarray,
+        last_action: np.ndarray,
+        lin_vel: np.ndarray | None = None,
+        height_map: np.ndarray | None = None,
+        noise: dict[str, float] | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """(N, size) float32 policy inputs; advances every env's history by one frame."""
+        b = self.single
+        n = self.num_envs
+        values: dict[str, np.ndarray] = {
+            "base_lin_vel": np.zeros((n, 3)) if lin_vel is None else lin_vel,
+            "base_ang_vel": ang_vel,
+            "projected_gravity": rotate_inverse_batch(quat_wxyz, np.array([0.0, 0.0, -1.0])),
+            "base_rpy": rpy_from_quat_batch(quat_wxyz),
+            "velocity_command": command,
+            "joint_pos_rel": joint_pos - b.default_pos,
+            "joint_vel_rel": joint_vel,
+            "last_action": last_action,
+        }
+        if b.height_map_shape is not None:
+            if height_map is None:
+                raise ValueError("this observation needs a height map")
+            hm = np.asarray(height_map, dtype=np.float64).reshape(n, -1)
+            if hm.shape[1] != b.height_map_size:
+                raise ValueError(
+                    f"height map has {hm.shape[1]} cells, the policy expects {b.height_map_size}"
+                )
+            values["height_map"] = hm
+        parts: dict[str, np.ndarray] = {}
+        for t in b.terms:
+            raw = np.asarray(values[t], dtype=np.float64)
+            if noise and rng is not None and noise.get(t, 0.0) > 0:
+                raw = raw + rng.uniform(-noise[t], noise[t], size=raw.shape)
+            out = raw * b.scales[t]
+            clip = b.clips[t]
+            if clip > 0:
+                out = np.clip(out, -clip, clip)
+            parts[t] = out
+        obs = np.empty((n, self.size), dtype=np.float32)
+        pos = 0
+        for t in b.terms:
+            width = parts[t].shape[1]
+            obs[:, pos : pos + width] = parts[t]
+            pos += width
+        if b.history_length:
+            frame = np.concatenate([parts[t] for t in b.history_terms], axis=1)
+            if self._history is None:
+                self._history = np.repeat(frame[:, None, :], b.history_length, axis=1)
+                self._fresh = np.zeros(n, dtype=bool)
+            else:
+                self._history[:, :-1] = self._history[:, 1:]
+                self._history[:, -1] = frame
+                if self._fresh.any():
+                    self._history[self._fresh] = frame[self._fresh][:, None, :]
+                    self._fresh[:] = False
+            obs[:, pos:] = self._history.reshape(n, -1)
+        return obs

@@ -16,21 +16,19 @@ from __future__ import annotations
 import json
 import math
 import queue
-import signal
 import sys
 import threading
 from dataclasses import fields
 from typing import Any
 
 import numpy as np
-import rclpy
+from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from std_msgs.msg import String
 
 from navila_vla_node.config import DESCRIPTIONS, PlannerConfig
@@ -243,24 +241,7 @@ class PlannerNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    node = None
-    code = 0
-    try:
-        node = PlannerNode()
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    except (ValueError, TypeError) as exc:
-        print(f"[{NODE_NAME}] invalid configuration: {exc}", file=sys.stderr)
-        code = 2
-    finally:
-        if node is not None:
-            node.safe_stop()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return run_node(PlannerNode, args, name=NODE_NAME)
 
 
 if __name__ == "__main__":

@@ -140,6 +140,10 @@ class PlannerCore:
         self._last_plan_start = None
         self.history.reset(keep_latest=True)
         self.instruction = text
+        # Events still to come about the old episode's outputs are stale from now on: without
+        # this, a late episode_end of the old final stop would end the new episode before its
+        # first plan (it would still be "about our latest output").
+        self._current_out = None
         if not text:
             self._want_plan = False
             if self.state is not PlannerState.ERROR and self.state is not PlannerState.LOADING:

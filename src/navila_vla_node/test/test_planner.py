@@ -203,6 +203,24 @@ def test_stale_executor_events_of_the_previous_episode_are_ignored() -> None:
     assert c.poll(1.7)[0] is not None
 
 
+def test_late_episode_end_before_the_new_first_plan_is_ignored() -> None:
+    """The old episode's stop is acknowledged and ended by the executor after the new instruction
+    arrived but before the new episode's first plan: the new episode must still plan."""
+    c = core()
+    ex = FakeExecutor()
+    c.on_image(IMG, 0.0)
+    c.on_instruction("go", 0.0)
+    req, _ = c.poll(0.1)
+    old = c.on_plan_done(req, ok("The next action is stop."), 0.2)
+    old_seq = ex.receive(c, old)  # action_started arrives in time ...
+    c.on_instruction("now go back", 1.0)
+    c.on_executor_status(EX("episode_end", old_seq), 1.05)  # ... its episode_end late
+    c.on_executor_status(EX("action_done", old_seq), 1.06)
+    assert c.state is PlannerState.WAITING_INPUT, "late episode_end ended the new episode"
+    req2, _ = c.poll(1.1)
+    assert req2 is not None and req2.instruction == "now go back"
+
+
 def test_pose_backend_waits_for_pose_and_stale_images() -> None:
     c = PlannerCore(PlannerConfig(backend="oracle", reference_path=[0.0, 0.0, 1.0, 0.0]))
     c.set_backend_ready(BackendInfo("oracle", False, True, 0))

@@ -1,0 +1,1 @@
+"""What every NaVILA node shares: the process lifecycle (`run_node`)."""

@@ -1,0 +1,57 @@
+"""The shared node lifecycle: exit codes, and safe_stop on SIGINT and SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from navila_bringup.graph import DomainLease, ros_env
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    from rclpy.node import Node
+    from navila_common.node_runner import run_node
+
+    class Fake(Node):
+        def __init__(self):
+            if sys.argv[1] == "bad":
+                raise ValueError("no such robot")
+            super().__init__("fake")
+            print("ready", flush=True)
+
+        def safe_stop(self):
+            print("safe stop", flush=True)
+
+    sys.exit(run_node(Fake, name="fake"))
+""")
+
+
+def _start(mode: str, domain: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, mode],
+        env=ros_env(domain),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_refused_configuration_exits_2_with_the_reason() -> None:
+    with DomainLease() as lease:
+        proc = _start("bad", lease.domain_id)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "no such robot" in err and "safe stop" not in out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_runs_safe_stop_and_exits_0(sig: signal.Signals) -> None:
+    with DomainLease() as lease:
+        proc = _start("good", lease.domain_id)
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "safe stop" in out
