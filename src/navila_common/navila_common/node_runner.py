@@ -24,7 +24,11 @@ class SafeStoppable(Protocol):
 SIGNAL_POLL_S = 0.2  # longest a signal waits to be noticed by an idle node
 
 
+_signalled = {"stop": False}
+
+
 def _interrupt(*_: object) -> None:
+    _signalled["stop"] = True
     raise KeyboardInterrupt
 
 
@@ -41,6 +45,7 @@ def run_node(
     from rclpy.signals import SignalHandlerOptions
 
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     node = None
     code = 0
@@ -56,9 +61,16 @@ def run_node(
             executor.spin_once(timeout_sec=SIGNAL_POLL_S)
     except KeyboardInterrupt:
         pass
-    except config_errors as exc:
-        print(f"[{name}] refused to start: {exc}", file=sys.stderr)
-        code = 2
+    except Exception as exc:
+        if _signalled["stop"]:
+            # A signal landing inside rclpy's C code (e.g. while it converts a message) comes
+            # out as another error ("Unable to convert call argument"): still a requested stop.
+            pass
+        elif isinstance(exc, config_errors):
+            print(f"[{name}] refused to start: {exc}", file=sys.stderr)
+            code = 2
+        else:
+            raise
     finally:
         if node is not None:
             node.safe_stop()

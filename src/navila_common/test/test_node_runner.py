@@ -12,7 +12,10 @@ import pytest
 from navila_bringup.graph import DomainLease, ros_env
 
 SCRIPT = textwrap.dedent("""
+    import os
+    import signal
     import sys
+    import time
     from rclpy.node import Node
     from navila_common.node_runner import run_node
 
@@ -21,7 +24,18 @@ SCRIPT = textwrap.dedent("""
             if sys.argv[1] == "bad":
                 raise ValueError("no such robot")
             super().__init__("fake")
+            if sys.argv[1] == "wrapped":
+                self.create_timer(0.05, self.wrapped)
             print("ready", flush=True)
+
+        def wrapped(self):
+            # What rclpy does when SIGINT lands while it converts a message: the
+            # KeyboardInterrupt comes out as a RuntimeError.
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1.0)
+            except KeyboardInterrupt:
+                raise RuntimeError("Unable to convert call argument") from None
 
         def safe_stop(self):
             print("safe stop", flush=True)
@@ -55,3 +69,11 @@ def test_signal_runs_safe_stop_and_exits_0(sig: signal.Signals) -> None:
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "safe stop" in out
+
+
+def test_signal_wrapped_in_another_error_is_still_a_clean_stop() -> None:
+    with DomainLease() as lease:
+        proc = _start("wrapped", lease.domain_id)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "safe stop" in out

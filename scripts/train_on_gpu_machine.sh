@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Train a locomotion policy on a machine with many cores (and a GPU for the PPO updates), from a
+# plain copy of this repository: how the shipped models/ were produced on a lent H100 machine
+# (16 cores, Python 3.12, torch preinstalled, no network).
+#
+#   OUT=/tmp/out CONFIG=go2_blind BUDGET_S=450 ENVS=2048 THREADS=16 scripts/train_on_gpu_machine.sh
+#
+# Wheels for packages that machine lacks (mujoco, rsl-rl-lib, tensordict, ...) may lie in .whl/;
+# the workspace packages are used from src/ via PYTHONPATH (no install). Writes to $OUT: the
+# throughput benchmark JSON, the full training log, and one archive with the policy directory,
+# the tensorboard events, the last checkpoint and the run's config.
+set -euo pipefail
+OUT=${OUT:-/tmp/navila_train_out}
+CONFIG=${CONFIG:-go2_blind}
+BUDGET_S=${BUDGET_S:-450}
+ENVS=${ENVS:-2048}
+THREADS=${THREADS:-$(nproc)}
+mkdir -p "$OUT"
+if [ -z "${NAVILA_SKIP_WHEELS:-}" ] && ls .whl/*.whl > /dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/navila_site .whl/*.whl
+  export PYTHONPATH=/tmp/navila_site${PYTHONPATH:+:$PYTHONPATH}
+fi
+PYTHONPATH=${PYTHONPATH:-}
+for pkg in src/*/; do PYTHONPATH="$PYTHONPATH:$PWD/$pkg"; done
+export PYTHONPATH PYTHONUNBUFFERED=1
+python3 - <<'PY'
+import os, mujoco, rsl_rl, tensordict, torch
+print(f"[gpu-train] python ok: mujoco {mujoco.__version__}, torch {torch.__version__}, "
+      f"cuda {torch.cuda.is_available()}, cpus {os.cpu_count()}")
+PY
+python3 benchmarks/bench_train.py --config "$CONFIG" --envs 1024 4096 --threads "$THREADS" \
+  --steps 10 --out "$OUT/bench_train.json"
+set +e
+python3 -m navila_loco_train.train --config "$CONFIG" --num-envs "$ENVS" --threads "$THREADS" \
+  --time-budget-s "$BUDGET_S" --out /tmp/navila_runs --export-to "/tmp/navila_export/$CONFIG" \
+  > "$OUT/train_log.txt" 2>&1
+rc=$?
+set -e
+grep -E "^\[train\]|Learning iteration|Mean reward|Mean episode length|track_lin|terrain_level" \
+  "$OUT/train_log.txt" | tail -n 60
+run=$(ls -d /tmp/navila_runs/*/* 2>/dev/null | tail -n 1)
+last=$(ls -t "$run"/model_*.pt 2>/dev/null | head -n 1)
+tar -czf "$OUT/result.tar.gz" -C / "tmp/navila_export" \
+  $(cd / && ls "${run#/}"/events.out.tfevents* "${run#/}"/train.yaml "${run#/}"/summary.json 2>/dev/null) \
+  ${last:+"${last#/}"} 2>/dev/null || true
+ls -la "$OUT"
+exit $rc

@@ -1,0 +1,1 @@
+"""Locomotion policy training (rsl-rl PPO on batched MuJoCo), export and evaluation."""

@@ -1,0 +1,362 @@
+"""Batched locomotion environment: N robots on the curriculum terrain, stepped with
+`mujoco.rollout` on a thread pool, rewards/terminations/curriculum in numpy.
+
+No torch here (the rsl-rl adapter is `vec_env.py`). Observations come from navila_loco_node's
+`BatchObservationBuilder` built from the same config the deployed node reads, so the trained
+policy's input layout cannot drift from deployment. The height map (vision policies) is the
+terrain sampled at the policy's height-map cells - an exact vertical ray cast (see heightmap.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import mujoco
+import numpy as np
+from mujoco import rollout
+
+from navila_loco_node.config import LocoConfig
+from navila_loco_node.observation import BatchObservationBuilder, rotate_inverse_batch
+from navila_loco_train import rewards
+from navila_loco_train.heightmap import HeightMapSampler
+from navila_loco_train.model import TrainModel, build_train_model, make_variants
+from navila_loco_train.task_spec import TaskSpec
+from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
+from navila_sim.robot import RobotSpec
+
+
+@dataclass
+class EnvConfig:
+    num_envs: int = 64
+    num_threads: int = 2
+    num_variants: int = 16  # domain-randomised model copies shared by the envs
+    variant_refresh_steps: int = 2000  # redraw one variant's parameters every this many steps
+    physics_dt: float = 0.005
+    decimation: int = 4
+    feet: list[str] = field(default_factory=lambda: ["*_foot"])
+    undesired_contacts: list[str] = field(default_factory=lambda: ["*_thigh"])
+    contact_threshold_n: float = 1.0
+    init_max_level: int = 2  # envs start on levels 0..this
+    randomize: bool = True
+    seed: int = 0
+    robot_config: str = ""  # config/<robot>.yaml: its heightmap_node section (vision policies)
+
+
+class LocoEnv:
+    """N robots; `step(actions)` -> (policy obs, critic obs, reward, terminated, timed_out)."""
+
+    def __init__(self, robot: RobotSpec, loco: LocoConfig, task: TaskSpec, cfg: EnvConfig) -> None:
+        self.robot, self.loco, self.task, self.cfg = robot, loco, task, cfg
+        self.rng = np.random.default_rng(cfg.seed)
+        self.n = cfg.num_envs
+        self.terrain = make_terrain(task.terrain, seed=cfg.seed)
+        self.tm: TrainModel = build_train_model(
+            robot, loco, self.terrain, cfg.feet, cfg.undesired_contacts, cfg.physics_dt
+        )
+        m = self.tm.model
+        self.variants = make_variants(
+            self.tm, loco, task.randomization, cfg.num_variants, self.rng, cfg.randomize
+        )
+        self.variant_of = np.arange(self.n) % cfg.num_variants
+        self.models = [self.variants[v].model for v in self.variant_of]
+        self.datas = [mujoco.MjData(m) for _ in range(cfg.num_threads)]
+        self.runner = rollout.Rollout(nthread=cfg.num_threads)
+        self.spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
+        self.nstate = mujoco.mj_stateSize(m, self.spec)
+        self.qpos0 = 1  # FULLPHYSICS = time, qpos, qvel, act, ... (checked in tests)
+        self.qvel0 = 1 + m.nq
+        self.dt = cfg.physics_dt * cfg.decimation
+        self.max_episode_length = round(task.terminations.episode_s / self.dt)
+        self.obs = BatchObservationBuilder(loco, self.n)
+        self.num_actions = loco.joints.n
+        self.default_pos = np.asarray(loco.joints.default_pos)
+        self.hm = (
+            HeightMapSampler(cfg.robot_config)
+            if self.obs.single.height_map_shape is not None
+            else None
+        )
+        n, j = self.n, self.num_actions
+        self.state = np.zeros((self.n, self.nstate))
+        self.targets = np.tile(self.default_pos, (n, 1))
+        self.prev_targets = self.targets.copy()
+        self.actions = np.zeros((n, j))
+        self.last_actions = np.zeros((n, j))
+        self.last_dq = np.zeros((n, j))
+        self.commands = np.zeros((n, 3))
+        self.command_timer = np.zeros(n)
+        self.delay = np.zeros(n, dtype=np.int64)
+        self.feet_air_time = np.zeros((n, len(self.tm.feet_sensors)))
+        self.feet_contact = np.zeros((n, len(self.tm.feet_sensors)), dtype=bool)
+        self.episode_length = np.zeros(n, dtype=np.int64)
+        top = min(cfg.init_max_level, task.terrain.levels - 1)
+        self.level = self.rng.integers(0, top + 1, size=n)
+        self.type_idx = np.arange(n) % len(task.terrain.types)
+        self.spawn_xy = np.zeros((n, 2))
+        self.push_timer = np.zeros(n)
+        self.episode_sums = {k: np.zeros(n) for k in task.reward_weights}
+        self.total_steps = 0
+        self._checked = False
+        self._state_out = np.zeros((self.n, cfg.decimation, self.nstate))
+        self._sens_out = np.zeros((self.n, cfg.decimation, m.nsensordata))
+        self.log: dict[str, float] = {}
+        self.reset_envs(np.arange(n))
+        self._read_state(np.zeros((n, m.nsensordata)))
+        self.policy_obs, self.critic_obs = self._observe()
+
+    # ------------------------------------------------------------------ state access
+    def _read_state(self, sens: np.ndarray) -> None:
+        s = self.state
+        qp, qv = self.qpos0, self.qvel0
+        self.base_pos = s[:, qp : qp + 3]
+        self.quat = s[:, qp + 3 : qp + 7]
+        self.lin_vel_world = s[:, qv : qv + 3]
+        self.ang_vel = s[:, qv + 3 : qv + 6]  # free joint: body-frame angular velocity
+        self.lin_vel = rotate_inverse_batch(self.quat, self.lin_vel_world)
+        self.gravity = rotate_inverse_batch(self.quat, np.array([0.0, 0.0, -1.0]))
+        self.q = s[:, qp + self.tm.qadr]
+        self.dq = s[:, qv + self.tm.vadr]
+        self.sens = sens
+
+    # ------------------------------------------------------------------ reset
+    def _sample_commands(self, ids: np.ndarray) -> None:
+        c = self.task.commands
+        k = len(ids)
+        cmd = np.stack(
+            [
+                self.rng.uniform(*c.vx, size=k),
+                self.rng.uniform(*c.vy, size=k),
+                self.rng.uniform(*c.wz, size=k),
+            ],
+            axis=1,
+        )
+        turn = self.rng.random(k) < c.turn_in_place_fraction
+        if turn.any():
+            mag = self.rng.uniform(c.turn_in_place_min_wz, max(abs(c.wz[0]), abs(c.wz[1])), k)
+            sign = np.where(self.rng.random(k) < 0.5, -1.0, 1.0)
+            cmd[turn, 0:2] = 0.0
+            cmd[turn, 2] = np.clip(sign * mag, c.wz[0], c.wz[1])[turn]
+        cmd[self.rng.random(k) < c.standing_fraction] = 0.0
+        self.commands[ids] = cmd
+        self.command_timer[ids] = c.resample_s
+
+    def _update_curriculum(self, ids: np.ndarray) -> None:
+        t = self.task.terrain
+        walked = np.linalg.norm(self.base_pos[ids, :2] - self.spawn_xy[ids], axis=1)
+        elapsed = self.episode_length[ids] * self.dt
+        expected = np.linalg.norm(self.commands[ids, :2], axis=1) * elapsed
+        up = walked > t.promote_fraction * t.tile_m
+        down = (walked < t.demote_fraction * expected) & ~up
+        lvl = self.level[ids] + up.astype(int) - down.astype(int)
+        top = lvl >= t.levels  # solved the hardest level: anywhere again
+        lvl[top] = self.rng.integers(0, t.levels, size=int(top.sum()))
+        self.level[ids] = np.clip(lvl, 0, t.levels - 1)
+
+    def reset_envs(self, ids: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        m = self.tm.model
+        if self.total_steps > 0:
+            self._update_curriculum(ids)
+        k = len(ids)
+        center = self.terrain.tile_center(self.level[ids], self.type_idx[ids])
+        xy = center + self.rng.uniform(-SPAWN_HALF_M * 0.8, SPAWN_HALF_M * 0.8, size=(k, 2))
+        yaw = self.rng.uniform(-math.pi, math.pi, size=k)
+        ground = self.terrain.height_at(xy[:, 0], xy[:, 1])
+        s = np.zeros((k, self.nstate))
+        qpos = np.tile(m.qpos0, (k, 1))
+        qpos[:, 0:2] = xy
+        qpos[:, 2] = ground + self.robot_stand_height + 0.02
+        qpos[:, 3] = np.cos(yaw / 2)
+        qpos[:, 6] = np.sin(yaw / 2)
+        qpos[:, self.tm.qadr] = self.default_pos + self.rng.uniform(
+            -0.05, 0.05, size=(k, self.num_actions)
+        )
+        s[:, self.qpos0 : self.qpos0 + m.nq] = qpos
+        self.state[ids] = s
+        self.spawn_xy[ids] = xy
+        self.targets[ids] = self.default_pos
+        self.prev_targets[ids] = self.default_pos
+        self.actions[ids] = 0.0
+        self.last_actions[ids] = 0.0
+        self.last_dq[ids] = 0.0
+        self.feet_air_time[ids] = 0.0
+        self.feet_contact[ids] = False
+        self.episode_length[ids] = 0
+        lo, hi = self.task.randomization.actuator_delay_steps
+        self.delay[ids] = self.rng.integers(lo, hi + 1, size=k) if self.cfg.randomize else 0
+        self.push_timer[ids] = self.task.randomization.push_interval_s
+        self._sample_commands(ids)
+        self.obs.reset(ids)
+        for key in self.episode_sums:
+            self.episode_sums[key][ids] = 0.0
+
+    @property
+    def robot_stand_height(self) -> float:
+        """Base height above the ground at the default pose (from the model's kinematics)."""
+        if not hasattr(self, "_stand_h"):
+            m = self.tm.model
+            d = mujoco.MjData(m)
+            d.qpos[:] = m.qpos0
+            d.qpos[2] = 1.0
+            d.qpos[3:7] = (1, 0, 0, 0)
+            d.qpos[self.tm.qadr] = self.default_pos
+            mujoco.mj_kinematics(m, d)
+            feet_z = min(
+                d.site_xpos[m.sensor_objid[sid]][2]
+                - m.site_size[m.sensor_objid[sid]][0]
+                + 0.01  # site = foot geom radius + margin; remove the margin
+                for sid in range(m.nsensor)
+                if m.sensor_type[sid] == mujoco.mjtSensor.mjSENS_TOUCH
+                and mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_SENSOR, sid).startswith("touch_foot")
+            )
+            self._stand_h = 1.0 - feet_z
+        return self._stand_h
+
+    # ------------------------------------------------------------------ step
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        cfg, m = self.cfg, self.tm.model
+        clip = self.loco.action_clip
+        a = np.clip(np.nan_to_num(actions, nan=0.0), -clip, clip)
+        self.last_actions = self.actions
+        self.actions = a
+        self.prev_targets = self.targets
+        self.targets = np.clip(
+            self.default_pos + self.loco.action_scale * a, self.tm.pos_min, self.tm.pos_max
+        )
+        ctrl = np.zeros((self.n, cfg.decimation, m.nu))
+        act = self.tm.act_of_policy
+        for k in range(cfg.decimation):
+            late = k < self.delay  # actuator delay: the old targets for the first steps
+            ctrl[:, k, act] = np.where(late[:, None], self.prev_targets, self.targets)
+        states, sens = self.runner.rollout(
+            self.models,
+            self.datas,
+            self.state,
+            ctrl,
+            nstep=cfg.decimation,
+            skip_checks=self._checked,  # shapes never change after the first, checked call
+            state=self._state_out,
+            sensordata=self._sens_out,
+        )
+        self._checked = True
+        self.state = states[:, -1, :].copy()
+        self.last_dq = self.dq.copy()
+        self._read_state(sens)
+        self.total_steps += 1
+        self.episode_length += 1
+
+        # contacts over the control period
+        touch = sens[:, :, self.tm.feet_sensors].max(axis=1)
+        contact = touch > cfg.contact_threshold_n
+        first_contact = contact & (self.feet_air_time > 0)
+        self.feet_air_time_at_contact = np.where(first_contact, self.feet_air_time, 0.0)
+        self.first_contact = first_contact
+        self.feet_air_time = np.where(contact, 0.0, self.feet_air_time + self.dt)
+        self.feet_contact = contact
+        if len(self.tm.undesired_sensors):
+            self.undesired = (
+                sens[:, :, self.tm.undesired_sensors].max(axis=1) > cfg.contact_threshold_n
+            )
+        else:
+            self.undesired = np.zeros((self.n, 0), dtype=bool)
+        self.torques = sens[:, -1, self.tm.force_sensors]
+        self.joint_acc = (self.dq - self.last_dq) / self.dt
+
+        # rewards
+        terms = rewards.compute(self, self.task)
+        reward = np.zeros(self.n)
+        for key, value in terms.items():
+            w = self.task.reward_weights[key] * self.dt
+            reward += w * value
+            self.episode_sums[key] += w * value
+        if self.task.only_positive_rewards:
+            reward = np.maximum(reward, 0.0)
+
+        # terminations
+        tspec = self.task.terminations
+        tilt = np.arccos(np.clip(-self.gravity[:, 2], -1.0, 1.0))
+        ground = self.terrain.height_at(self.base_pos[:, 0], self.base_pos[:, 1])
+        bad = ~np.all(np.isfinite(self.state), axis=1)
+        terminated = (
+            (tilt > tspec.max_tilt_rad)
+            | (self.base_pos[:, 2] - ground < tspec.min_base_height_m)
+            | bad
+        )
+        timed_out = self.episode_length >= self.max_episode_length
+        done = terminated | timed_out
+        self._log_episodes(np.flatnonzero(done))
+        self.reset_envs(np.flatnonzero(done))
+        if bad.any():
+            self.state[bad & ~done] = 0.0  # unreachable: bad implies done (kept for safety)
+
+        # commands and pushes
+        self.command_timer -= self.dt
+        self._sample_commands(np.flatnonzero(self.command_timer <= 0))
+        self._pushes()
+        if self.total_steps % self.cfg.variant_refresh_steps == 0 and self.cfg.randomize:
+            self._refresh_variant()
+        self._read_state(sens)
+        self.policy_obs, self.critic_obs = self._observe()
+        return self.policy_obs, self.critic_obs, reward, terminated, timed_out
+
+    def _pushes(self) -> None:
+        dr = self.task.randomization
+        self.push_timer -= self.dt
+        ids = np.flatnonzero(self.push_timer <= 0)
+        if len(ids) and self.cfg.randomize:
+            v = dr.push_velocity_mps
+            self.state[ids, self.qvel0 : self.qvel0 + 2] += self.rng.uniform(
+                -v, v, size=(len(ids), 2)
+            )
+        self.push_timer[ids] = dr.push_interval_s
+
+    def _refresh_variant(self) -> None:
+        """Redraw one variant (round robin) so the randomisation covers more than `count` draws."""
+        k = (self.total_steps // self.cfg.variant_refresh_steps) % len(self.variants)
+        fresh = make_variants(self.tm, self.loco, self.task.randomization, 1, self.rng)[0]
+        self.variants[k] = fresh
+        self.models = [self.variants[v].model for v in self.variant_of]
+
+    def _log_episodes(self, ids: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        ep_s = self.task.terminations.episode_s
+        log = {f"/rewards/{k}": float(np.mean(v[ids]) / ep_s) for k, v in self.episode_sums.items()}
+        log["/curriculum/terrain_level"] = float(np.mean(self.level))
+        self.log = log
+
+    # ------------------------------------------------------------------ observations
+    def height_maps(self) -> np.ndarray | None:
+        if self.hm is None:
+            return None
+        return self.hm.sample(self.terrain, self.base_pos, self.quat)
+
+    def _observe(self) -> tuple[np.ndarray, np.ndarray]:
+        hm = self.height_maps()
+        noise = None
+        if self.cfg.randomize:
+            nz = self.task.noise
+            noise = {k: getattr(nz, k) for k in nz.__dataclass_fields__}
+        common = {
+            "joint_pos": self.q,
+            "joint_vel": self.dq,
+            "quat_wxyz": self.quat,
+            "ang_vel": self.ang_vel,
+            "command": self.commands,
+            "last_action": self.actions,
+            "lin_vel": self.lin_vel,
+        }
+        policy = self.obs.build(**common, height_map=hm, noise=noise, rng=self.rng)
+        extra = [
+            self.lin_vel if t == "base_lin_vel" else None for t in self.task.critic_extra_terms
+        ]
+        parts = [policy] + [e.astype(np.float32) for e in extra if e is not None]
+        if hm is not None:
+            parts.append(np.clip(hm, -10, 10).astype(np.float32))
+        return policy, np.concatenate(parts, axis=1)
+
+    def close(self) -> None:
+        self.runner.close()

@@ -1,0 +1,314 @@
+"""The arithmetic of the locomotion evaluation (NaVILA's Table V): command script, tracking
+errors, falls, collisions, aggregation and the printed table. No rclpy, no MuJoCo: the runner in
+`navila_loco_train.evaluate` records odometry and statuses from the real nodes and hands plain
+arrays here, so every number in metrics.json is unit-tested on synthetic odometry.
+
+Definitions (all in metrics.json under the same names):
+
+* Command script (per trial, NaVILA's mid-level actions as velocities): stand (zero command),
+  forward 0.5 m/s, turn left +pi/6 rad/s, turn right -pi/6 rad/s, forward 0.5 m/s, stop (zero);
+  turns are in place (vx = 0), as the instruction parser maps "turn left 30 degrees".
+* Measured velocity: the ground-truth /odom twist of navila_sim, which is in the base frame
+  (REP 105 child frame): vx, vy forward/left, wz the body yaw rate - the quantities the policy is
+  trained to track (Isaac Lab's root_lin_vel_b / root_ang_vel_b).
+* A sample counts when its sim time lies inside the script and at least `settle_s` after the
+  start of its segment (default 0.5 s: the response to a step in the command is not error).
+* lin_vel_error = mean over counted samples of sqrt((vx_cmd - vx)^2 + (vy_cmd - vy)^2) [m/s]
+  (vy_cmd is 0 in this script, so the lateral drift |vy| is part of the error);
+  ang_vel_error = mean over counted samples of |wz_cmd - wz| [rad/s].
+  Samples after a fall are kept: a fallen robot does not track the command, and dropping them
+  would make a policy that falls early look accurate.
+* fell: the base tilt (angle between the body z axis and the vertical) exceeded `fall_tilt_rad`
+  (1 rad), or the base came below `fall_height_fraction` (0.5) of its standing height above the
+  ground under it, or the locomotion node went to DAMP (its own tilt / joint-limit / stale-state
+  supervisor) while the script ran. fall_rate = fraction of trials that fell.
+* Collisions: navila_sim counts control periods (50 Hz) with a robot body geom (not a foot)
+  touching a scene obstacle (see navila_sim.sim). collision_rate = fraction of TRIALS with at
+  least one such period; contact_step_fraction = such periods / all control periods of the
+  scripts (pooled over trials). NaVILA reports its collision rate without a documented unit, so
+  no goal is set for it here; the comparison that matters is vision vs blind.
+* Aggregates: lin/ang errors are the mean (and standard deviation) of the per-trial means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+# NaVILA, Table V (Go2): linear 0.066 m/s, angular 0.113 rad/s. No falls on flat ground and
+# steps up to 10 cm is the project's own goal (issue 6).
+GOALS = {"lin_vel_error": 0.066, "ang_vel_error": 0.113}
+NO_FALL_TERRAINS = ("flat", "steps5", "steps10")
+FORWARD_SPEED = 0.5
+TURN_RATE = math.pi / 6
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # stand | forward | turn_left | turn_right | stop
+    duration_s: float
+    vx: float = 0.0
+    vy: float = 0.0
+    wz: float = 0.0
+
+
+def command_script(
+    stand_s: float = 2.0,
+    segment_s: float = 4.0,
+    forward: float = FORWARD_SPEED,
+    turn: float = TURN_RATE,
+) -> list[Segment]:
+    """NaVILA-like commands: stand, forward, turn left, turn right, forward, stop."""
+    if not (stand_s > 0 and segment_s > 0):
+        raise ValueError("stand_s and segment_s must be > 0")
+    return [
+        Segment("stand", stand_s),
+        Segment("forward", segment_s, vx=forward),
+        Segment("turn_left", segment_s, wz=turn),
+        Segment("turn_right", segment_s, wz=-turn),
+        Segment("forward", segment_s, vx=forward),
+        Segment("stop", segment_s),
+    ]
+
+
+class Schedule:
+    """Segments laid end to end from t = 0 (script start, sim time)."""
+
+    def __init__(self, segments: list[Segment]) -> None:
+        if not segments:
+            raise ValueError("a command schedule needs at least one segment")
+        self.segments = list(segments)
+        self.starts = np.concatenate(([0.0], np.cumsum([s.duration_s for s in segments])[:-1]))
+        self.total_s = float(sum(s.duration_s for s in segments))
+
+    def index_at(self, t: np.ndarray | float) -> np.ndarray:
+        """Segment index per time (clipped to the first/last segment)."""
+        idx = np.searchsorted(self.starts, np.asarray(t, dtype=float), side="right") - 1
+        return np.clip(idx, 0, len(self.segments) - 1)
+
+    def command_at(self, t: float) -> Segment:
+        return self.segments[int(self.index_at(t))]
+
+    def commands(self, t: np.ndarray) -> np.ndarray:
+        """(N, 3) commanded (vx, vy, wz) at the given times."""
+        table = np.array([[s.vx, s.vy, s.wz] for s in self.segments])
+        return table[self.index_at(t)]
+
+
+def tilt_from_quat_xyzw(q: np.ndarray) -> np.ndarray:
+    """Angle [rad] between the body z axis and the world vertical, per (x, y, z, w) row."""
+    q = np.atleast_2d(np.asarray(q, dtype=float))
+    x, y = q[:, 0], q[:, 1]
+    n2 = np.sum(q * q, axis=1)
+    r22 = 1.0 - 2.0 * (x * x + y * y) / np.where(n2 > 0, n2, 1.0)
+    return np.arccos(np.clip(r22, -1.0, 1.0))
+
+
+@dataclass
+class Tracking:
+    lin_vel_error: float
+    ang_vel_error: float
+    samples: int
+    by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def tracking_errors(
+    schedule: Schedule,
+    t: np.ndarray,
+    lin_vel_xy: np.ndarray,
+    wz: np.ndarray,
+    settle_s: float = 0.5,
+) -> Tracking:
+    """Mean velocity tracking errors over the counted samples (see the module doc).
+
+    t: sim times relative to the script start (s); lin_vel_xy: (N, 2) base-frame vx, vy;
+    wz: (N,) base-frame yaw rate. Raises ValueError when no sample counts (the trial produced
+    no odometry inside the script, or settle_s is not shorter than every segment)."""
+    t = np.asarray(t, dtype=float)
+    v = np.asarray(lin_vel_xy, dtype=float).reshape(-1, 2)
+    w = np.asarray(wz, dtype=float).reshape(-1)
+    if not (len(t) == len(v) == len(w)):
+        raise ValueError("t, lin_vel_xy and wz need the same number of samples")
+    idx = schedule.index_at(t)
+    keep = (t >= 0) & (t < schedule.total_s) & (t - schedule.starts[idx] >= settle_s)
+    keep &= np.all(np.isfinite(v), axis=1) & np.isfinite(w)
+    if not np.any(keep):
+        raise ValueError(
+            "no odometry sample inside the command script after the settle windows "
+            f"(settle_s {settle_s} s, {len(t)} samples)"
+        )
+    cmd = schedule.commands(t)
+    lin = np.linalg.norm(cmd[:, :2] - v, axis=1)
+    ang = np.abs(cmd[:, 2] - w)
+    by_kind: dict[str, dict[str, float]] = {}
+    kinds = np.array([schedule.segments[i].kind for i in idx])
+    for kind in dict.fromkeys(s.kind for s in schedule.segments):
+        sel = keep & (kinds == kind)
+        if np.any(sel):
+            by_kind[kind] = {
+                "lin_vel_error": float(lin[sel].mean()),
+                "ang_vel_error": float(ang[sel].mean()),
+                "samples": int(sel.sum()),
+            }
+    return Tracking(float(lin[keep].mean()), float(ang[keep].mean()), int(keep.sum()), by_kind)
+
+
+@dataclass
+class FallCheck:
+    fell: bool
+    cause: str = ""  # "tilt 1.23 rad", "base height 0.10 m", "loco damp: <reason>"
+    time_s: float | None = None  # script time of the first sign (None: no fall)
+
+
+def detect_fall(
+    t: np.ndarray,
+    tilt: np.ndarray,
+    height_t: np.ndarray,
+    height: np.ndarray,
+    nominal_height: float,
+    damp_events: Sequence[tuple[float, str]] = (),
+    tilt_limit: float = 1.0,
+    height_fraction: float = 0.5,
+) -> FallCheck:
+    """The earliest of: tilt > tilt_limit, base height above ground < height_fraction x the
+    standing height, a DAMP of the loco node. Times are script times (s); only t >= 0 counts."""
+    found: list[tuple[float, str]] = []
+    t, tilt = np.asarray(t, dtype=float), np.asarray(tilt, dtype=float)
+    bad = np.flatnonzero((t >= 0) & (tilt > tilt_limit))
+    if bad.size:
+        i = int(bad[0])
+        found.append((float(t[i]), f"tilt {tilt[i]:.2f} rad > {tilt_limit:g}"))
+    ht, h = np.asarray(height_t, dtype=float), np.asarray(height, dtype=float)
+    limit = height_fraction * nominal_height
+    low = np.flatnonzero((ht >= 0) & (h < limit))
+    if low.size:
+        i = int(low[0])
+        found.append((float(ht[i]), f"base height {h[i]:.3f} m < {limit:.3f} m"))
+    for when, reason in damp_events:
+        if when >= 0:
+            found.append((float(when), f"loco damp: {reason}"))
+            break
+    if not found:
+        return FallCheck(False)
+    when, cause = min(found, key=lambda f: f[0])
+    return FallCheck(True, cause, when)
+
+
+@dataclass
+class TrialResult:
+    policy: str
+    terrain: str
+    trial: int
+    start_pose: tuple[float, float, float]
+    lin_vel_error: float
+    ang_vel_error: float
+    samples: int
+    fell: bool
+    fall_cause: str
+    fall_time_s: float | None
+    contact_periods: int
+    control_periods: int
+    last_contact: str = ""
+    real_time_factor: float | None = None
+    by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    distance_m: float = 0.0  # base travel in the plane over the script (a sanity figure)
+
+    @property
+    def collided(self) -> bool:
+        return self.contact_periods > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["collided"] = self.collided
+        return out
+
+
+def summarize(trials: list[TrialResult]) -> dict[str, Any]:
+    """Aggregate trials (one terrain, or all): see the module doc for each figure."""
+    if not trials:
+        raise ValueError("nothing to summarize: no trials")
+    lin = np.array([r.lin_vel_error for r in trials])
+    ang = np.array([r.ang_vel_error for r in trials])
+    control = sum(r.control_periods for r in trials)
+    out: dict[str, Any] = {
+        "trials": len(trials),
+        "lin_vel_error": float(lin.mean()),
+        "lin_vel_error_std": float(lin.std()),
+        "ang_vel_error": float(ang.mean()),
+        "ang_vel_error_std": float(ang.std()),
+        "collision_rate": float(np.mean([r.collided for r in trials])),
+        "contact_step_fraction": (
+            float(sum(r.contact_periods for r in trials) / control) if control else 0.0
+        ),
+        "fall_rate": float(np.mean([r.fell for r in trials])),
+    }
+    kinds: dict[str, list[dict[str, float]]] = {}
+    for r in trials:
+        for kind, vals in r.by_kind.items():
+            kinds.setdefault(kind, []).append(vals)
+    out["by_kind"] = {
+        kind: {
+            "lin_vel_error": float(np.mean([v["lin_vel_error"] for v in vals])),
+            "ang_vel_error": float(np.mean([v["ang_vel_error"] for v in vals])),
+        }
+        for kind, vals in kinds.items()
+    }
+    return out
+
+
+def goal_check(summary_by_terrain: dict[str, dict[str, Any]]) -> dict[str, bool]:
+    """NaVILA's tracking goals over all terrains, and no falls on flat ground and low steps."""
+    overall = summary_by_terrain["all"]
+    checks = {
+        "lin_vel_error": overall["lin_vel_error"] <= GOALS["lin_vel_error"],
+        "ang_vel_error": overall["ang_vel_error"] <= GOALS["ang_vel_error"],
+    }
+    no_fall = [t for t in NO_FALL_TERRAINS if t in summary_by_terrain]
+    if no_fall:
+        checks["no_falls_flat_and_steps"] = all(
+            summary_by_terrain[t]["fall_rate"] == 0.0 for t in no_fall
+        )
+    checks["all"] = all(checks.values())
+    return checks
+
+
+def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """results[policy][terrain] = summary (terrain "all" last). Policies side by side as rows
+    grouped by terrain, then NaVILA's goals."""
+    head = (
+        f"{'terrain':<10} {'policy':<22} {'trials':>6} {'lin err m/s':>12} "
+        f"{'ang err rad/s':>14} {'collision':>10} {'contact st':>11} {'fall':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    terrains: list[str] = []
+    for per_terrain in results.values():
+        terrains += [t for t in per_terrain if t not in terrains]
+    terrains = [t for t in terrains if t != "all"] + (["all"] if "all" in terrains else [])
+    for terrain in terrains:
+        for policy, per_terrain in results.items():
+            s = per_terrain.get(terrain)
+            if s is None:
+                continue
+            lines.append(
+                f"{terrain:<10} {policy[:22]:<22} {s['trials']:>6d} "
+                f"{s['lin_vel_error']:>7.3f}±{s['lin_vel_error_std']:<4.2f} "
+                f"{s['ang_vel_error']:>9.3f}±{s['ang_vel_error_std']:<4.2f} "
+                f"{s['collision_rate']:>10.2f} {s['contact_step_fraction']:>11.3f} "
+                f"{s['fall_rate']:>6.2f}"
+            )
+    lines.append("-" * len(head))
+    lines.append(
+        f"{'goal':<10} {'NaVILA (Table V, Go2)':<22} {'':>6} "
+        f"{'<= ' + format(GOALS['lin_vel_error'], '.3f'):>12} "
+        f"{'<= ' + format(GOALS['ang_vel_error'], '.3f'):>14} {'-':>10} {'-':>11} "
+        f"{'0':>6}  (falls: flat, steps <= 10 cm)"
+    )
+    lines.append(
+        "collision = fraction of trials with a body-obstacle contact; contact st = fraction of "
+        "50 Hz control steps with one; fall = fraction of trials"
+    )
+    return "\n".join(lines)

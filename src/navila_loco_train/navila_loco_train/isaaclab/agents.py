@@ -1,0 +1,94 @@
+"""rsl-rl PPO runner configs for the Isaac Lab Go2 tasks - NOT RUNNABLE ON THIS MACHINE.
+
+Needs Isaac Lab 2.3's ``isaaclab_rl`` (rsl-rl-lib 3.x); importing it without Isaac Lab raises
+ImportError ("... needs Isaac Lab; not installed here"). The numbers are task_spec.PPOSpec's (the
+MuJoCo trainer's), the iterations and seed the policy config's, the action clip config/go2.yaml's.
+
+Isaac Lab API used (``isaaclab_rl.rsl_rl``, 2.3): ``RslRlOnPolicyRunnerCfg`` with ``obs_groups``
+and ``clip_actions`` (the RslRlVecEnvWrapper clips the actions), ``RslRlPpoActorCriticCfg`` with
+``actor_obs_normalization`` / ``critic_obs_normalization``, ``RslRlPpoAlgorithmCfg``. Isaac Lab
+3.x still accepts the ``policy`` field (it converts it to actor / critic models with a warning),
+but the env config refuses Isaac Lab 3 (see ``check_isaaclab_version``).
+"""
+
+from __future__ import annotations
+
+from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, spec
+
+try:
+    from isaaclab.utils import configclass
+    from isaaclab_rl.rsl_rl import (
+        RslRlOnPolicyRunnerCfg,
+        RslRlPpoActorCriticCfg,
+        RslRlPpoAlgorithmCfg,
+    )
+except ImportError as exc:
+    raise isaaclab_import_error(__name__, exc) from exc
+
+check_isaaclab_version()
+
+BLIND = spec.load("blind")
+VISION = spec.load("vision")
+PPO = VISION.task.ppo
+# Checkpoint every this many iterations (the MuJoCo trainer's rsl_cfg save_interval).
+SAVE_INTERVAL = 100
+
+
+def _policy() -> RslRlPpoActorCriticCfg:
+    return RslRlPpoActorCriticCfg(
+        init_noise_std=PPO.init_noise_std,
+        actor_obs_normalization=PPO.obs_normalization,
+        critic_obs_normalization=PPO.obs_normalization,
+        actor_hidden_dims=list(PPO.hidden_dims),
+        critic_hidden_dims=list(PPO.hidden_dims),
+        activation=PPO.activation,
+    )
+
+
+def _algorithm() -> RslRlPpoAlgorithmCfg:
+    return RslRlPpoAlgorithmCfg(
+        value_loss_coef=PPO.value_loss_coef,
+        use_clipped_value_loss=True,  # rsl-rl's PPO default, which the MuJoCo trainer uses
+        clip_param=PPO.clip_param,
+        entropy_coef=PPO.entropy_coef,
+        num_learning_epochs=PPO.num_learning_epochs,
+        num_mini_batches=PPO.num_mini_batches,
+        learning_rate=PPO.learning_rate,
+        schedule=PPO.schedule,
+        gamma=PPO.gamma,
+        lam=PPO.lam,
+        desired_kl=PPO.desired_kl,
+        max_grad_norm=PPO.max_grad_norm,
+    )
+
+
+@configclass
+class Go2BlindPPORunnerCfg(RslRlOnPolicyRunnerCfg):
+    seed = BLIND.train.seed
+    num_steps_per_env = PPO.num_steps_per_env
+    max_iterations = BLIND.train.iterations
+    save_interval = SAVE_INTERVAL
+    experiment_name = f"navila_{BLIND.train.policy_name}"
+    clip_actions = BLIND.robot.action_clip
+    policy = _policy()
+    algorithm = _algorithm()
+
+    def __post_init__(self) -> None:
+        getattr(super(), "__post_init__", lambda: None)()
+        self.obs_groups = {k: list(v) for k, v in spec.OBS_GROUPS.items()}
+
+
+@configclass
+class Go2VisionPPORunnerCfg(RslRlOnPolicyRunnerCfg):
+    seed = VISION.train.seed
+    num_steps_per_env = PPO.num_steps_per_env
+    max_iterations = VISION.train.iterations
+    save_interval = SAVE_INTERVAL
+    experiment_name = f"navila_{VISION.train.policy_name}"
+    clip_actions = VISION.robot.action_clip
+    policy = _policy()
+    algorithm = _algorithm()
+
+    def __post_init__(self) -> None:
+        getattr(super(), "__post_init__", lambda: None)()
+        self.obs_groups = {k: list(v) for k, v in spec.OBS_GROUPS.items()}

@@ -1,0 +1,587 @@
+"""Isaac Lab manager-based env configs for the NaVILA Go2 policies - NOT RUNNABLE ON THIS MACHINE.
+
+Needs Isaac Lab 2.3 inside a running simulator (``python -m navila_loco_train.isaaclab.launch``
+starts one); importing it without Isaac Lab raises ImportError ("... needs Isaac Lab; not
+installed here"). It was written from the Isaac Lab 2.3 sources and docs and has not been run.
+
+Tasks (registered by ``registration.register_tasks``):
+
+* ``Go2BlindEnvCfg``  - 450 policy inputs: 45 proprio + 9 x 45 history; critic + base lin. vel.
+* ``Go2VisionEnvCfg`` - 909 policy inputs: 45 proprio + 459 height map + 9 x 45 history;
+  critic + base lin. vel. + the clean height map.
+* ``Go2BlindPlayEnvCfg`` / ``Go2VisionPlayEnvCfg`` - the same, for evaluation and export.
+
+Every number is read through ``spec.load`` from ``task_spec.py``, ``config/go2.yaml`` and
+``configs/go2_<variant>.yaml``, the sources of the MuJoCo trainer; ``spec.py`` says which is which.
+
+Isaac Lab API used (Isaac Lab 2.3; manager-based workflow as in isaaclab_tasks'
+``locomotion/velocity/velocity_env_cfg.py``): ``isaaclab.envs.ManagerBasedRLEnvCfg``;
+``isaaclab.managers`` ``ObservationGroupCfg``, ``ObservationTermCfg``, ``RewardTermCfg``,
+``TerminationTermCfg``, ``EventTermCfg``, ``CurriculumTermCfg``, ``SceneEntityCfg``;
+``isaaclab.envs.mdp`` (observation, reward, termination and event functions,
+``JointPositionActionCfg``, ``UniformVelocityCommandCfg``); ``isaaclab.scene.InteractiveSceneCfg``;
+``isaaclab.sensors`` ``ContactSensorCfg``, ``RayCasterCfg`` + ``patterns.GridPatternCfg``;
+``isaaclab.terrains`` ``TerrainImporterCfg``, ``TerrainGeneratorCfg``;
+``isaaclab.actuators.DelayedPDActuatorCfg``; ``isaaclab.utils.noise.AdditiveUniformNoiseCfg``;
+``isaaclab_assets.robots.unitree.UNITREE_GO2_CFG`` (the Go2 USD; drive, pose and limits replaced).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, spec
+
+try:
+    import isaaclab.envs.mdp as il_mdp
+    import isaaclab.sim as sim_utils
+    from isaaclab.actuators import DelayedPDActuatorCfg
+    from isaaclab.assets import ArticulationCfg, AssetBaseCfg
+    from isaaclab.envs import ManagerBasedRLEnvCfg
+    from isaaclab.managers import CurriculumTermCfg as CurrTerm
+    from isaaclab.managers import EventTermCfg as EventTerm
+    from isaaclab.managers import ObservationGroupCfg as ObsGroup
+    from isaaclab.managers import ObservationTermCfg as ObsTerm
+    from isaaclab.managers import RewardTermCfg as RewTerm
+    from isaaclab.managers import SceneEntityCfg
+    from isaaclab.managers import TerminationTermCfg as DoneTerm
+    from isaaclab.scene import InteractiveSceneCfg
+    from isaaclab.sensors import ContactSensorCfg, RayCasterCfg, patterns
+    from isaaclab.terrains import TerrainGeneratorCfg, TerrainImporterCfg
+    from isaaclab.utils import configclass
+    from isaaclab.utils.noise import AdditiveUniformNoiseCfg as Unoise
+    from isaaclab_assets.robots.unitree import UNITREE_GO2_CFG
+
+    from navila_loco_train.isaaclab import mdp
+except ImportError as exc:
+    raise isaaclab_import_error(__name__, exc) from exc
+
+check_isaaclab_version()
+
+BLIND = spec.load("blind")
+VISION = spec.load("vision")
+if BLIND.robot != VISION.robot or BLIND.rewards != VISION.rewards:
+    raise ValueError("the blind and vision Go2 tasks must share the robot and the rewards")
+ROBOT = VISION.robot
+TASK = VISION.task
+HEIGHT_MAP = VISION.height_map
+if HEIGHT_MAP is None:
+    raise ValueError(f"{VISION.config_path}: the vision layout has no height map")
+
+# Isaac Lab plumbing (not part of the task definition).
+ENV_SPACING_M = 2.5  # unused with a generated terrain (envs sit on the tiles); Isaac Lab's value
+RAY_START_HEIGHT_M = 20.0  # vertical rays start this far above the base (Isaac Lab's scanner)
+TERRAIN_BORDER_M = 20.0  # flat border around the tile grid (Isaac Lab's rough-terrain value)
+# 1 mm height steps: the int16 height field keeps the MuJoCo tiles' heights to the millimetre.
+TERRAIN_VERTICAL_SCALE_M = 0.001
+PLAY_NUM_ENVS = 50
+MATERIAL_BUCKETS = 64  # distinct friction materials PhysX gets (Isaac Lab's usual value)
+
+
+def _robot() -> SceneEntityCfg:
+    return SceneEntityCfg(spec.ROBOT_ENTITY)
+
+
+def _joints() -> SceneEntityCfg:
+    """All joints in policy order (config/go2.yaml joints.names), whatever the USD order."""
+    return SceneEntityCfg(
+        spec.ROBOT_ENTITY, joint_names=list(ROBOT.joint_names), preserve_order=True
+    )
+
+
+# ------------------------------------------------------------------------------ scene
+def go2_robot_cfg() -> ArticulationCfg:
+    """Isaac Lab's Go2 with the deployed default pose and PD drive (config/go2.yaml).
+
+    An explicit delayed PD actuator: kp / kd / torque limit per joint, a command delay of
+    task_spec's ``actuator_delay_steps`` physics steps drawn per env at reset, and gains the
+    motor-strength event can scale.
+    """
+    lo, hi = TASK.randomization.actuator_delay_steps
+    return UNITREE_GO2_CFG.replace(
+        prim_path="{ENV_REGEX_NS}/Robot",
+        init_state=UNITREE_GO2_CFG.init_state.replace(
+            joint_pos=ROBOT.per_joint(ROBOT.default_pos), joint_vel={".*": 0.0}
+        ),
+        actuators={
+            "base_legs": DelayedPDActuatorCfg(
+                joint_names_expr=list(ROBOT.joint_names),
+                stiffness=ROBOT.per_joint(ROBOT.kp),
+                damping=ROBOT.per_joint(ROBOT.kd),
+                effort_limit=ROBOT.per_joint(ROBOT.torque_limit),
+                min_delay=int(lo),
+                max_delay=int(hi),
+            )
+        },
+    )
+
+
+def terrain_generator_cfg() -> TerrainGeneratorCfg:
+    """task_spec.TerrainSpec's grid: rows = difficulty levels, one column per terrain type."""
+    t = TASK.terrain
+    tiles = {
+        kind: mdp.NavilaTileTerrainCfg(
+            proportion=1.0 / len(t.types),
+            kind=kind,
+            levels=t.levels,
+            rough_noise_m=tuple(t.rough_noise_m),
+            step_height_m=tuple(t.step_height_m),
+            box_height_m=tuple(t.box_height_m),
+        )
+        for kind in t.types
+    }
+    return TerrainGeneratorCfg(
+        size=(t.tile_m, t.tile_m),
+        border_width=TERRAIN_BORDER_M,
+        num_rows=t.levels,
+        num_cols=len(t.types),
+        horizontal_scale=t.resolution_m,
+        vertical_scale=TERRAIN_VERTICAL_SCALE_M,
+        slope_threshold=None,  # keep one-cell ramps, as MuJoCo's height field has them
+        use_cache=False,
+        curriculum=True,
+        sub_terrains=tiles,
+    )
+
+
+def _vertical_scanner(resolution: float, size: float) -> RayCasterCfg:
+    return RayCasterCfg(
+        prim_path="{ENV_REGEX_NS}/Robot/base",
+        offset=RayCasterCfg.OffsetCfg(pos=(0.0, 0.0, RAY_START_HEIGHT_M)),
+        ray_alignment="yaw",
+        pattern_cfg=patterns.GridPatternCfg(resolution=resolution, size=(size, size)),
+        debug_vis=False,
+        mesh_prim_paths=["/World/ground"],
+    )
+
+
+@configclass
+class Go2SceneCfg(InteractiveSceneCfg):
+    """Curriculum terrain, the Go2, its contact sensors and a ray under the base."""
+
+    terrain = TerrainImporterCfg(
+        prim_path="/World/ground",
+        terrain_type="generator",
+        terrain_generator=terrain_generator_cfg(),
+        max_init_terrain_level=spec.INIT_MAX_TERRAIN_LEVEL,
+        collision_group=-1,
+        # friction 1 combined by "multiply": the robot's randomised friction is the contact's
+        physics_material=sim_utils.RigidBodyMaterialCfg(
+            friction_combine_mode="multiply",
+            restitution_combine_mode="multiply",
+            static_friction=1.0,
+            dynamic_friction=1.0,
+        ),
+        debug_vis=False,
+    )
+    robot: ArticulationCfg = go2_robot_cfg()
+    contact_forces = ContactSensorCfg(
+        prim_path="{ENV_REGEX_NS}/Robot/.*",
+        history_length=3,
+        track_air_time=True,
+        force_threshold=spec.CONTACT_THRESHOLD_N,
+    )
+    # one vertical ray (a 0 x 0 grid; the resolution is then unused): the ground height under
+    # the base, for the base-height termination
+    base_height_scanner = _vertical_scanner(resolution=0.1, size=0.0)
+    sky_light = AssetBaseCfg(
+        prim_path="/World/skyLight",
+        spawn=sim_utils.DomeLightCfg(intensity=750.0, color=(0.9, 0.9, 0.9)),
+    )
+
+
+@configclass
+class Go2VisionSceneCfg(Go2SceneCfg):
+    """Plus the height-map rays: the MuJoCo trainer's vertical lattice around the base."""
+
+    height_scanner = _vertical_scanner(
+        resolution=HEIGHT_MAP.scan_spacing_m, size=2.0 * HEIGHT_MAP.scan_half_m
+    )
+
+
+# ------------------------------------------------------------------------------ observations
+def _obs(layout: spec.ObservationLayout, name: str, func: Any, **params: Any) -> ObsTerm:
+    """An observation term with the layout's noise, clip and scale for ``name``."""
+    t = layout.term(name)
+    return ObsTerm(
+        func=func,
+        params=params,
+        noise=Unoise(n_min=-t.noise, n_max=t.noise) if t.noise > 0 else None,
+        clip=t.isaaclab_clip,
+        scale=t.scale if t.scale != 1.0 else None,
+    )
+
+
+def _height_map_params() -> dict[str, Any]:
+    return {
+        "sensor_cfg": SceneEntityCfg(spec.HEIGHT_SCANNER),
+        "asset_cfg": _robot(),
+        "map_cfg": HEIGHT_MAP.kernel_params(),
+        "grid_pos": list(HEIGHT_MAP.grid_pos),
+        "grid_quat_wxyz": list(HEIGHT_MAP.grid_quat_wxyz),
+    }
+
+
+def _history(layout: spec.ObservationLayout) -> ObsTerm:
+    """The proprio history: frames of ``layout.frame`` terms, computed like the policy terms."""
+    return ObsTerm(
+        func=mdp.ProprioHistory,
+        params={
+            "history_length": layout.history_length,
+            "terms": [t.name for t in layout.frame],
+            "noise": [t.noise for t in layout.frame],
+            "scale": [t.scale for t in layout.frame],
+            "clip": [t.clip for t in layout.frame],
+            "corrupt": True,
+            "command_name": spec.COMMAND_NAME,
+            "asset_cfg": _joints(),
+        },
+    )
+
+
+def _finish_group(group: ObsGroup, expected: list[str], corrupt: bool) -> None:
+    """Concatenate, set corruption, and refuse a term order other than the declared layout."""
+    group.enable_corruption = corrupt
+    group.concatenate_terms = True
+    names = [k for k, v in group.__dict__.items() if isinstance(v, ObsTerm)]
+    if names != expected:
+        raise ValueError(f"observation terms {names} differ from the declared layout {expected}")
+
+
+@configclass
+class ProprioTermsCfg(ObsGroup):
+    """The proprio terms, in navila_loco observation.terms order (45 for the Go2)."""
+
+    base_ang_vel = _obs(VISION.layout, "base_ang_vel", il_mdp.base_ang_vel, asset_cfg=_robot())
+    base_rpy = _obs(VISION.layout, "base_rpy", mdp.base_rpy, asset_cfg=_robot())
+    velocity_command = _obs(
+        VISION.layout, "velocity_command", il_mdp.generated_commands, command_name=spec.COMMAND_NAME
+    )
+    joint_pos_rel = _obs(VISION.layout, "joint_pos_rel", il_mdp.joint_pos_rel, asset_cfg=_joints())
+    joint_vel_rel = _obs(VISION.layout, "joint_vel_rel", il_mdp.joint_vel_rel, asset_cfg=_joints())
+    last_action = _obs(VISION.layout, "last_action", il_mdp.last_action)
+
+
+@configclass
+class BlindPolicyCfg(ProprioTermsCfg):
+    """Actor input of the blind policy: proprio terms, then the history (450)."""
+
+    proprio_history = _history(BLIND.layout)
+
+    def __post_init__(self) -> None:
+        _finish_group(self, [t.name for t in BLIND.layout.policy], corrupt=True)
+
+
+@configclass
+class VisionPolicyCfg(ProprioTermsCfg):
+    """Actor input of the vision policy: proprio terms, height map, then the history (909)."""
+
+    height_map = _obs(VISION.layout, "height_map", mdp.height_map, **_height_map_params())
+    proprio_history = _history(VISION.layout)
+
+    def __post_init__(self) -> None:
+        _finish_group(self, [t.name for t in VISION.layout.policy], corrupt=True)
+
+
+@configclass
+class BlindPrivilegedCfg(ObsGroup):
+    """What only the critic sees (task_spec.critic_extra_terms), without noise."""
+
+    base_lin_vel = ObsTerm(func=il_mdp.base_lin_vel, params={"asset_cfg": _robot()})
+
+    def __post_init__(self) -> None:
+        _finish_group(self, [t.name for t in BLIND.layout.privileged], corrupt=False)
+
+
+@configclass
+class VisionPrivilegedCfg(ObsGroup):
+    """The critic's extras for the vision policy: base lin. vel. and the clean height map."""
+
+    base_lin_vel = ObsTerm(func=il_mdp.base_lin_vel, params={"asset_cfg": _robot()})
+    height_map = ObsTerm(
+        func=mdp.height_map,
+        params=_height_map_params(),
+        clip=next(t for t in VISION.layout.privileged if t.name == "height_map").isaaclab_clip,
+    )
+
+    def __post_init__(self) -> None:
+        _finish_group(self, [t.name for t in VISION.layout.privileged], corrupt=False)
+
+
+@configclass
+class BlindObservationsCfg:
+    policy: BlindPolicyCfg = BlindPolicyCfg()
+    privileged: BlindPrivilegedCfg = BlindPrivilegedCfg()
+
+
+@configclass
+class VisionObservationsCfg:
+    policy: VisionPolicyCfg = VisionPolicyCfg()
+    privileged: VisionPrivilegedCfg = VisionPrivilegedCfg()
+
+
+# ------------------------------------------------------------------------------ actions, commands
+@configclass
+class ActionsCfg:
+    """Joint targets = default pose + action_scale x action, policy joint order."""
+
+    joint_pos = il_mdp.JointPositionActionCfg(
+        asset_name=spec.ROBOT_ENTITY,
+        joint_names=list(ROBOT.joint_names),
+        scale=ROBOT.action_scale,
+        use_default_offset=True,
+        preserve_order=True,
+    )
+
+
+@configclass
+class CommandsCfg:
+    """task_spec.CommandSpec: vx, vy, wz uniform, a standing fraction, fixed resampling time."""
+
+    base_velocity = il_mdp.UniformVelocityCommandCfg(
+        asset_name=spec.ROBOT_ENTITY,
+        resampling_time_range=(TASK.commands.resample_s, TASK.commands.resample_s),
+        rel_standing_envs=TASK.commands.standing_fraction,
+        rel_heading_envs=0.0,
+        heading_command=False,
+        debug_vis=False,
+        ranges=il_mdp.UniformVelocityCommandCfg.Ranges(
+            lin_vel_x=tuple(TASK.commands.vx),
+            lin_vel_y=tuple(TASK.commands.vy),
+            ang_vel_z=tuple(TASK.commands.wz),
+            heading=(-math.pi, math.pi),  # unused: heading_command is off
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------ rewards
+def _reward(name: str, func: Any, **extra: Any) -> RewTerm:
+    """The task_spec reward ``name`` (weight per second; Isaac Lab multiplies by the step dt).
+
+    ``func`` must be the function spec.REWARDS names for it; ``extra`` adds Isaac Lab-only
+    parameters (which joints), ``sensor_bodies`` becomes the contact sensor's body selection.
+    """
+    r = VISION.rewards[name]
+    module, _, func_name = r.func.rpartition(".")
+    if func.__name__ != func_name or not func.__module__.startswith(module):
+        used = f"{func.__module__}.{func.__name__}"
+        raise ValueError(f"reward {name}: the config uses {used}, spec.REWARDS says {r.func}")
+    params = dict(r.params)
+    bodies = params.pop("sensor_bodies", None)
+    if bodies is not None:
+        params["sensor_cfg"] = SceneEntityCfg(spec.CONTACT_SENSOR, body_names=bodies)
+    return RewTerm(func=func, weight=r.weight, params={**params, **extra})
+
+
+@configclass
+class RewardsCfg:
+    """Every task_spec reward term (spec.REWARDS); each attribute is named after its term."""
+
+    track_lin_vel_xy_exp = _reward("track_lin_vel_xy_exp", il_mdp.track_lin_vel_xy_exp)
+    track_ang_vel_z_exp = _reward("track_ang_vel_z_exp", il_mdp.track_ang_vel_z_exp)
+    lin_vel_z_l2 = _reward("lin_vel_z_l2", il_mdp.lin_vel_z_l2)
+    ang_vel_xy_l2 = _reward("ang_vel_xy_l2", il_mdp.ang_vel_xy_l2)
+    joint_torques_l2 = _reward("joint_torques_l2", il_mdp.joint_torques_l2, asset_cfg=_joints())
+    joint_acc_l2 = _reward("joint_acc_l2", il_mdp.joint_acc_l2, asset_cfg=_joints())
+    action_rate_l2 = _reward("action_rate_l2", il_mdp.action_rate_l2)
+    feet_air_time = _reward("feet_air_time", mdp.feet_air_time)
+    undesired_contacts = _reward("undesired_contacts", il_mdp.undesired_contacts)
+    flat_orientation_l2 = _reward("flat_orientation_l2", il_mdp.flat_orientation_l2)
+    joint_pos_limits = _reward("joint_pos_limits", mdp.joint_pos_limits, asset_cfg=_joints())
+    stand_still = _reward("stand_still", mdp.stand_still, asset_cfg=_joints())
+
+    def __post_init__(self) -> None:
+        names = {k for k, v in self.__dict__.items() if isinstance(v, RewTerm)}
+        if names != set(VISION.rewards):
+            raise ValueError(
+                f"reward terms {sorted(names)} differ from task_spec's {sorted(VISION.rewards)}"
+            )
+
+
+# ------------------------------------------------------------------------------ terminations
+@configclass
+class TerminationsCfg:
+    """task_spec.TerminationSpec: time out, tilt, base too low above the ground, base contact."""
+
+    time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
+    bad_orientation = DoneTerm(
+        func=il_mdp.bad_orientation,
+        params={"limit_angle": TASK.terminations.max_tilt_rad, "asset_cfg": _robot()},
+    )
+    base_height = DoneTerm(
+        func=mdp.base_height_below,
+        params={
+            "minimum_height": TASK.terminations.min_base_height_m,
+            "sensor_cfg": SceneEntityCfg(spec.BASE_HEIGHT_SCANNER),
+            "asset_cfg": _robot(),
+        },
+    )
+    base_contact = DoneTerm(
+        func=il_mdp.illegal_contact,
+        params={
+            "sensor_cfg": SceneEntityCfg(spec.CONTACT_SENSOR, body_names="base"),
+            "threshold": spec.CONTACT_THRESHOLD_N,
+        },
+    )
+
+
+# ------------------------------------------------------------------------------ events
+_R = TASK.randomization
+_PUSH = _R.push_velocity_mps
+
+
+@configclass
+class EventsCfg:
+    """task_spec.RandomizationSpec (actuator delay: in the actuator) and the episode reset."""
+
+    physics_material = EventTerm(
+        func=il_mdp.randomize_rigid_body_material,
+        mode="startup",
+        params={
+            "asset_cfg": SceneEntityCfg(spec.ROBOT_ENTITY, body_names=".*"),
+            "static_friction_range": tuple(_R.friction),
+            "dynamic_friction_range": tuple(_R.friction),
+            "restitution_range": (0.0, 0.0),
+            "num_buckets": MATERIAL_BUCKETS,
+        },
+    )
+    add_base_mass = EventTerm(
+        func=il_mdp.randomize_rigid_body_mass,
+        mode="startup",
+        params={
+            "asset_cfg": SceneEntityCfg(spec.ROBOT_ENTITY, body_names="base"),
+            "mass_distribution_params": tuple(_R.added_base_mass_kg),
+            "operation": "add",
+        },
+    )
+    motor_strength = EventTerm(
+        func=mdp.MotorStrength,
+        mode="reset",
+        params={"asset_cfg": _robot(), "strength_range": tuple(_R.motor_strength)},
+    )
+    reset_base = EventTerm(
+        func=il_mdp.reset_root_state_uniform,
+        mode="reset",
+        params={
+            "pose_range": {
+                "x": (-spec.SPAWN_XY_HALF_M, spec.SPAWN_XY_HALF_M),
+                "y": (-spec.SPAWN_XY_HALF_M, spec.SPAWN_XY_HALF_M),
+                "yaw": (-math.pi, math.pi),
+            },
+            "velocity_range": {},
+            "asset_cfg": _robot(),
+        },
+    )
+    reset_robot_joints = EventTerm(
+        func=il_mdp.reset_joints_by_offset,
+        mode="reset",
+        params={
+            "position_range": (-spec.RESET_JOINT_OFFSET_RAD, spec.RESET_JOINT_OFFSET_RAD),
+            "velocity_range": (0.0, 0.0),
+            "asset_cfg": _robot(),
+        },
+    )
+    push_robot = EventTerm(
+        func=il_mdp.push_by_setting_velocity,
+        mode="interval",
+        interval_range_s=(_R.push_interval_s, _R.push_interval_s),
+        params={
+            "velocity_range": {"x": (-_PUSH, _PUSH), "y": (-_PUSH, _PUSH)},
+            "asset_cfg": _robot(),
+        },
+    )
+
+
+@configclass
+class CurriculumCfg:
+    terrain_levels = CurrTerm(
+        func=mdp.terrain_levels,
+        params={
+            "command_name": spec.COMMAND_NAME,
+            "promote_fraction": TASK.terrain.promote_fraction,
+            "demote_fraction": TASK.terrain.demote_fraction,
+            "asset_cfg": _robot(),
+        },
+    )
+
+
+# ------------------------------------------------------------------------------ environments
+def _finish_env(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> None:
+    """Timing (config/go2.yaml), episode length (task_spec) and sensor update rates."""
+    cfg.seed = bundle.train.seed
+    cfg.decimation = ROBOT.decimation
+    cfg.episode_length_s = TASK.terminations.episode_s
+    cfg.sim.dt = ROBOT.physics_dt
+    cfg.sim.render_interval = cfg.decimation
+    cfg.sim.physics_material = cfg.scene.terrain.physics_material
+    cfg.sim.physx.gpu_max_rigid_patch_count = 10 * 2**15  # large terrain: many contact patches
+    cfg.scene.contact_forces.update_period = cfg.sim.dt  # air time needs every physics step
+    for name in (spec.BASE_HEIGHT_SCANNER, spec.HEIGHT_SCANNER):
+        scanner = getattr(cfg.scene, name, None)
+        if scanner is not None:
+            scanner.update_period = cfg.decimation * cfg.sim.dt
+
+
+def _make_play(cfg: ManagerBasedRLEnvCfg) -> None:
+    """Evaluation: few envs on random tiles, no observation noise, pushes or curriculum."""
+    cfg.scene.num_envs = PLAY_NUM_ENVS
+    cfg.scene.terrain.max_init_terrain_level = None
+    cfg.scene.terrain.terrain_generator.curriculum = False
+    cfg.observations.policy.enable_corruption = False
+    cfg.observations.policy.proprio_history.params["corrupt"] = False
+    cfg.events.push_robot = None
+    cfg.curriculum.terrain_levels = None
+    cfg.commands.base_velocity.debug_vis = True
+
+
+@configclass
+class Go2BlindEnvCfg(ManagerBasedRLEnvCfg):
+    """NaVILA Go2 blind locomotion policy (450 inputs)."""
+
+    scene: Go2SceneCfg = Go2SceneCfg(num_envs=BLIND.train.num_envs, env_spacing=ENV_SPACING_M)
+    observations: BlindObservationsCfg = BlindObservationsCfg()
+    actions: ActionsCfg = ActionsCfg()
+    commands: CommandsCfg = CommandsCfg()
+    rewards: RewardsCfg = RewardsCfg()
+    terminations: TerminationsCfg = TerminationsCfg()
+    events: EventsCfg = EventsCfg()
+    curriculum: CurriculumCfg = CurriculumCfg()
+
+    def __post_init__(self) -> None:
+        getattr(super(), "__post_init__", lambda: None)()
+        _finish_env(self, BLIND)
+
+
+@configclass
+class Go2VisionEnvCfg(ManagerBasedRLEnvCfg):
+    """NaVILA Go2 vision locomotion policy (909 inputs, LiDAR-frame height map)."""
+
+    scene: Go2VisionSceneCfg = Go2VisionSceneCfg(
+        num_envs=VISION.train.num_envs, env_spacing=ENV_SPACING_M
+    )
+    observations: VisionObservationsCfg = VisionObservationsCfg()
+    actions: ActionsCfg = ActionsCfg()
+    commands: CommandsCfg = CommandsCfg()
+    rewards: RewardsCfg = RewardsCfg()
+    terminations: TerminationsCfg = TerminationsCfg()
+    events: EventsCfg = EventsCfg()
+    curriculum: CurriculumCfg = CurriculumCfg()
+
+    def __post_init__(self) -> None:
+        getattr(super(), "__post_init__", lambda: None)()
+        _finish_env(self, VISION)
+
+
+@configclass
+class Go2BlindPlayEnvCfg(Go2BlindEnvCfg):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _make_play(self)
+
+
+@configclass
+class Go2VisionPlayEnvCfg(Go2VisionEnvCfg):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _make_play(self)

@@ -1,0 +1,342 @@
+"""Custom Isaac Lab manager terms of the NaVILA Go2 tasks - NOT RUNNABLE ON THIS MACHINE.
+
+Needs Isaac Lab 2.3 (imported only inside a running simulator); importing it here raises
+ImportError ("... needs Isaac Lab; not installed here"). The math lives in ``kernels.py`` (tested
+here against the deployed code); the functions below only read simulator state and call it.
+
+Isaac Lab API used (names checked against the Isaac Lab 2.3 sources and API docs,
+isaac-sim.github.io/IsaacLab/v2.3.1/source/api/lab/isaaclab.envs.mdp.html):
+
+* ``isaaclab.managers.ManagerTermBase`` - class-based terms: built with ``(cfg, env)``, called
+  with ``(env, [env_ids,] **params)``, ``reset(env_ids)`` called by the observation manager;
+* ``isaaclab.envs.mdp`` observation functions ``base_lin_vel``, ``base_ang_vel``,
+  ``projected_gravity``, ``generated_commands``, ``joint_pos_rel``, ``joint_vel_rel``,
+  ``last_action`` (reused for the history frames so they equal the policy terms);
+* ``Articulation.data.root_pos_w / root_quat_w (w, x, y, z) / joint_pos / default_joint_pos``,
+  ``Articulation.actuators[...]`` with ``stiffness`` / ``effort_limit`` (explicit actuators);
+* ``ContactSensor.compute_first_contact(dt)``, ``ContactSensor.data.last_air_time``;
+* ``RayCaster.data.ray_hits_w`` (inf for rays that hit nothing);
+* ``TerrainImporter.update_env_origins(env_ids, move_up, move_down)`` / ``terrain_levels``;
+* ``isaaclab.terrains.height_field.utils.height_field_to_mesh`` and ``HfTerrainBaseCfg`` for
+  the curriculum tiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import MISSING
+
+import numpy as np
+import torch
+
+from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, kernels
+
+try:
+    import isaaclab.envs.mdp as il_mdp
+    from isaaclab.actuators import ImplicitActuator
+    from isaaclab.envs import ManagerBasedEnv, ManagerBasedRLEnv
+    from isaaclab.managers import EventTermCfg, ManagerTermBase, ObservationTermCfg, SceneEntityCfg
+    from isaaclab.terrains.height_field.hf_terrains_cfg import HfTerrainBaseCfg
+    from isaaclab.terrains.height_field.utils import height_field_to_mesh
+    from isaaclab.utils import configclass
+except ImportError as exc:
+    raise isaaclab_import_error(__name__, exc) from exc
+
+check_isaaclab_version()
+
+
+# ------------------------------------------------------------------------------ observations
+def base_rpy(env: ManagerBasedEnv, asset_cfg: SceneEntityCfg) -> torch.Tensor:
+    """Base roll, pitch, yaw from the root orientation (legged-loco's ``base_rpy`` term)."""
+    asset = env.scene[asset_cfg.name]
+    return kernels.rpy_from_quat(asset.data.root_quat_w)
+
+
+def height_map(
+    env: ManagerBasedEnv,
+    sensor_cfg: SceneEntityCfg,
+    asset_cfg: SceneEntityCfg,
+    map_cfg: dict,
+    grid_pos: Sequence[float],
+    grid_quat_wxyz: Sequence[float],
+) -> torch.Tensor:
+    """The vision policy's height map, built as heightmap_node builds it from a LiDAR cloud.
+
+    The points are the terrain's top surface under a vertical ray lattice around the robot (the
+    ``height_scanner`` ray caster - what the MuJoCo trainer samples too), taken into the policy's
+    grid frame and reduced per cell by ``kernels.height_map``.
+    """
+    sensor = env.scene.sensors[sensor_cfg.name]
+    robot = env.scene[asset_cfg.name]
+    hits = sensor.data.ray_hits_w
+    pos = torch.tensor(grid_pos, dtype=hits.dtype, device=hits.device)
+    quat = torch.tensor(grid_quat_wxyz, dtype=hits.dtype, device=hits.device)
+    points = kernels.points_in_grid_frame(
+        hits, robot.data.root_pos_w, robot.data.root_quat_w, pos, quat
+    )
+    return kernels.height_map(points, **map_cfg)
+
+
+FrameFunc = Callable[[ManagerBasedEnv, SceneEntityCfg, str], torch.Tensor]
+
+
+def _frame_funcs() -> dict[str, FrameFunc]:
+    """History frame terms -> the same functions the policy group uses for them."""
+    return {
+        "base_lin_vel": lambda env, a, _c: il_mdp.base_lin_vel(env, asset_cfg=a),
+        "base_ang_vel": lambda env, a, _c: il_mdp.base_ang_vel(env, asset_cfg=a),
+        "projected_gravity": lambda env, a, _c: il_mdp.projected_gravity(env, asset_cfg=a),
+        "base_rpy": lambda env, a, _c: base_rpy(env, asset_cfg=a),
+        "velocity_command": lambda env, _a, c: il_mdp.generated_commands(env, command_name=c),
+        "joint_pos_rel": lambda env, a, _c: il_mdp.joint_pos_rel(env, asset_cfg=a),
+        "joint_vel_rel": lambda env, a, _c: il_mdp.joint_vel_rel(env, asset_cfg=a),
+        "last_action": lambda env, _a, _c: il_mdp.last_action(env),
+    }
+
+
+class ProprioHistory(ManagerTermBase):
+    """The last ``history_length`` proprio frames, oldest first, the current one last.
+
+    One frame = the ``terms`` as the policy group computes them (same functions, uniform noise of
+    the same half-widths when ``corrupt``, same scale and clip); a fresh episode's history is
+    copies of its first frame. See ``kernels.HistoryBuffer``.
+    """
+
+    def __init__(self, cfg: ObservationTermCfg, env: ManagerBasedRLEnv) -> None:
+        super().__init__(cfg, env)
+        p = cfg.params
+        funcs = _frame_funcs()
+        unknown = [t for t in p["terms"] if t not in funcs]
+        if unknown:
+            raise ValueError(f"proprio history: unknown terms {unknown}; known {sorted(funcs)}")
+        lengths = {len(p["terms"]), len(p["noise"]), len(p["scale"]), len(p["clip"])}
+        if len(lengths) != 1:
+            raise ValueError("proprio history: terms, noise, scale and clip must align")
+        self._funcs = [funcs[t] for t in p["terms"]]
+        self._buffer = kernels.HistoryBuffer(env.num_envs, int(p["history_length"]), env.device)
+
+    def reset(self, env_ids: Sequence[int] | torch.Tensor | None = None) -> None:
+        self._buffer.mark_fresh(env_ids)
+
+    def __call__(
+        self,
+        env: ManagerBasedRLEnv,
+        history_length: int,
+        terms: Sequence[str],
+        noise: Sequence[float],
+        scale: Sequence[float],
+        clip: Sequence[float],
+        corrupt: bool,
+        command_name: str,
+        asset_cfg: SceneEntityCfg,
+    ) -> torch.Tensor:
+        parts = []
+        for func, half_width, s, c in zip(self._funcs, noise, scale, clip, strict=True):
+            x = func(env, asset_cfg, command_name)
+            if corrupt and half_width > 0:
+                x = x + (2.0 * torch.rand_like(x) - 1.0) * half_width
+            x = x * s
+            if c > 0:
+                x = x.clamp(-c, c)
+            parts.append(x)
+        frame = torch.cat(parts, dim=1)
+        step = getattr(env, "common_step_counter", None)
+        return self._buffer.push(frame, step).clone()
+
+
+# ------------------------------------------------------------------------------ rewards
+def feet_air_time(
+    env: ManagerBasedRLEnv,
+    command_name: str,
+    sensor_cfg: SceneEntityCfg,
+    threshold: float,
+    command_small: float,
+) -> torch.Tensor:
+    """Air time beyond ``threshold`` at each touchdown, when told to move.
+
+    Unlike Isaac Lab's locomotion ``feet_air_time`` (|v_xy| > 0.1), "moving" includes turning in
+    place (|(vx, vy, wz)| > small), as in the MuJoCo trainer.
+    """
+    sensor = env.scene.sensors[sensor_cfg.name]
+    first_contact = sensor.compute_first_contact(env.step_dt)[:, sensor_cfg.body_ids]
+    last_air_time = sensor.data.last_air_time[:, sensor_cfg.body_ids]
+    command = env.command_manager.get_command(command_name)
+    return kernels.feet_air_time_reward(
+        last_air_time, first_contact, threshold, command, command_small
+    )
+
+
+def stand_still(
+    env: ManagerBasedRLEnv,
+    command_name: str,
+    command_small: float,
+    asset_cfg: SceneEntityCfg,
+) -> torch.Tensor:
+    """sum |q - q0| while told to stand."""
+    robot = env.scene[asset_cfg.name]
+    ids = asset_cfg.joint_ids
+    return kernels.stand_still_penalty(
+        robot.data.joint_pos[:, ids],
+        robot.data.default_joint_pos[:, ids],
+        env.command_manager.get_command(command_name),
+        command_small,
+    )
+
+
+def joint_pos_limits(
+    env: ManagerBasedRLEnv,
+    lower: Sequence[float],
+    upper: Sequence[float],
+    asset_cfg: SceneEntityCfg,
+) -> torch.Tensor:
+    """How far the joints are outside the deployed limits (config/<robot>.yaml pos_min/max).
+
+    ``asset_cfg`` must list the joints in the order of ``lower`` / ``upper`` (policy order,
+    ``preserve_order=True``).
+    """
+    robot = env.scene[asset_cfg.name]
+    q = robot.data.joint_pos[:, asset_cfg.joint_ids]
+    lo = torch.tensor(lower, dtype=q.dtype, device=q.device)
+    hi = torch.tensor(upper, dtype=q.dtype, device=q.device)
+    if lo.numel() != q.shape[1] or hi.numel() != q.shape[1]:
+        raise ValueError(f"joint_pos_limits: {q.shape[1]} joints but {lo.numel()} limits")
+    return kernels.joint_limit_violation(q, lo, hi)
+
+
+# ------------------------------------------------------------------------------ terminations
+def base_height_below(
+    env: ManagerBasedRLEnv,
+    minimum_height: float,
+    sensor_cfg: SceneEntityCfg,
+    asset_cfg: SceneEntityCfg,
+) -> torch.Tensor:
+    """Base closer than ``minimum_height`` to the ground below it (a vertical ray under the base).
+
+    Envs whose ray hit nothing (off the terrain) are not terminated by this term.
+    """
+    sensor = env.scene.sensors[sensor_cfg.name]
+    robot = env.scene[asset_cfg.name]
+    ground_z = sensor.data.ray_hits_w[..., 2]
+    hit = torch.isfinite(ground_z)
+    mean_ground = torch.where(hit, ground_z, torch.zeros_like(ground_z)).sum(dim=1)
+    count = hit.sum(dim=1)
+    mean_ground = mean_ground / count.clamp(min=1)
+    height = robot.data.root_pos_w[:, 2] - mean_ground
+    return (count > 0) & (height < minimum_height)
+
+
+# ------------------------------------------------------------------------------ events
+class MotorStrength(ManagerTermBase):
+    """Scale each env's PD stiffness and torque limit by one factor from ``strength_range``.
+
+    Task_spec's motor strength (the MuJoCo trainer scales kp and the torque limit of all joints
+    by one factor per model variant). Works on explicit actuators only (their gains are applied
+    in Python); an implicit actuator is refused with a clear error.
+    """
+
+    def __init__(self, cfg: EventTermCfg, env: ManagerBasedEnv) -> None:
+        super().__init__(cfg, env)
+        asset_cfg: SceneEntityCfg = cfg.params["asset_cfg"]
+        self._robot = env.scene[asset_cfg.name]
+        self._defaults: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        for name, actuator in self._robot.actuators.items():
+            if isinstance(actuator, ImplicitActuator):
+                raise TypeError(
+                    f"motor strength randomisation: actuator '{name}' is implicit (PhysX drives "
+                    "it); use an explicit one (DelayedPDActuatorCfg) so kp and the torque limit "
+                    "can be scaled per env"
+                )
+            if not isinstance(actuator.effort_limit, torch.Tensor):
+                raise TypeError(f"actuator '{name}': effort_limit is not a per-env tensor")
+            self._defaults[name] = (actuator.stiffness.clone(), actuator.effort_limit.clone())
+
+    def __call__(
+        self,
+        env: ManagerBasedEnv,
+        env_ids: torch.Tensor | None,
+        asset_cfg: SceneEntityCfg,
+        strength_range: tuple[float, float],
+    ) -> None:
+        if env_ids is None:
+            env_ids = torch.arange(env.num_envs, device=env.device)
+        lo, hi = float(strength_range[0]), float(strength_range[1])
+        if not 0.0 < lo <= hi:
+            raise ValueError(f"motor strength range must satisfy 0 < lo <= hi, got {lo}, {hi}")
+        factor = torch.empty(len(env_ids), 1, device=env.device).uniform_(lo, hi)
+        for name, actuator in self._robot.actuators.items():
+            kp0, tau0 = self._defaults[name]
+            actuator.stiffness[env_ids] = kp0[env_ids] * factor
+            actuator.effort_limit[env_ids] = tau0[env_ids] * factor
+
+
+# ------------------------------------------------------------------------------ curriculum
+def terrain_levels(
+    env: ManagerBasedRLEnv,
+    env_ids: Sequence[int],
+    command_name: str,
+    promote_fraction: float,
+    demote_fraction: float,
+    asset_cfg: SceneEntityCfg,
+) -> torch.Tensor:
+    """Move finished episodes up or down the difficulty rows (task_spec.TerrainSpec's rule).
+
+    Evaluated at reset, before the robot is moved back: walked = distance from the spawn origin.
+    """
+    robot = env.scene[asset_cfg.name]
+    terrain = env.scene.terrain
+    ids = torch.as_tensor(env_ids, device=env.device, dtype=torch.long)
+    offset = robot.data.root_pos_w[ids, :2] - env.scene.env_origins[ids, :2]
+    walked = torch.linalg.norm(offset, dim=1)
+    command_xy = env.command_manager.get_command(command_name)[ids, :2]
+    elapsed_s = env.episode_length_buf[ids].to(walked.dtype) * env.step_dt
+    up, down = kernels.terrain_level_moves(
+        walked,
+        command_xy,
+        elapsed_s,
+        float(terrain.cfg.terrain_generator.size[0]),
+        promote_fraction,
+        demote_fraction,
+    )
+    terrain.update_env_origins(ids, up, down)
+    return torch.mean(terrain.terrain_levels.float())
+
+
+# ------------------------------------------------------------------------------ terrain
+@height_field_to_mesh
+def navila_tile_terrain(difficulty: float, cfg: NavilaTileTerrainCfg) -> np.ndarray:
+    """One curriculum tile of the MuJoCo trainer's terrain, as an Isaac Lab height field.
+
+    ``height_field_to_mesh`` passes the tile size without its border and expects heights in
+    units of ``vertical_scale`` on a (size / horizontal_scale) grid.
+    """
+    nx = round(cfg.size[0] / cfg.horizontal_scale)
+    ny = round(cfg.size[1] / cfg.horizontal_scale)
+    if nx != ny:
+        raise ValueError(f"curriculum tiles must be square, got {cfg.size}")
+    # Isaac Lab seeds numpy's global generator from TerrainGeneratorCfg.seed; derive from it.
+    rng = np.random.default_rng(int(np.random.randint(0, 2**31 - 1)))
+    heights = kernels.tile_heights(
+        cfg.kind,
+        difficulty,
+        nx,
+        cfg.horizontal_scale,
+        cfg.levels,
+        tuple(cfg.rough_noise_m),
+        tuple(cfg.step_height_m),
+        tuple(cfg.box_height_m),
+        rng,
+    )
+    return np.rint(heights / cfg.vertical_scale).astype(np.int16)
+
+
+@configclass
+class NavilaTileTerrainCfg(HfTerrainBaseCfg):
+    """A curriculum tile: ``kind`` (flat, rough, steps, boxes), task_spec.TerrainSpec's ranges."""
+
+    function = navila_tile_terrain
+
+    kind: str = MISSING
+    levels: int = MISSING
+    rough_noise_m: tuple[float, float] = MISSING
+    step_height_m: tuple[float, float] = MISSING
+    box_height_m: tuple[float, float] = MISSING

@@ -1,0 +1,105 @@
+"""Reward terms of the velocity-tracking task, vectorised over envs (names as in task_spec).
+
+Each function returns one unweighted value per env; `compute` evaluates the terms that have a
+weight. Definitions follow Isaac Lab's locomotion MDP terms so both trainers optimise the same
+thing (task_spec.py holds the weights).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, TRACKING_STD2, TaskSpec
+
+if TYPE_CHECKING:
+    from navila_loco_train.env import LocoEnv
+
+
+def track_lin_vel_xy_exp(env: LocoEnv) -> np.ndarray:
+    err = np.sum((env.commands[:, :2] - env.lin_vel[:, :2]) ** 2, axis=1)
+    return np.exp(-err / TRACKING_STD2)
+
+
+def track_ang_vel_z_exp(env: LocoEnv) -> np.ndarray:
+    err = (env.commands[:, 2] - env.ang_vel[:, 2]) ** 2
+    return np.exp(-err / TRACKING_STD2)
+
+
+def lin_vel_z_l2(env: LocoEnv) -> np.ndarray:
+    return env.lin_vel[:, 2] ** 2
+
+
+def ang_vel_xy_l2(env: LocoEnv) -> np.ndarray:
+    return np.sum(env.ang_vel[:, :2] ** 2, axis=1)
+
+
+def joint_torques_l2(env: LocoEnv) -> np.ndarray:
+    return np.sum(env.torques**2, axis=1)
+
+
+def joint_acc_l2(env: LocoEnv) -> np.ndarray:
+    return np.sum(env.joint_acc**2, axis=1)
+
+
+def action_rate_l2(env: LocoEnv) -> np.ndarray:
+    return np.sum((env.actions - env.last_actions) ** 2, axis=1)
+
+
+def _moving(env: LocoEnv, task: TaskSpec) -> np.ndarray:
+    return np.linalg.norm(env.commands, axis=1) > task.commands.small
+
+
+def feet_air_time(env: LocoEnv, task: TaskSpec) -> np.ndarray:
+    """Reward long steps: at each touchdown, the air time beyond the threshold (moving only)."""
+    gain = np.sum((env.feet_air_time_at_contact - FEET_AIR_TIME_THRESHOLD_S) * env.first_contact, 1)
+    return gain * _moving(env, task)
+
+
+def undesired_contacts(env: LocoEnv) -> np.ndarray:
+    return np.sum(env.undesired, axis=1).astype(np.float64)
+
+
+def flat_orientation_l2(env: LocoEnv) -> np.ndarray:
+    return np.sum(env.gravity[:, :2] ** 2, axis=1)
+
+
+def joint_pos_limits(env: LocoEnv) -> np.ndarray:
+    lo = np.clip(env.tm.pos_min - env.q, 0.0, None)
+    hi = np.clip(env.q - env.tm.pos_max, 0.0, None)
+    return np.sum(lo + hi, axis=1)
+
+
+def stand_still(env: LocoEnv, task: TaskSpec) -> np.ndarray:
+    return np.sum(np.abs(env.q - env.default_pos), axis=1) * ~_moving(env, task)
+
+
+TERMS = {
+    "track_lin_vel_xy_exp": track_lin_vel_xy_exp,
+    "track_ang_vel_z_exp": track_ang_vel_z_exp,
+    "lin_vel_z_l2": lin_vel_z_l2,
+    "ang_vel_xy_l2": ang_vel_xy_l2,
+    "joint_torques_l2": joint_torques_l2,
+    "joint_acc_l2": joint_acc_l2,
+    "action_rate_l2": action_rate_l2,
+    "feet_air_time": feet_air_time,
+    "undesired_contacts": undesired_contacts,
+    "flat_orientation_l2": flat_orientation_l2,
+    "joint_pos_limits": joint_pos_limits,
+    "stand_still": stand_still,
+}
+NEEDS_TASK = {"feet_air_time", "stand_still"}
+
+
+def compute(env: LocoEnv, task: TaskSpec) -> dict[str, np.ndarray]:
+    unknown = sorted(set(task.reward_weights) - set(TERMS))
+    if unknown:
+        raise ValueError(f"unknown reward terms {unknown}; known: {sorted(TERMS)}")
+    out = {}
+    for name, weight in task.reward_weights.items():
+        if weight == 0:
+            continue
+        fn = TERMS[name]
+        out[name] = fn(env, task) if name in NEEDS_TASK else fn(env)
+    return out

@@ -1,0 +1,132 @@
+"""The locomotion task in numbers: one place for the MuJoCo trainer and the Isaac Lab config.
+
+Everything that defines *what* the policy learns - command ranges, reward terms and weights,
+terminations, domain randomisation, terrain curriculum, observation noise and the PPO settings -
+lives here as plain data (no mujoco, no torch, no isaaclab import), so the two training back-ends
+cannot drift apart. The observation *layout* is not here: it comes from the robot's navila_loco
+config (config/<robot>.yaml) through navila_loco_node's ObservationBuilder, exactly as deployed.
+
+Weights follow the Isaac Lab / legged_gym velocity-tracking recipe used for the Go2 (NaVILA trains
+its policies in Isaac Lab with rsl-rl); the per-step reward is the weighted sum times the policy dt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """Velocity commands sampled for training (NaVILA's Go2 ranges: forward only, turns)."""
+
+    vx: tuple[float, float] = (0.0, 1.0)
+    vy: tuple[float, float] = (0.0, 0.0)
+    wz: tuple[float, float] = (-1.0, 1.0)
+    standing_fraction: float = 0.1  # envs given a zero command (learn to stand still)
+    # NaVILA's "turn left 30 degrees" is a turn in place (vx = 0): uniform (vx, wz) samples
+    # almost never ask for it, and a policy trained on them barely turns on the spot.
+    turn_in_place_fraction: float = 0.3
+    turn_in_place_min_wz: float = 0.3  # |wz| of turn-in-place commands: [this, wz max]
+    resample_s: float = 10.0
+    small: float = 0.1  # |command| below this counts as "stand" (air-time off, stand_still on)
+
+
+# Reward weights (per second; multiplied by the policy dt each step).
+REWARD_WEIGHTS: dict[str, float] = {
+    "track_lin_vel_xy_exp": 1.5,
+    "track_ang_vel_z_exp": 0.75,
+    "lin_vel_z_l2": -2.0,
+    "ang_vel_xy_l2": -0.05,
+    "joint_torques_l2": -2e-4,
+    "joint_acc_l2": -2.5e-7,
+    "action_rate_l2": -0.01,
+    "feet_air_time": 0.25,
+    "undesired_contacts": -1.0,
+    "flat_orientation_l2": -1.0,
+    "joint_pos_limits": -10.0,
+    "stand_still": -0.5,
+}
+TRACKING_STD2 = 0.25  # exp(-err^2 / std^2) for both tracking terms
+FEET_AIR_TIME_THRESHOLD_S = 0.5
+
+
+@dataclass(frozen=True)
+class TerminationSpec:
+    episode_s: float = 20.0
+    max_tilt_rad: float = 1.0472  # 60 deg between the body z axis and the vertical
+    min_base_height_m: float = 0.18  # base above the ground below it (Go2 stands at ~0.32)
+
+
+@dataclass(frozen=True)
+class RandomizationSpec:
+    friction: tuple[float, float] = (0.4, 1.25)
+    added_base_mass_kg: tuple[float, float] = (-1.0, 2.0)
+    motor_strength: tuple[float, float] = (0.9, 1.1)  # scales kp and the torque limit
+    push_interval_s: float = 8.0
+    push_velocity_mps: float = 0.5  # uniform in [-v, v] on x and y
+    actuator_delay_steps: tuple[int, int] = (0, 3)  # physics steps (dt 0.005 s) -> 0-15 ms
+
+
+@dataclass(frozen=True)
+class ObservationNoise:
+    """Uniform noise half-widths per observation term (before scaling), training only."""
+
+    base_ang_vel: float = 0.2
+    base_rpy: float = 0.05
+    projected_gravity: float = 0.05
+    base_lin_vel: float = 0.1
+    joint_pos_rel: float = 0.01
+    joint_vel_rel: float = 1.5
+    height_map: float = 0.05
+
+
+@dataclass(frozen=True)
+class TerrainSpec:
+    """Curriculum grid: rows = difficulty levels, columns = terrain types."""
+
+    types: tuple[str, ...] = ("flat", "rough", "steps", "boxes")
+    levels: int = 10
+    tile_m: float = 8.0
+    resolution_m: float = 0.05
+    rough_noise_m: tuple[float, float] = (0.02, 0.06)  # level 0 -> level max
+    step_height_m: tuple[float, float] = (0.02, 0.12)
+    box_height_m: tuple[float, float] = (0.02, 0.12)
+    promote_fraction: float = 0.5  # walked > this x tile size -> harder (legged_gym: half a tile)
+    demote_fraction: float = 0.5  # walked < this x commanded distance -> easier
+
+
+@dataclass(frozen=True)
+class PPOSpec:
+    hidden_dims: tuple[int, ...] = (512, 256, 128)
+    activation: str = "elu"
+    init_noise_std: float = 1.0
+    obs_normalization: bool = True
+    num_steps_per_env: int = 24
+    num_learning_epochs: int = 5
+    num_mini_batches: int = 4
+    learning_rate: float = 1e-3
+    schedule: str = "adaptive"
+    desired_kl: float = 0.01
+    gamma: float = 0.99
+    lam: float = 0.95
+    clip_param: float = 0.2
+    entropy_coef: float = 0.01
+    value_loss_coef: float = 1.0
+    max_grad_norm: float = 1.0
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    commands: CommandSpec = field(default_factory=CommandSpec)
+    terminations: TerminationSpec = field(default_factory=TerminationSpec)
+    randomization: RandomizationSpec = field(default_factory=RandomizationSpec)
+    noise: ObservationNoise = field(default_factory=ObservationNoise)
+    terrain: TerrainSpec = field(default_factory=TerrainSpec)
+    ppo: PPOSpec = field(default_factory=PPOSpec)
+    reward_weights: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
+    # legged_gym's `only_positive_rewards`: the per-step total is clipped at 0, so ending an
+    # episode early (falling on purpose) never pays while the penalties still outweigh tracking,
+    # which a short training budget otherwise learns within a few dozen iterations.
+    only_positive_rewards: bool = True
+    # Privileged critic inputs appended to the policy observation (asymmetric actor-critic).
+    critic_extra_terms: tuple[str, ...] = ("base_lin_vel",)

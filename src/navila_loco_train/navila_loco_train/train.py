@@ -1,0 +1,216 @@
+"""`navila-loco-train`: train a locomotion policy with rsl-rl PPO on batched MuJoCo, then export it
+as a policy directory that navila_loco_node (and `navila sim --policy`) run as is.
+
+    navila-loco-train --config go2_blind --iterations 1500 --out runs/
+    navila-loco-train --config go2_blind --time-budget-s 540 \
+        --export-to models/go2_blind
+
+Progress: rsl-rl prints every iteration (rewards, episode length, throughput); tensorboard logs
+and checkpoints go to <out>/<policy_name>/<time>/; the policy directory goes to
+<run dir>/export (or --export-to). A time budget stops training cleanly (the exported policy is
+the last iteration's) - how the shipped policies were trained on a lent GPU machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from navila_loco_train.task_spec import TaskSpec, TerrainSpec
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+def load_train_config(name_or_path: str) -> dict[str, Any]:
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = CONFIG_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+        raise FileNotFoundError(f"no training config {name_or_path!r}; shipped: {shipped}")
+    cfg = yaml.safe_load(path.read_text())
+    for key in ("policy_name", "robot", "env"):
+        if key not in cfg:
+            raise ValueError(f"{path}: missing '{key}'")
+    cfg["_path"] = str(path)
+    return cfg
+
+
+def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
+    """task_spec's numbers, with the config's optional `terrain:` overrides (smaller grids for
+    quick runs and tests)."""
+    terrain = dict(cfg.get("terrain") or {})
+    for key in ("types", "rough_noise_m", "step_height_m", "box_height_m"):
+        if key in terrain:
+            terrain[key] = tuple(terrain[key])
+    return TaskSpec(terrain=TerrainSpec(**terrain))
+
+
+def rsl_cfg(task: TaskSpec, experiment: str) -> dict[str, Any]:
+    p = task.ppo
+    model = {
+        "class_name": "rsl_rl.models.MLPModel",
+        "hidden_dims": list(p.hidden_dims),
+        "activation": p.activation,
+        "obs_normalization": p.obs_normalization,
+    }
+    return {
+        "num_steps_per_env": p.num_steps_per_env,
+        "save_interval": 100,
+        "experiment_name": experiment,
+        "run_name": "",
+        "logger": "tensorboard",
+        "obs_groups": {"actor": ["policy"], "critic": ["critic"]},
+        "actor": {
+            **model,
+            "distribution_cfg": {
+                "class_name": "rsl_rl.modules.distribution.GaussianDistribution",
+                "init_std": p.init_noise_std,
+            },
+        },
+        "critic": dict(model),
+        "algorithm": {
+            "class_name": "rsl_rl.algorithms.PPO",
+            "num_learning_epochs": p.num_learning_epochs,
+            "num_mini_batches": p.num_mini_batches,
+            "clip_param": p.clip_param,
+            "gamma": p.gamma,
+            "lam": p.lam,
+            "value_loss_coef": p.value_loss_coef,
+            "entropy_coef": p.entropy_coef,
+            "learning_rate": p.learning_rate,
+            "max_grad_norm": p.max_grad_norm,
+            "schedule": p.schedule,
+            "desired_kl": p.desired_kl,
+        },
+    }
+
+
+def build_env(cfg: dict[str, Any], overrides: dict[str, Any], task: TaskSpec):
+    """The robot, its deployed loco config (+ the policy's overrides) and the batched env."""
+    from navila_bringup.paths import find_config
+    from navila_loco_node.config import load_loco_config
+    from navila_loco_train.env import EnvConfig, LocoEnv
+    from navila_sim.robot import load_robot
+
+    robot_cfg = find_config(cfg["robot"])
+    loco = load_loco_config(robot_cfg, **(cfg.get("loco_overrides") or {}))
+    known = {f.name for f in fields(EnvConfig)}
+    given = {k: v for k, v in overrides.items() if v is not None}  # CLI flags that were set
+    env_kw = {**cfg["env"], **given}
+    unknown = sorted(set(env_kw) - known)
+    if unknown:
+        raise ValueError(f"unknown env settings {unknown}; known: {sorted(known)}")
+    env_cfg = EnvConfig(**env_kw, seed=int(cfg.get("seed", 0)), robot_config=str(robot_cfg))
+    return LocoEnv(load_robot(cfg["robot"]), loco, task, env_cfg), loco, robot_cfg
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="navila-loco-train", description=__doc__.split("\n")[0])
+    ap.add_argument("--config", default="go2_blind", help="shipped name or YAML path")
+    ap.add_argument("--iterations", type=int, default=None, help="PPO iterations (config)")
+    ap.add_argument("--time-budget-s", type=float, default=0.0, help="stop after this long")
+    ap.add_argument("--num-envs", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=None, help="physics threads (default: config)")
+    ap.add_argument("--device", default="auto", help="torch device for PPO: cpu, cuda or auto")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--out", default="runs", help="run directories go here")
+    ap.add_argument(
+        "--export-to", default="", help="policy directory to write (default: run/export)"
+    )
+    ap.add_argument("--resume", default="", help="rsl-rl checkpoint (model_*.pt) to continue from")
+    args = ap.parse_args(argv)
+
+    import torch
+    from rsl_rl.runners import OnPolicyRunner
+
+    from navila_loco_train.export import export_policy_dir
+    from navila_loco_train.vec_env import RslLocoVecEnv
+
+    cfg = load_train_config(args.config)
+    if args.seed is not None:
+        cfg["seed"] = args.seed
+    seed = int(cfg.get("seed", 0))
+    torch.manual_seed(seed)
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+    task = task_from_config(cfg)
+    overrides = {"num_envs": args.num_envs, "num_threads": args.threads}
+    t0 = time.time()
+    env, loco, _ = build_env(cfg, overrides, task)
+    print(
+        f"[train] {cfg['policy_name']}: {env.n} envs x {env.obs.size} inputs, "
+        f"{env.cfg.num_threads} physics threads, PPO on {device}; terrain "
+        f"{task.terrain.levels} levels x {list(task.terrain.types)}",
+        flush=True,
+    )
+    run_dir = Path(args.out) / cfg["policy_name"] / time.strftime("%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "train.yaml").write_text(
+        yaml.safe_dump(
+            {"train_config": cfg, "task": asdict(task), "command": sys.argv, "device": device},
+            sort_keys=False,
+        )
+    )
+    vec = RslLocoVecEnv(env, device=device)
+    runner = OnPolicyRunner(
+        vec, rsl_cfg(task, cfg["policy_name"]), log_dir=str(run_dir), device=device
+    )
+    if args.resume:
+        runner.load(args.resume)
+    total = int(args.iterations or cfg.get("iterations", 1000))
+    done = 0
+    if args.time_budget_s > 0:
+        warm = min(3, total)
+        t = time.time()
+        runner.learn(warm, init_at_random_ep_len=True)
+        done = warm
+        per_it = (time.time() - t) / warm
+        left = args.time_budget_s - (time.time() - t0) - 30.0  # keep time to export
+        total = min(total, done + max(0, int(left / per_it)))
+        print(f"[train] {per_it:.2f} s/iteration: {total} iterations fit the budget", flush=True)
+    if total > done:
+        if done:
+            runner.current_learning_iteration += 1  # learn() restarts at the last index done
+        runner.learn(total - done, init_at_random_ep_len=(done == 0))
+    steps = runner.logger.tot_timesteps
+    wall = time.time() - t0
+    rew = list(runner.logger.rewbuffer)
+    length = list(runner.logger.lenbuffer)
+    summary = {
+        "policy_name": cfg["policy_name"],
+        "iterations": runner.current_learning_iteration + 1,
+        "env_steps": int(steps),
+        "wall_s": round(wall, 1),
+        "env_steps_per_s": round(steps / wall, 1) if wall > 0 else None,
+        "mean_episode_reward": sum(rew) / len(rew) if rew else None,
+        "mean_episode_length_s": (sum(length) / len(length)) * env.dt if length else None,
+        "terrain_level": float(env.level.mean()),
+        "device": device,
+        "num_envs": env.n,
+        "threads": env.cfg.num_threads,
+        "seed": seed,
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    export_dir = Path(args.export_to) if args.export_to else run_dir / "export"
+    export_policy_dir(runner, loco, cfg, export_dir, run_dir, summary)
+    env.close()
+    print(f"[train] done: {json.dumps(summary)}")
+    print(f"[train] run (tensorboard, checkpoints): {run_dir}")
+    print(f"[train] policy directory: {export_dir}  (navila sim --policy {export_dir})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Small, fast training set-ups shared by the tests (a 2 x 2-tile terrain, few envs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from navila_loco_node.config import LocoConfig, load_loco_config
+from navila_loco_train.task_spec import TaskSpec, TerrainSpec
+from navila_loco_train.train import load_train_config
+
+CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"
+SMALL_TERRAIN = TerrainSpec(types=("flat", "steps"), levels=2, tile_m=4.0)
+
+
+def blind_config() -> LocoConfig:
+    cfg = load_train_config("go2_blind")
+    return load_loco_config(CONFIG_DIR / "go2.yaml", **cfg["loco_overrides"])
+
+
+@pytest.fixture
+def small_task() -> TaskSpec:
+    return TaskSpec(terrain=SMALL_TERRAIN)

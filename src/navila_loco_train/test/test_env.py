@@ -1,0 +1,144 @@
+"""The batched environment: state layout, standing, terminations, bad actions, rewards,
+curriculum and the observation contract with the deployed node."""
+
+from __future__ import annotations
+
+import math
+
+import mujoco
+import numpy as np
+import pytest
+
+from navila_loco_node.observation import ObservationBuilder
+from navila_loco_train.env import EnvConfig, LocoEnv
+from navila_loco_train.task_spec import TaskSpec
+from navila_sim.robot import load_robot
+
+from .conftest import blind_config
+
+
+def make_env(task: TaskSpec, n: int = 8, **kw: object) -> LocoEnv:
+    return LocoEnv(
+        load_robot("go2"),
+        blind_config(),
+        task,
+        EnvConfig(num_envs=n, num_threads=1, num_variants=2, **kw),
+    )
+
+
+def test_state_vector_layout(small_task: TaskSpec) -> None:
+    env = make_env(small_task)
+    m = env.tm.model
+    d = mujoco.MjData(m)
+    d.qpos[:] = np.arange(m.nq) + 0.5
+    d.qvel[:] = -np.arange(m.nv) - 0.25
+    s = np.zeros(env.nstate)
+    mujoco.mj_getState(m, d, s, env.spec)
+    np.testing.assert_array_equal(s[env.qpos0 : env.qpos0 + m.nq], d.qpos)
+    np.testing.assert_array_equal(s[env.qvel0 : env.qvel0 + m.nv], d.qvel)
+    env.close()
+
+
+def test_zero_actions_stand_for_two_seconds(small_task: TaskSpec) -> None:
+    env = make_env(small_task, randomize=False)
+    for _ in range(100):
+        _, _, reward, terminated, timed_out = env.step(np.zeros((env.n, 12)))
+        assert not terminated.any() and not timed_out.any()
+        assert np.all(np.isfinite(reward))
+    ground = env.terrain.height_at(env.base_pos[:, 0], env.base_pos[:, 1])
+    assert np.all(env.base_pos[:, 2] - ground > 0.25)
+    assert np.all(np.abs(env.gravity[:, 2] + 1) < 0.02)  # level
+    env.close()
+
+
+def test_nan_actions_are_zero_and_never_reach_the_physics(small_task: TaskSpec) -> None:
+    env = make_env(small_task, randomize=False)
+    a = np.full((env.n, 12), np.nan)
+    a[0] = np.inf
+    for _ in range(10):
+        policy_obs, critic_obs, reward, _, _ = env.step(a)
+    assert np.all(np.isfinite(env.state)) and np.all(np.isfinite(policy_obs))
+    assert np.all(np.isfinite(critic_obs)) and np.all(np.isfinite(reward))
+    # inf is clipped to the action clip, never used raw
+    assert np.all(np.abs(env.actions) <= env.loco.action_clip)
+    env.close()
+
+
+def test_a_fallen_robot_terminates_and_respawns(small_task: TaskSpec) -> None:
+    env = make_env(small_task, randomize=False)
+    roll = math.pi / 2  # on its side
+    env.state[0, env.qpos0 + 3 : env.qpos0 + 7] = (math.cos(roll / 2), math.sin(roll / 2), 0, 0)
+    _, _, _, terminated, _ = env.step(np.zeros((env.n, 12)))
+    assert terminated[0] and not terminated[1:].any()
+    assert env.episode_length[0] == 0  # respawned
+    assert abs(env.gravity[0, 2] + 1) < 0.05
+    env.close()
+
+
+def test_observations_are_the_deployed_layout(small_task: TaskSpec) -> None:
+    env = make_env(small_task, randomize=False)  # no noise: exactly what the node would build
+    for _ in range(3):
+        policy_obs, critic_obs, *_ = env.step(np.full((env.n, 12), 0.1))
+    single = ObservationBuilder(blind_config())
+    assert policy_obs.shape == (env.n, single.size) == (env.n, 450)
+    slots = {s.name: s for s in single.layout()}
+    cmd = slots["velocity_command"]
+    np.testing.assert_allclose(policy_obs[:, cmd.start : cmd.stop], env.commands, atol=1e-6)
+    act = slots["last_action"]
+    np.testing.assert_allclose(policy_obs[:, act.start : act.stop], 0.1, atol=1e-6)
+    # critic = policy obs + privileged body-frame linear velocity
+    assert critic_obs.shape == (env.n, 453)
+    np.testing.assert_allclose(critic_obs[:, 450:], env.lin_vel, atol=1e-5)
+    env.close()
+
+
+def test_tracking_reward_is_one_when_tracking_perfectly(small_task: TaskSpec) -> None:
+    from navila_loco_train import rewards
+
+    env = make_env(small_task, randomize=False)
+    env.step(np.zeros((env.n, 12)))
+    env.commands[:] = np.column_stack([env.lin_vel[:, 0], env.lin_vel[:, 1], env.ang_vel[:, 2]])
+    np.testing.assert_allclose(rewards.track_lin_vel_xy_exp(env), 1.0)
+    np.testing.assert_allclose(rewards.track_ang_vel_z_exp(env), 1.0)
+    env.commands[:, 0] += 0.5  # 0.5 m/s off: exp(-0.25 / 0.25)
+    np.testing.assert_allclose(rewards.track_lin_vel_xy_exp(env), math.exp(-1.0))
+    env.close()
+
+
+def test_unknown_reward_term_is_refused(small_task: TaskSpec) -> None:
+    from dataclasses import replace
+
+    env = make_env(small_task, randomize=False)
+    bad = replace(small_task, reward_weights={"fly": 1.0})
+    from navila_loco_train import rewards
+
+    with pytest.raises(ValueError, match="fly"):
+        rewards.compute(env, bad)
+    env.close()
+
+
+def test_curriculum_promotes_walkers_and_demotes_stragglers(small_task: TaskSpec) -> None:
+    env = make_env(small_task, n=3, randomize=False)
+    env.level[:] = 0
+    env.episode_length[:] = 500  # 10 s
+    env.commands[:] = [[1.0, 0, 0], [1.0, 0, 0], [0.0, 0, 0]]
+    env.level[1] = 1
+    far = env.spawn_xy.copy()
+    far[0, 0] += small_task.terrain.tile_m  # walked a whole tile
+    env.base_pos[:, :2] = far  # env 1 stayed put while told to walk 10 m; env 2 told to stand
+    env._update_curriculum(np.arange(3))
+    assert list(env.level) == [1, 0, 0]
+    env.close()
+
+
+def test_velocities_are_in_the_body_frame(small_task: TaskSpec) -> None:
+    """Tracking rewards compare commands with body-frame velocities: walking along world +y
+    while facing +y is forward walking; turning left is +wz."""
+    env = make_env(small_task, n=1, randomize=False)
+    yaw = math.pi / 2
+    env.state[0, env.qpos0 + 3 : env.qpos0 + 7] = (math.cos(yaw / 2), 0, 0, math.sin(yaw / 2))
+    env.state[0, env.qvel0 : env.qvel0 + 6] = (0.0, 0.5, 0.0, 0.0, 0.0, 0.3)
+    env._read_state(np.zeros((1, env.tm.model.nsensordata)))
+    np.testing.assert_allclose(env.lin_vel[0], [0.5, 0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(env.ang_vel[0], [0.0, 0.0, 0.3], atol=1e-12)
+    env.close()

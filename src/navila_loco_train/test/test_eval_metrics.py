@@ -1,0 +1,266 @@
+"""The locomotion evaluation's arithmetic on synthetic odometry (no ROS, no simulator)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from navila_loco_train.eval_metrics import (
+    GOALS,
+    Schedule,
+    Segment,
+    TrialResult,
+    command_script,
+    detect_fall,
+    format_table,
+    goal_check,
+    summarize,
+    tilt_from_quat_xyzw,
+    tracking_errors,
+)
+from navila_loco_train.evaluate import (
+    EvalSettings,
+    Recording,
+    _walk_start,
+    resolve_terrain,
+    score_trial,
+)
+
+DT = 0.02  # 50 Hz odometry
+
+
+def perfect_odometry(schedule: Schedule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t = np.arange(0.0, schedule.total_s, DT)
+    cmd = schedule.commands(t)
+    return t, cmd[:, :2].copy(), cmd[:, 2].copy()
+
+
+def test_script_is_navilas_actions_in_order() -> None:
+    script = command_script(stand_s=2.0, segment_s=3.0)
+    assert [s.kind for s in script] == [
+        "stand",
+        "forward",
+        "turn_left",
+        "turn_right",
+        "forward",
+        "stop",
+    ]
+    assert script[1].vx == 0.5 and script[1].wz == 0.0
+    assert script[2].wz == pytest.approx(math.pi / 6) and script[2].vx == 0.0  # in place
+    assert script[3].wz == pytest.approx(-math.pi / 6)
+    sched = Schedule(script)
+    assert sched.total_s == 17.0
+    assert sched.command_at(0.0).kind == "stand" and sched.command_at(2.0).kind == "forward"
+    assert sched.command_at(16.99).kind == "stop" and sched.command_at(99).kind == "stop"
+    with pytest.raises(ValueError):
+        command_script(segment_s=0.0)
+
+
+def test_perfect_tracking_has_zero_error_and_counts_only_settled_samples() -> None:
+    sched = Schedule(command_script(stand_s=1.0, segment_s=1.0))
+    t, v, w = perfect_odometry(sched)
+    tr = tracking_errors(sched, t, v, w, settle_s=0.5)
+    assert tr.lin_vel_error == pytest.approx(0.0) and tr.ang_vel_error == pytest.approx(0.0)
+    assert tr.samples == 6 * 25  # half of each 1 s segment at 50 Hz
+    assert set(tr.by_kind) == {"stand", "forward", "turn_left", "turn_right", "stop"}
+
+
+def test_errors_inside_the_settle_window_are_ignored_after_it_they_count() -> None:
+    sched = Schedule([Segment("forward", 2.0, vx=0.5), Segment("turn_left", 2.0, wz=0.5)])
+    t, v, w = perfect_odometry(sched)
+    since = t - sched.starts[sched.index_at(t)]
+    v[since < 0.5, 0] += 3.0  # wild response to each command step: excluded
+    w[since < 0.5] -= 3.0
+    tr = tracking_errors(sched, t, v, w, settle_s=0.5)
+    assert tr.lin_vel_error == pytest.approx(0.0) and tr.ang_vel_error == pytest.approx(0.0)
+    # A robot 0.1 m/s slow, drifting 0.1 m/s sideways, turning 0.05 rad/s too fast.
+    v[:, 0] = np.where(sched.commands(t)[:, 0] > 0, 0.4, 0.0)
+    v[:, 1] = 0.1
+    w = sched.commands(t)[:, 2] + 0.05
+    tr = tracking_errors(sched, t, v, w, settle_s=0.5)
+    assert tr.by_kind["forward"]["lin_vel_error"] == pytest.approx(math.hypot(0.1, 0.1))
+    assert tr.by_kind["turn_left"]["lin_vel_error"] == pytest.approx(0.1)
+    assert tr.lin_vel_error == pytest.approx((math.hypot(0.1, 0.1) + 0.1) / 2, rel=1e-3)
+    assert tr.ang_vel_error == pytest.approx(0.05)
+
+
+def test_a_robot_that_stops_moving_scores_the_whole_command() -> None:
+    """A fallen robot's samples are kept: its error is the command it did not follow."""
+    sched = Schedule(command_script(stand_s=1.0, segment_s=2.0))
+    t = np.arange(0.0, sched.total_s, DT)
+    tr = tracking_errors(sched, t, np.zeros((len(t), 2)), np.zeros(len(t)), settle_s=0.5)
+    assert tr.by_kind["forward"]["lin_vel_error"] == pytest.approx(0.5)
+    assert tr.by_kind["turn_right"]["ang_vel_error"] == pytest.approx(math.pi / 6)
+    assert tr.lin_vel_error > GOALS["lin_vel_error"] and tr.ang_vel_error > GOALS["ang_vel_error"]
+
+
+def test_no_counted_sample_is_an_error() -> None:
+    sched = Schedule(command_script(stand_s=1.0, segment_s=1.0))
+    with pytest.raises(ValueError, match="no odometry sample"):
+        tracking_errors(sched, np.array([-1.0, 50.0]), np.zeros((2, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="same number"):
+        tracking_errors(sched, np.zeros(3), np.zeros((2, 2)), np.zeros(3))
+
+
+def test_tilt_from_quaternions() -> None:
+    level = [0.0, 0.0, 0.0, 1.0]
+    yawed = [0.0, 0.0, math.sin(0.7), math.cos(0.7)]  # yaw only: still upright
+    pitched = [0.0, math.sin(0.6), 0.0, math.cos(0.6)]  # 1.2 rad pitch
+    upside_down = [1.0, 0.0, 0.0, 0.0]
+    tilt = tilt_from_quat_xyzw(np.array([level, yawed, pitched, upside_down]))
+    assert tilt == pytest.approx([0.0, 0.0, 1.2, math.pi], abs=1e-9)
+
+
+def test_fall_is_the_earliest_of_tilt_height_and_damp() -> None:
+    t = np.arange(0.0, 5.0, DT)
+    tilt = np.where(t > 3.0, 1.3, 0.05)
+    h_t = np.arange(0.0, 5.0, 0.1)
+    height = np.where(h_t > 2.0, 0.1, 0.32)
+    f = detect_fall(t, tilt, h_t, height, nominal_height=0.32)
+    assert f.fell and f.cause.startswith("base height") and f.time_s == pytest.approx(2.1)
+    f = detect_fall(t, tilt, h_t, np.full_like(h_t, 0.32), 0.32, [(1.5, "tilt beyond limit")])
+    assert f.fell and f.cause == "loco damp: tilt beyond limit" and f.time_s == 1.5
+    f = detect_fall(t, tilt, h_t, np.full_like(h_t, 0.32), 0.32)
+    assert f.fell and f.cause.startswith("tilt 1.30") and f.time_s == pytest.approx(3.02)
+    ok = detect_fall(t, np.full_like(t, 0.2), h_t, np.full_like(h_t, 0.3), 0.32)
+    assert not ok.fell and ok.time_s is None
+    # Before the script (t < 0) nothing counts: the stand-up is not the policy's.
+    assert not detect_fall(np.array([-1.0]), np.array([2.0]), h_t[:0], h_t[:0], 0.32).fell
+
+
+def trial(lin: float, ang: float, fell: bool, contacts: int, terrain: str = "flat") -> TrialResult:
+    return TrialResult(
+        policy="p",
+        terrain=terrain,
+        trial=0,
+        start_pose=(0.0, 0.0, 0.0),
+        lin_vel_error=lin,
+        ang_vel_error=ang,
+        samples=100,
+        fell=fell,
+        fall_cause="tilt" if fell else "",
+        fall_time_s=1.0 if fell else None,
+        contact_periods=contacts,
+        control_periods=1000,
+        by_kind={"forward": {"lin_vel_error": lin, "ang_vel_error": ang, "samples": 50}},
+    )
+
+
+def test_summary_and_goals() -> None:
+    trials = [trial(0.05, 0.1, False, 0), trial(0.07, 0.12, True, 30), trial(0.06, 0.08, False, 10)]
+    s = summarize(trials)
+    assert s["trials"] == 3
+    assert s["lin_vel_error"] == pytest.approx(0.06)
+    assert s["lin_vel_error_std"] == pytest.approx(np.std([0.05, 0.07, 0.06]))
+    assert s["ang_vel_error"] == pytest.approx(0.1)
+    assert s["collision_rate"] == pytest.approx(2 / 3)  # trials with any contact
+    assert s["contact_step_fraction"] == pytest.approx(40 / 3000)  # pooled control steps
+    assert s["fall_rate"] == pytest.approx(1 / 3)
+    assert s["by_kind"]["forward"]["lin_vel_error"] == pytest.approx(0.06)
+    good = {"flat": summarize([trial(0.05, 0.1, False, 0)])}
+    good["boxes"] = summarize([trial(0.06, 0.1, True, 5, "boxes")])  # falls there are allowed
+    good["all"] = summarize([trial(0.05, 0.1, False, 0), trial(0.06, 0.1, True, 5, "boxes")])
+    assert goal_check(good) == {
+        "lin_vel_error": True,
+        "ang_vel_error": True,
+        "no_falls_flat_and_steps": True,
+        "all": True,
+    }
+    bad = {"flat": s, "all": s}
+    checks = goal_check(bad)
+    assert checks["ang_vel_error"] is True and checks["lin_vel_error"] is True
+    assert checks["no_falls_flat_and_steps"] is False and checks["all"] is False
+    with pytest.raises(ValueError):
+        summarize([])
+
+
+def test_table_lists_every_policy_and_terrain_and_the_goals() -> None:
+    a = {"flat": summarize([trial(0.05, 0.1, False, 0)])}
+    a["all"] = a["flat"]
+    b = {"flat": summarize([trial(0.4, 0.5, True, 3)])}
+    b["all"] = b["flat"]
+    text = format_table({"go2_blind": a, "go2_vision": b})
+    lines = text.splitlines()
+    assert any(ln.startswith("flat") and "go2_blind" in ln and "0.050" in ln for ln in lines)
+    assert any(ln.startswith("all") and "go2_vision" in ln and "0.400" in ln for ln in lines)
+    assert "<= 0.066" in text and "<= 0.113" in text
+
+
+def test_score_trial_from_a_recording() -> None:
+    """A synthetic trial: tracks well for 4 s, then topples (tilt) and lies still."""
+    sched = Schedule(command_script(stand_s=1.0, segment_s=1.5))
+    t = np.arange(-1.0, sched.total_s + 0.2, DT)  # odometry before and after the script too
+    cmd = sched.commands(t)
+    upright = t < 4.0
+    angle = np.where(upright, 0.0, 0.75)  # rotation about x by 1.5 rad once fallen
+    quat = np.stack([np.sin(angle), 0 * t, 0 * t, np.cos(angle)], axis=1)
+    lin = np.zeros((len(t), 3))
+    lin[:, :2] = np.where(upright[:, None], cmd[:, :2], 0.0)
+    ang = np.zeros((len(t), 3))
+    ang[:, 2] = np.where(upright, cmd[:, 2], 0.0)
+    pos = np.zeros((len(t), 3))
+    pos[:, 0] = np.cumsum(lin[:, 0]) * DT
+    status_t = np.arange(-1.0, sched.total_s + 0.2, 0.1)
+    sim_status = [
+        {
+            "t": float(s),
+            "trunk_height": 0.32 if s < 4.0 else 0.12,
+            "nominal_height": 0.32,
+            "real_time_factor": 0.98,
+            "obstacle_contact_periods": 0,
+            "control_periods": 0,
+        }
+        for s in status_t
+    ]
+    rec = Recording(t, pos, quat, lin, ang, sim_status, contact_periods=7, control_periods=430)
+    r = score_trial("p", "flat", 0, (0.0, 0.0, 0.0), rec, sched, EvalSettings())
+    assert r.fell and r.fall_time_s == pytest.approx(4.0, abs=0.05)
+    assert r.fall_cause.startswith(("tilt", "base height"))
+    assert r.by_kind["stand"]["lin_vel_error"] == pytest.approx(0.0)
+    assert r.by_kind["stop"]["lin_vel_error"] == pytest.approx(0.0)  # lying still = stopped
+    assert r.by_kind["forward"]["lin_vel_error"] > 0.0  # the second forward was not walked
+    assert r.collided and r.contact_periods == 7 and r.control_periods == 430
+    assert r.real_time_factor == pytest.approx(0.98)
+    assert r.distance_m == pytest.approx(0.5 * 1.5 * 1.0, abs=0.05)  # only the first forward
+    d = r.to_dict()
+    assert d["collided"] is True and all(
+        math.isfinite(d[k]) for k in ("lin_vel_error", "ang_vel_error")
+    )
+
+
+def test_terrains_resolve_with_their_start_and_seeded_jitter(tmp_path) -> None:
+    flat = resolve_terrain("flat")
+    assert flat.name == "flat" and flat.scene.endswith("loco_eval_flat.yaml")
+    poses = [flat.start_pose(seed=0, trial=k) for k in range(3)]
+    assert poses == [flat.start_pose(seed=0, trial=k) for k in range(3)]  # reproducible
+    assert len(set(poses)) == 3
+    assert all(abs(p[0]) <= flat.jitter[0] and abs(p[1]) <= flat.jitter[1] for p in poses)
+    custom = tmp_path / "my_ramp.yaml"
+    custom.write_text("name: ramp\nsteps: [{center: [2, 0], size: [1, 2], height: 0.07}]\n")
+    t = resolve_terrain(str(custom))
+    assert t.name == "my_ramp" and t.start == (0.0, 0.0, 0.0) and t.jitter == (0.0, 0.0, 0.0)
+    with pytest.raises(FileNotFoundError, match="unknown terrain"):
+        resolve_terrain("lava")
+
+
+def test_settings_refuse_a_settle_window_as_long_as_a_segment() -> None:
+    with pytest.raises(ValueError, match="settle_s"):
+        EvalSettings(segment_s=0.5, settle_s=0.5).validate()
+    with pytest.raises(ValueError, match="trials"):
+        EvalSettings(trials=0).validate()
+
+
+def test_walk_start_from_loco_statuses() -> None:
+    stand = {"mode": "stand_up", "event": None}
+    walk = {"mode": "walk", "event": "transition", "transition": {"source": "stand_up"}}
+    fell = {"mode": "damp", "reason": "tilt", "transition": {"source": "walk", "target": "damp"}}
+    assert _walk_start([(1.0, stand), (3.0, walk), (3.2, fell)]) == 3.0
+    # The WALK status was not received: the DAMP transition out of WALK still says it walked.
+    assert _walk_start([(1.0, stand), (3.2, fell)]) == 3.2
+    stand_fail = {"mode": "damp", "reason": "stale IMU", "transition": {"source": "stand_up"}}
+    with pytest.raises(RuntimeError, match=r"damped before walking.*stand_up.*stale IMU"):
+        _walk_start([(1.0, stand), (1.5, stand_fail)])
+    with pytest.raises(RuntimeError, match="no WALK"):
+        _walk_start([(1.0, stand)])

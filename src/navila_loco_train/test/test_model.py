@@ -1,0 +1,69 @@
+"""The training model is navila_sim's robot with the same PD law as navila_sim's drive."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+import pytest
+
+from navila_loco_train.model import build_train_model, make_variants
+from navila_loco_train.task_spec import RandomizationSpec
+from navila_loco_train.terrain import make_terrain
+from navila_sim.robot import load_robot
+
+from .conftest import SMALL_TERRAIN, blind_config
+
+
+def _model():
+    loco = blind_config()
+    tm = build_train_model(
+        load_robot("go2"), loco, make_terrain(SMALL_TERRAIN), ["*_foot"], ["*_thigh"], 0.005
+    )
+    return loco, tm
+
+
+def test_servo_force_is_navila_sims_pd_law() -> None:
+    loco, tm = _model()
+    m, d = tm.model, mujoco.MjData(tm.model)
+    rng = np.random.default_rng(0)
+    d.qpos[tm.qadr] = np.asarray(loco.joints.default_pos) + rng.normal(0, 0.3, 12)
+    d.qvel[tm.vadr] = rng.normal(0, 3.0, 12)
+    target = np.asarray(loco.joints.default_pos) + rng.normal(0, 0.5, 12)
+    d.ctrl[tm.act_of_policy] = target
+    mujoco.mj_forward(m, d)
+    kp, kd = np.asarray(loco.joints.kp), np.asarray(loco.joints.kd)
+    limit = np.minimum(np.asarray(loco.joints.torque_limit), tm.motor_range)
+    want = np.clip(kp * (target - d.qpos[tm.qadr]) - kd * d.qvel[tm.vadr], -limit, limit)
+    np.testing.assert_allclose(d.actuator_force[tm.act_of_policy], want, rtol=1e-9, atol=1e-9)
+    assert np.any(np.abs(want) == limit), "the test should exercise the torque limit"
+    # navila_sim's motors: hip/thigh 23.7 N m, calf 45.43 N m, under the config's 40.
+    assert sorted(set(np.round(limit, 2))) == [23.7, 40.0]
+
+
+def test_variants_are_independent_copies_within_the_ranges() -> None:
+    loco, tm = _model()
+    dr = RandomizationSpec()
+    vs = make_variants(tm, loco, dr, 4, np.random.default_rng(1))
+    frictions = [v.model.geom_friction[0, 0] for v in vs]
+    assert len(set(frictions)) == 4 and all(
+        dr.friction[0] <= f <= dr.friction[1] for f in frictions
+    )
+    base_mass = tm.model.body_mass[tm.base_body]
+    for v in vs:
+        assert v.model.body_mass[tm.base_body] - base_mass == pytest.approx(v.added_mass)
+        kp = v.model.actuator_gainprm[tm.act_of_policy, 0]
+        np.testing.assert_allclose(kp, np.asarray(loco.joints.kp) * v.strength)
+    assert tm.model.geom_friction[0, 0] not in frictions  # the base model is untouched
+
+
+def test_contact_sensors_see_the_feet_on_the_ground() -> None:
+    loco, tm = _model()
+    m, d = tm.model, mujoco.MjData(tm.model)
+    d.qpos[:2] = (SMALL_TERRAIN.tile_m / 2, SMALL_TERRAIN.tile_m / 2)  # a flat tile's centre
+    d.qpos[2] = 0.34
+    d.qpos[tm.qadr] = loco.joints.default_pos
+    d.ctrl[tm.act_of_policy] = loco.joints.default_pos
+    for _ in range(200):
+        mujoco.mj_step(m, d)
+    assert np.all(d.sensordata[tm.feet_sensors] > 5.0)  # ~15 kg on four feet
+    assert np.all(d.sensordata[tm.undesired_sensors] == 0.0)

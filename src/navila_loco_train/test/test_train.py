@@ -1,0 +1,59 @@
+"""The training CLI end to end on a tiny set-up: PPO iterations, checkpoints, tensorboard logs,
+and a policy directory that navila_loco_node's own loader runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from navila_loco_node.config import load_loco_config
+from navila_loco_node.policy import load_policy
+from navila_loco_train.train import main
+
+from .conftest import CONFIG_DIR
+
+
+def test_train_two_iterations_and_export(tmp_path: Path) -> None:
+    cfg = yaml.safe_load(
+        (Path(__file__).parents[1] / "navila_loco_train/configs/go2_blind.yaml").read_text()
+    )
+    cfg["env"].update(num_envs=8, num_threads=1, num_variants=2)
+    cfg["terrain"] = {"types": ["flat", "rough"], "levels": 2, "tile_m": 4.0}
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    export = tmp_path / "policy"
+    assert (
+        main(
+            [
+                "--config",
+                str(path),
+                "--iterations",
+                "2",
+                "--device",
+                "cpu",
+                "--out",
+                str(tmp_path / "runs"),
+                "--export-to",
+                str(export),
+            ]
+        )
+        == 0
+    )
+    run = next((tmp_path / "runs" / "go2_blind").iterdir())
+    assert list(run.glob("model_*.pt")) and list(run.glob("events.out.tfevents*"))
+    summary = json.loads((export / "summary.json").read_text())
+    assert summary["iterations"] == 2 and summary["env_steps"] == 2 * 24 * 8
+    assert not (export / "policy.onnx.data").exists()  # one self-contained file
+    params = yaml.safe_load((export / "loco_params.yaml").read_text())["navila_loco"][
+        "ros__parameters"
+    ]
+    overrides = {f"observation.{k}": v for k, v in params["observation"].items()}
+    overrides["policy.num_inputs"] = params["policy"]["num_inputs"]
+    loco = load_loco_config(CONFIG_DIR / "go2.yaml", **overrides)  # the node accepts the layout
+    assert loco.policy_num_inputs == 450
+    x = np.zeros(450, dtype=np.float32)
+    outs = [load_policy(export / f, 450, 12)(x) for f in ("policy.jit", "policy.onnx")]
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-4)
