@@ -154,6 +154,9 @@ class ExecutorNode(Node):
 
     def _publish_status(self, event: ExecutorEvent | None = None) -> None:
         status = {"node": NODE_NAME, **self.core.status(self.now()), "event": None}
+        # Matched /cmd_vel readers (the locomotion node or the simulator): bring-up tools wait
+        # for one before the first instruction, or its first command could go to no one.
+        status["cmd_vel_subscribers"] = self._cmd_pub.get_subscription_count()
         if event is not None:
             status.update(event.to_dict())
         self._status_pub.publish(String(data=json.dumps(status)))

@@ -17,8 +17,9 @@ from pathlib import Path
 from navila_bringup.stack import LOW_LEVELS, PLANNERS
 
 NO_POLICY = (
-    "[navila] no locomotion policy given (--policy): in physics mode the robot would only "
-    "stand. No trained policy ships yet; use --low-level kinematic."
+    "[navila] physics mode needs a locomotion policy: --policy <policy directory or file>, e.g. "
+    "--policy models/go2_blind (a directory from navila-loco-train: weights + loco_params.yaml). "
+    "Without one the robot would only stand; --low-level kinematic needs no policy."
 )
 
 
@@ -32,7 +33,12 @@ def _stack_args(p: argparse.ArgumentParser, planner: str) -> None:
         help="kinematic: the base follows /cmd_vel exactly (the paper's oracle low "
         "level); physics: the locomotion policy drives the joints",
     )
-    p.add_argument("--policy", default="", help="locomotion policy file (physics mode)")
+    p.add_argument(
+        "--policy",
+        default="",
+        help="locomotion policy (physics mode): a policy directory such as models/go2_blind "
+        "(weights + loco_params.yaml) or a bare .onnx/.jit file for the config's own layout",
+    )
     p.add_argument("--out", type=Path, default=None, help="results folder")
     p.add_argument("--no-record", action="store_true", help="skip the MCAP recording")
 
@@ -83,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or results_dir() / f"{args.command}_{time.strftime('%Y%m%d_%H%M%S')}"
     try:
         config = str(find_config(args.robot))
+        if args.policy:  # a bad policy directory is refused before any node starts
+            from navila_loco_node.policy_dir import policy_overrides
+
+            policy_overrides(args.policy, config=config)
         if args.command == "eval":
             from navila_bringup.evaluate import evaluate
 

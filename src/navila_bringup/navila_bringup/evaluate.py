@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from navila_bringup.sim_run import run_sim
+from navila_bringup.sim_run import RunResult, run_sim
 from navila_bringup.stack import SimStackOptions
 
 
@@ -114,9 +114,7 @@ def evaluate(
                 start_pose=(ep.start_position[0], ep.start_position[1], ep.start_yaw),
                 episode_file=str(single) if planner == "oracle" else "",
             )
-            result = run_sim(
-                opts, ep.instruction_text, timeout_s, ep_dir, record=record, quiet=True
-            )
+            result = _run_episode(opts, ep.instruction_text, timeout_s, ep_dir, record)
         path = [(x, y) for _t, x, y, _yaw in result.trajectory] or [ep.start_position[:2]]
         m = episode_metrics(
             path,
@@ -135,6 +133,7 @@ def evaluate(
         )
         rows.append(
             {
+                "error": result.error or None,
                 "episode_id": ep.episode_id,
                 "scene_id": ep.scene_id,
                 "instruction": ep.instruction_text,
@@ -171,3 +170,18 @@ def evaluate(
         file=sys.stdout,
     )
     return summary
+
+
+def _run_episode(
+    opts: SimStackOptions, instruction: str, timeout_s: float, ep_dir: Path, record: bool
+) -> RunResult:
+    """One episode; a bring-up that fails (a node that never came up, a policy node that damped
+    during the stand-up because this machine fell behind) is tried once more, then recorded as a
+    failed episode (SR 0) instead of ending the whole evaluation."""
+    for attempt in (1, 2):
+        try:
+            return run_sim(opts, instruction, timeout_s, ep_dir, record=record, quiet=True)
+        except RuntimeError as exc:
+            print(f"[eval]   bring-up failed (attempt {attempt} of 2): {exc}", flush=True)
+            error = str(exc)
+    return RunResult(instruction, "bringup_failed", 0.0, None, error=error)

@@ -38,13 +38,14 @@ RECORDED = [
 @dataclass
 class RunResult:
     instruction: str
-    outcome: str  # stopped | timeout | node_died
+    outcome: str  # stopped | timeout | node_died | bringup_failed
     duration_s: float
     final_pose: tuple[float, float, float] | None
     trajectory: list[tuple[float, float, float, float]] = field(default_factory=list)  # t,x,y,yaw
     planner_outputs: list[str] = field(default_factory=list)
     actions: list[dict] = field(default_factory=list)
     dead_nodes: dict[str, int] = field(default_factory=dict)
+    error: str = ""
 
 
 def yaw_of(q) -> float:
@@ -102,6 +103,7 @@ def run_sim(
                     raise RuntimeError("planner/executor never subscribed to /navila/instruction")
                 if not odom.wait_count(1, READY_TIMEOUT):
                     raise RuntimeError("no /odom from the simulator")
+                _wait_until_linked(status, [s.name for s in specs], say)
                 t0 = time.monotonic()
                 if not _deliver_instruction(pub, String(data=instruction), status):
                     raise RuntimeError("the planner never confirmed the instruction")
@@ -159,6 +161,42 @@ def run_sim(
         + (f", recording: {out_dir / 'run.mcap'}" if record else "")
     )
     return result
+
+
+def _wait_until_linked(status, names: list[str], say) -> None:
+    """Before the first instruction: the executor's /cmd_vel must reach a reader (discovery on a
+    loaded machine can take seconds, and a command sent before it is lost), and a locomotion
+    policy must have stood the robot up and be walking (commands during the stand-up are not
+    walked, so the executor's timed actions would come out short)."""
+
+    def latest(items: list, node: str) -> dict | None:
+        for r in reversed(items):
+            try:
+                s = json.loads(r.msg.data)
+            except (json.JSONDecodeError, TypeError):
+                continue
+            if isinstance(s, dict) and s.get("node") == node:
+                return s
+        return None
+
+    def linked(items: list) -> bool:
+        ex = latest(items, "navila_executor")
+        return bool(ex) and int(ex.get("cmd_vel_subscribers") or 0) >= 1
+
+    if not status.wait_for(linked, READY_TIMEOUT):
+        raise RuntimeError("the executor's /cmd_vel never reached the simulator / policy node")
+    if "navila_loco" in names:
+        say("[navila] waiting for the policy to stand the robot up")
+
+        def walking(items: list) -> bool:
+            lo = latest(items, "navila_loco")
+            if lo and lo.get("mode") == "damp":
+                raise RuntimeError(f"the locomotion node damped the robot: {lo.get('reason')}")
+            return bool(lo) and lo.get("mode") == "walk"
+
+        if not status.wait_for(walking, READY_TIMEOUT):
+            raise RuntimeError("the locomotion policy never reached walk mode")
+        say("[navila] robot standing, policy walking")
 
 
 def _deliver_instruction(pub, msg, status, tries: int = 10, wait_s: float = 2.0) -> bool:

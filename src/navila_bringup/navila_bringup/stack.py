@@ -6,6 +6,11 @@ sensors and /clock), `robot_stack` a real robot (the robot's SDK backend from th
 launch files in launch/ import these functions and turn each `NodeSpec` into a `launch_ros` Node
 (`launch_nodes`), so the CLI on this machine and `ros2 launch` on a robot start the same nodes
 with the same parameter files. No rclpy or launch import at module level.
+
+A locomotion policy is given as a file or as a policy directory (models/<name>/ with
+loco_params.yaml, see navila_loco_node.policy_dir): a directory's observation layout and policy
+sizes go to the navila_loco node as parameters, and the height-map node only comes up for
+policies whose observation has a height map.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from navila_bringup.graph import NodeSpec
 
 PLANNERS = ("direct", "oracle", "navila", "openai", "vllm")
 LOW_LEVELS = ("physics", "kinematic")
+SIM_STATE_TIMEOUT_S = 0.5  # navila_loco's stale-state limit in the embedded simulation
 
 # (ROS package, console script, Python module, node name) of every node in the stack.
 SIM = ("navila_sim", "navila_sim_node", "navila_sim.node", "navila_sim")
@@ -40,7 +46,7 @@ class SimStackOptions:
     scene: str = "two_rooms"
     start_pose: tuple[float, float, float] | None = None
     real_time: bool = True
-    policy_path: str = ""  # locomotion policy (physics mode)
+    policy_path: str = ""  # locomotion policy file or policy directory (physics mode)
     episode_file: str = ""  # oracle planner: a JSON/YAML file with the episode's reference_path
     camera: bool = True
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)  # node name -> params
@@ -79,10 +85,25 @@ def sim_stack(opts: SimStackOptions) -> list[NodeSpec]:
         sim_params["start_pose"] = [float(v) for v in opts.start_pose]
     specs = [spec(SIM, cfg, **sim_params)]
     if opts.low_level == "physics":
-        specs.append(spec(HEIGHTMAP, cfg, use_sim_time=True))
-        loco: dict[str, Any] = {"backend.name": "ros_topics"}
-        if opts.policy_path:
-            loco["policy.path"] = opts.policy_path
+        loco: dict[str, Any] = {
+            "backend.name": "ros_topics",
+            # The simulator shares a few cores with every other node: its 50 Hz sensor stream
+            # shows gaps of 50-150 ms under load (measured on 2 cores), which the robot config's
+            # 50 ms limit (right for a real robot's 500 Hz DDS stream) would take for a dead
+            # sensor and damp. A dead simulator is still caught within this.
+            "safety.state_timeout_s": SIM_STATE_TIMEOUT_S,
+            **loco_policy_params(opts.policy_path),
+        }
+        if _can_lie(opts.robot):
+            # Like a real robot before its low-level controller takes over: lying, motors off.
+            # (Standing on hold gains is a robot hanging on a stand: the controller's first,
+            # passive command would drop it mid-stand-up.) Robots without a lying pose, the
+            # humanoids, stay on their stand until the policy holds them.
+            specs[0].params.update(start_posture="lie", start_drive="passive")
+        if _needs_height_map(cfg, {**loco, **opts.extra.get(LOCO[3], {})}):
+            specs.append(spec(HEIGHTMAP, cfg, use_sim_time=True))
+        else:  # a blind policy: nothing reads the LiDAR
+            specs[0].params["lidar.enabled"] = False
         specs.append(spec(LOCO, cfg, **loco))
     specs.append(spec(EXECUTOR, cfg, use_sim_time=True))
     vla: dict[str, Any] = {"backend": opts.planner, "use_sim_time": True}
@@ -92,6 +113,34 @@ def sim_stack(opts: SimStackOptions) -> list[NodeSpec]:
     for s in specs:
         s.params.update(opts.extra.get(s.name, {}))
     return specs
+
+
+def loco_policy_params(policy: str) -> dict[str, Any]:
+    """navila_loco parameters for a policy file or policy directory ('' = none): the directory's
+    loco_params.yaml overrides, typed, with policy.path absolute. Raises FileNotFoundError or
+    ValueError (see navila_loco_node.policy_dir.policy_overrides) for a bad policy."""
+    if not policy:
+        return {}
+    from navila_loco_node.policy_dir import policy_overrides
+
+    return policy_overrides(policy)
+
+
+def _can_lie(robot: str) -> bool:
+    from navila_sim.robot import load_robot
+
+    return load_robot(robot).lie_pos is not None
+
+
+def _needs_height_map(config: str, loco: dict[str, Any]) -> bool:
+    """Only a policy that sees a height map needs heightmap_node (and the LiDAR)."""
+    if not config:
+        return True  # no config to read the observation from: keep the node, as before
+    from navila_loco_node.policy_dir import uses_height_map
+
+    return uses_height_map(
+        {k: v for k, v in loco.items() if k.startswith(("observation.", "policy."))}, config
+    )
 
 
 def default_config(robot: str) -> str:
@@ -126,9 +175,8 @@ def isaac_stack(
 ) -> list[NodeSpec]:
     """Isaac Sim (ROS 2 bridge) provides /joint_states, /imu/data, /odom, /lidar/points,
     /camera/image_raw and /clock; everything else is ours, on sim time."""
-    loco: dict[str, Any] = {"backend.name": "ros_topics"}
-    if policy_path:
-        loco["policy.path"] = policy_path
+    loco: dict[str, Any] = {"backend.name": "ros_topics", **loco_policy_params(policy_path)}
+    height_map = height_map and _needs_height_map(config, loco)
     return _control_stack(config, planner, True, height_map, loco, {})
 
 
@@ -142,9 +190,8 @@ def robot_stack(
 ) -> list[NodeSpec]:
     """A real robot: the vendor SDK backend, wall-clock time."""
     backend = HARDWARE_BACKENDS[robot]
-    loco: dict[str, Any] = {"backend.name": backend}
-    if policy_path:
-        loco["policy.path"] = policy_path
+    loco: dict[str, Any] = {"backend.name": backend, **loco_policy_params(policy_path)}
+    height_map = height_map and _needs_height_map(config, loco)
     if network_interface:
         key = "unitree" if backend == "unitree_sdk2" else "booster"
         loco[f"backend.{key}.network_interface"] = network_interface

@@ -24,11 +24,17 @@ class SafeStoppable(Protocol):
 SIGNAL_POLL_S = 0.2  # longest a signal waits to be noticed by an idle node
 
 
-_signalled = {"stop": False}
+_signalled = {"stop": False, "constructing": False}
 
 
 def _interrupt(*_: object) -> None:
+    """SIGINT/SIGTERM: stop. While the node is being built the first signal is only recorded
+    (raised once the node exists, so a built node always gets its safe stop); a second one
+    interrupts a constructor that hangs."""
+    first = not _signalled["stop"]
     _signalled["stop"] = True
+    if _signalled["constructing"] and first:
+        return
     raise KeyboardInterrupt
 
 
@@ -50,7 +56,13 @@ def run_node(
     node = None
     code = 0
     try:
-        node = make_node()
+        _signalled["constructing"] = True
+        try:
+            node = make_node()
+        finally:
+            _signalled["constructing"] = False
+        if _signalled["stop"]:
+            raise KeyboardInterrupt
         # Single-threaded on purpose: nodes with their own threads (the 50 Hz control loop) were
         # starved of the GIL for seconds by rclpy's MultiThreadedExecutor.
         executor = SingleThreadedExecutor()

@@ -289,11 +289,7 @@ class BatchObservationBuilder:
             raw = np.asarray(values[t], dtype=np.float64)
             if noise and rng is not None and noise.get(t, 0.0) > 0:
                 raw = raw + rng.uniform(-noise[t], noise[t], size=raw.shape)
-            out = raw * b.scales[t]
-            clip = b.clips[t]
-            if clip > 0:
-                out = np.clip(out, -clip, clip)
-            parts[t] = out
+            parts[t] = b._term(t, {t: raw})  # the deployed scale and clip
         obs = np.empty((n, self.size), dtype=np.float32)
         pos = 0
         for t in b.terms:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import mujoco
 import numpy as np
-from mujoco import rollout
 
 from navila_loco_node.config import LocoConfig
 from navila_loco_node.observation import BatchObservationBuilder, rotate_inverse_batch
@@ -23,6 +21,7 @@ from navila_loco_train.heightmap import HeightMapSampler
 from navila_loco_train.model import TrainModel, build_train_model, make_variants
 from navila_loco_train.task_spec import TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
+from navila_sim.mujoco_gl import mujoco, rollout
 from navila_sim.robot import RobotSpec
 
 

@@ -20,8 +20,10 @@ Definitions (all in metrics.json under the same names):
   would make a policy that falls early look accurate.
 * fell: the base tilt (angle between the body z axis and the vertical) exceeded `fall_tilt_rad`
   (1 rad), or the base came below `fall_height_fraction` (0.5) of its standing height above the
-  ground under it, or the locomotion node went to DAMP (its own tilt / joint-limit / stale-state
-  supervisor) while the script ran. fall_rate = fraction of trials that fell.
+  ground under it, or the locomotion node went to DAMP (its own tilt / joint-limit supervisor)
+  once the policy drove. fall_rate = fraction of trials that fell. A DAMP on stale robot state
+  is the machine falling behind real time, not a fall: the runner reruns such a trial
+  (navila_loco_train.evaluate.check_valid) instead of scoring it.
 * Collisions: navila_sim counts control periods (50 Hz) with a robot body geom (not a foot)
   touching a scene obstacle (see navila_sim.sim). collision_rate = fraction of TRIALS with at
   least one such period; contact_step_fraction = such periods / all control periods of the

@@ -16,7 +16,10 @@ turn left pi/6 rad/s, turn right, forward, stop), timed on the simulator's clock
 /odom, the sim's status (base height, body-obstacle contact counter) and the loco node's status
 (DAMP) are recorded; eval_metrics turns them into the velocity tracking errors, collision rate
 and fall rate, defined precisely in its module docstring. Each trial restarts the nodes, so no
-state leaks between trials; trial k starts at the terrain's start pose plus a seeded jitter.
+state leaks between trials; trial k starts at the terrain's start pose plus a seeded jitter. A
+trial that measured the machine instead of the policy (the stand-up never handed over to the
+policy, or the loco node damped on stale robot state because this machine fell behind real
+time) is rerun up to `--restarts` times, then the evaluation stops with the reason.
 
 Terrains are held-out scenes under navila_sim/scenes/loco_eval_*.yaml (flat, steps5, steps10,
 boxes), or any scene YAML path; a scene's optional `loco_eval: {start, jitter}` block sets the
@@ -65,6 +68,15 @@ EVAL_NODES = ("navila_sim", "heightmap_node", "navila_loco")
 SLOW_RTF = 0.9  # below this the wall-clock policy loop sees a slowed-down world
 
 
+class InvalidTrialError(RuntimeError):
+    """A trial that measured the machine, not the policy: restarted (EvalSettings.restarts)
+    instead of being scored."""
+
+
+class StandUpError(InvalidTrialError):
+    """The trial never reached the policy (stand-up damped, WALK never seen)."""
+
+
 @dataclass
 class EvalSettings:
     robot: str = "go2"
@@ -81,6 +93,7 @@ class EvalSettings:
     # machine scheduler hiccups would damp the robot and be scored as the policy's falls.
     state_timeout_s: float = 0.25
     cmd_rate_hz: float = 20.0
+    restarts: int = 2  # an invalid trial (InvalidTrialError: the machine, not the policy) is rerun
     ready_timeout_s: float = 60.0
     walk_timeout_s: float = 30.0
 
@@ -94,6 +107,8 @@ class EvalSettings:
             )
         if not self.terrains:
             raise ValueError("no terrain to evaluate on")
+        if self.restarts < 0:
+            raise ValueError("restarts must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -178,6 +193,18 @@ class Recording:
     contact_periods: int = 0
     control_periods: int = 0
     last_contact: str = ""
+
+
+def check_valid(rec: Recording) -> None:
+    """A DAMP on stale robot state (the loco node got no joint state / IMU within
+    safety.state_timeout_s) means this machine fell behind real time: the robot was stopped by
+    the safety supervisor, not felled by the policy. Raises InvalidTrialError."""
+    for _, reason in rec.damp_events:
+        if reason.startswith("stale "):
+            raise InvalidTrialError(
+                f"the loco node damped on stale robot state ({reason}): the machine did not keep "
+                "up with real time (not the policy's fall)"
+            )
 
 
 def score_trial(
@@ -269,7 +296,11 @@ def _graph_specs(policy: PolicyUnderTest, terrain_scene: str, start, settings: E
         camera=False,
         extra={
             "navila_sim": {"status_rate_hz": 10.0},
-            "navila_loco": {"safety.state_timeout_s": settings.state_timeout_s},
+            # Frequent periodic statuses: WALK is seen even if its transition status is not.
+            "navila_loco": {
+                "safety.state_timeout_s": settings.state_timeout_s,
+                "status_rate_hz": 10.0,
+            },
         },
     )
     return [s for s in sim_stack(opts) if s.name in EVAL_NODES]
@@ -354,7 +385,7 @@ def run_trial(
                 return not (policy.vision and loco[-1].get("height_map_stale", True))
 
             if not status.wait_for(walking, settings.walk_timeout_s):
-                raise RuntimeError(
+                raise StandUpError(
                     "the loco node never reached WALK on the policy"
                     + (" with a fresh height map" if policy.vision else "")
                     + ":\n"
@@ -392,18 +423,18 @@ def run_trial(
 def _walk_start(loco: list[tuple[float, dict[str, Any]]]) -> float:
     """Arrival time of the first sign that the policy drives: a WALK status, or a DAMP whose
     transition left WALK (its WALK status was not received). A DAMP out of STAND_UP is a
-    stand-up failure, not the policy's: RuntimeError."""
+    stand-up failure, not the policy's: StandUpError."""
     for when, st in loco:
         source = (st.get("transition") or {}).get("source")
         if st.get("mode") == "walk" or source == "walk":
             return when
         if st.get("mode") == "damp":
-            raise RuntimeError(
+            raise StandUpError(
                 f"the loco node damped before walking on the policy (from {source or 'unknown'}): "
                 f"{st.get('reason')}; statuses seen: "
                 f"{[(round(w - loco[0][0], 2), s.get('mode'), s.get('event')) for w, s in loco]}"
             )
-    raise RuntimeError("no WALK status from the loco node")
+    raise StandUpError("no WALK status from the loco node")
 
 
 class _Merged:
@@ -563,16 +594,29 @@ def evaluate(
             for k in range(settings.trials):
                 done += 1
                 say(f"[loco-eval] {done}/{total}: {put.label} on {terrain.name}, trial {k + 1}")
-                logs = out_dir / "logs" / put.label / f"{terrain.name}_{k}"
-                start, rec = run_trial(
-                    put, terrain, k, settings, schedule, logs, domain_id=domain_id, say=say
-                )
+                for attempt in range(settings.restarts + 1):
+                    retry = f"_rerun{attempt}" if attempt else ""  # keep the failed run's logs
+                    logs = out_dir / "logs" / put.label / f"{terrain.name}_{k}{retry}"
+                    try:
+                        start, rec = run_trial(
+                            put, terrain, k, settings, schedule, logs, domain_id=domain_id, say=say
+                        )
+                        check_valid(rec)
+                        break
+                    except InvalidTrialError as exc:
+                        if attempt == settings.restarts:
+                            raise InvalidTrialError(
+                                f"{put.label} on {terrain.name}, trial {k + 1}: {exc} "
+                                f"({settings.restarts + 1} attempts; a less loaded machine or a "
+                                "larger --state-timeout-s helps)"
+                            ) from exc
+                        say(f"    invalid trial, restarting it: {exc}")
                 write_trial_csv(
                     out_dir / "trials" / put.label / f"{terrain.name}_{k}.csv", rec, schedule
                 )
                 r = score_trial(put.label, terrain.name, k, start, rec, schedule, settings)
                 results.append(r)
-                entry["trials"].append(r.to_dict())
+                entry["trials"].append({**r.to_dict(), "restarts": attempt})
                 say(
                     f"    lin err {r.lin_vel_error:.3f} m/s, ang err {r.ang_vel_error:.3f} rad/s, "
                     f"{'FELL (' + r.fall_cause + ')' if r.fell else 'no fall'}, "
@@ -628,6 +672,13 @@ def main(argv: list[str] | None = None) -> int:
         default=EvalSettings.state_timeout_s,
         help="loco node stale-state limit (config: 0.05 s; see EvalSettings)",
     )
+    parser.add_argument(
+        "--restarts",
+        type=int,
+        default=EvalSettings.restarts,
+        help="reruns of an invalid trial (stand-up failed, or a stale-state damp: the machine "
+        "fell behind real time)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
     args = parser.parse_args(argv)
     from navila_bringup.paths import results_dir
@@ -642,6 +693,7 @@ def main(argv: list[str] | None = None) -> int:
         settle_s=args.settle_s,
         seed=args.seed,
         state_timeout_s=args.state_timeout_s,
+        restarts=args.restarts,
     )
     try:
         evaluate(args.policy, settings, out)

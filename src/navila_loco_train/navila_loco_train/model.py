@@ -20,13 +20,13 @@ import fnmatch
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-import mujoco
 import numpy as np
 
 from navila_loco_node.config import LocoConfig
 from navila_loco_node.joint_map import index_map
 from navila_loco_train.task_spec import RandomizationSpec
 from navila_loco_train.terrain import Terrain
+from navila_sim.mujoco_gl import mujoco
 from navila_sim.robot import RobotSpec, compose_mjcf
 
 CONTACT_MARGIN_M = 0.01  # touch sites are the body's geoms grown by this

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         vec, rsl_cfg(task, cfg["policy_name"]), log_dir=str(run_dir), device=device
     )
     if args.resume:
-        runner.load(args.resume)
+        runner.load(args.resume, map_location=device)  # a GPU checkpoint also resumes on CPU
     total = int(args.iterations or cfg.get("iterations", 1000))
     done = 0
     if args.time_budget_s > 0:

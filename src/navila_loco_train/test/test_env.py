@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 
-import mujoco
 import numpy as np
 import pytest
 
 from navila_loco_node.observation import ObservationBuilder
 from navila_loco_train.env import EnvConfig, LocoEnv
 from navila_loco_train.task_spec import TaskSpec
+from navila_sim.mujoco_gl import mujoco
 from navila_sim.robot import load_robot
 
 from .conftest import blind_config

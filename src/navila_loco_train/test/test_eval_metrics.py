@@ -22,8 +22,11 @@ from navila_loco_train.eval_metrics import (
 )
 from navila_loco_train.evaluate import (
     EvalSettings,
+    InvalidTrialError,
     Recording,
+    StandUpError,
     _walk_start,
+    check_valid,
     resolve_terrain,
     score_trial,
 )
@@ -264,3 +267,15 @@ def test_walk_start_from_loco_statuses() -> None:
         _walk_start([(1.0, stand), (1.5, stand_fail)])
     with pytest.raises(RuntimeError, match="no WALK"):
         _walk_start([(1.0, stand)])
+
+
+def test_stand_up_failures_and_stale_state_damps_invalidate_a_trial() -> None:
+    empty = np.zeros((0, 3))
+    rec = Recording(np.zeros(0), empty, np.zeros((0, 4)), empty, empty)
+    check_valid(rec)  # no DAMP: valid
+    rec.damp_events = [(2.0, "tilt beyond limit (roll 0.9, pitch 0.1 rad, limit 0.80)")]
+    check_valid(rec)  # the policy's fall: valid, scored as a fall
+    rec.damp_events = [(2.0, "stale IMU (379 ms > 250 ms)")]
+    with pytest.raises(InvalidTrialError, match="did not keep up"):
+        check_valid(rec)
+    assert issubclass(StandUpError, InvalidTrialError)

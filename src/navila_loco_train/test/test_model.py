@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
 import pytest
 
 from navila_loco_train.model import build_train_model, make_variants
 from navila_loco_train.task_spec import RandomizationSpec
 from navila_loco_train.terrain import make_terrain
+from navila_sim.mujoco_gl import mujoco
 from navila_sim.robot import load_robot
 
 from .conftest import SMALL_TERRAIN, blind_config

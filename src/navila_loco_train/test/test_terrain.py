@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
 
 from navila_loco_train.model import build_train_model
 from navila_loco_train.task_spec import TerrainSpec
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
+from navila_sim.mujoco_gl import mujoco
 from navila_sim.robot import load_robot
 
 from .conftest import SMALL_TERRAIN, blind_config

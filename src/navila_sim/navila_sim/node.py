@@ -20,6 +20,7 @@ reported; the robot keeps holding its last valid targets. In kinematic mode a /c
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 
@@ -27,8 +28,8 @@ import numpy as np
 import rclpy
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
+from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -96,10 +97,13 @@ ARRAY_PARAMS = {
 
 
 def stamp_msg(t: float):
+    """Sim seconds -> builtin_interfaces/Time. Rounded to whole nanoseconds FIRST: splitting off
+    int(t) before rounding turned 1.9999999999 (float accumulation of 0.005 s steps) into
+    1 s + 0 ns, a stamp (and /clock) one second in the past."""
     from builtin_interfaces.msg import Time
 
-    sec = int(t)
-    return Time(sec=sec, nanosec=round((t - sec) * 1e9) % 1_000_000_000)
+    ns = round(t * 1e9)
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
 
 
 class SimNode(Node):
@@ -376,32 +380,26 @@ class SimNode(Node):
                 "trunk_height": round(self._trunk_height(), 4),
                 "nominal_height": round(self.sim.nominal_height, 4),
                 "collisions": self.sim.collisions,
+                # Control periods with a robot body (not foot) touching a scene obstacle, and
+                # all control periods so far: the locomotion evaluation's collision measure.
+                "obstacle_contact_periods": self.sim.obstacle_contact_periods,
+                "control_periods": self.sim.control_periods,
+                "last_obstacle_contact": self.sim.last_obstacle_contact,
                 "faults": self.faults.active(),
                 "last_error": self._last_error,
             }
         self.pub_status.publish(String(data=json.dumps(status)))
 
-    def stop(self) -> None:
+    def safe_stop(self) -> None:
         """Stop the loop thread (the simulated robot simply stops being simulated)."""
         self._running = False
         if self._thread.is_alive():
             self._thread.join(timeout=2.0)
 
 
-def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SimNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.stop()
-            node.destroy_node()
-        rclpy.try_shutdown()
+def main(args: list[str] | None = None) -> int:
+    return run_node(SimNode, args, name="navila_sim")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

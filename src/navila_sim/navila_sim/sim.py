@@ -14,28 +14,29 @@ Two low-level modes, as in the paper's evaluation:
 * `kinematic`: the base follows the commanded (vx, vy, wz) exactly, legs held at the default
   pose, height following the floor (steps) - the "oracle low level". Walls still stop it when
   `block_on_collision` is on, and every blocked step is counted.
+
+Obstacle contacts (the collision rate of the paper's Table V): `obstacle_contact_periods` counts
+the control periods in which, at any physics step, a robot *body* geom touched the scene. Body
+geoms are every robot geom except the support geoms, i.e. the ones the robot stands on (within
+1 cm of its lowest point in the default pose: the Go2's feet spheres, a humanoid's soles), so
+trunk, head, hips, thighs and calves (knees, arms) count. Scene geoms are everything but the
+floor plane; on a *traversable* step (a platform no higher than TRAVERSABLE_HEIGHT, which the
+robot is meant to walk onto) only side contacts count (contact normal more than 45 degrees from
+vertical: a shin or thigh hitting the step edge), not a body resting on its top. In kinematic
+mode a step refused by `block_on_collision` marks its period the same way.
 """
 
 from __future__ import annotations
 
-import ctypes.util
 import math
-import os
 from collections import deque
 from dataclasses import dataclass, field
 
-# The GL backend must be chosen before mujoco is imported: EGL (headless, Mesa) when present,
-# else OSMesa (pure software). An explicit MUJOCO_GL in the environment always wins.
-if "MUJOCO_GL" not in os.environ:
-    os.environ["MUJOCO_GL"] = "egl" if ctypes.util.find_library("EGL") else "osmesa"
-if os.environ["MUJOCO_GL"] == "osmesa":
-    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
-
-import mujoco
 import numpy as np
 
 from navila_loco_node.joint_map import index_map
 from navila_sim.lidar import LidarPattern
+from navila_sim.mujoco_gl import mujoco
 from navila_sim.robot import RobotSpec, compose_mjcf, load_robot
 from navila_sim.scene import Scene, load_scene, xml_name
 
@@ -199,6 +200,16 @@ class Sim:
             and (mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_GEOM, i) or "") in blocking
         }
         self._robot_geoms = {i for i in range(m.ngeom) if m.geom_bodyid[i] != 0}
+        floor = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, "floor")
+        # Per geom: True = a robot body geom (not a support geom); scene kind: 1 = obstacle (any
+        # contact counts), 2 = traversable step (side contacts only), 0 = floor / not scene.
+        self._support_geoms = self._find_support_geoms()
+        self._is_body_geom = np.zeros(m.ngeom, dtype=bool)
+        self._is_body_geom[sorted(self._robot_geoms - self._support_geoms)] = True
+        self._scene_kind = np.zeros(m.ngeom, dtype=np.int8)
+        for i in range(m.ngeom):
+            if m.geom_bodyid[i] == 0 and i != floor:
+                self._scene_kind[i] = 1 if i in self._blocking_geoms else 2
         self._scene_group = np.array([1, 0, 0, 0, 0, 0], dtype=np.uint8)
         self._lidar_dirs = config.lidar.directions() if config.lidar_enabled else np.zeros((0, 3))
         self._ray_geomid = np.zeros(len(self._lidar_dirs), dtype=np.int32)
@@ -207,6 +218,10 @@ class Sim:
         self.mode = config.mode
         self.torque_limit = self.robot.torque_limit.copy()
         self.collisions = 0  # kinematic steps refused because the base would enter an obstacle
+        self.obstacle_contact_periods = 0  # control periods with a body-obstacle contact
+        self.control_periods = 0
+        self.last_obstacle_contact = ""  # "robot geom / scene geom" of the latest one
+        self._contact_this_period = False
         if config.start_posture == "lie" and self.robot.lie_pos is None:
             raise ValueError(f"robot {self.robot.name} has no lie_pos: cannot start lying")
         self.reset(*config.start_pose)
@@ -254,27 +269,68 @@ class Sim:
         self._next_lidar = 0.0
         self._next_camera = 0.0
         self.collisions = 0
+        self.obstacle_contact_periods = 0
+        self.control_periods = 0
+        self.last_obstacle_contact = ""
+        self._contact_this_period = False
+
+    def _geom_bottom(self, g: int) -> float:
+        """Lowest z of one geom (spheres, capsules, boxes, cylinders; inf for other types)."""
+        m, d = self.model, self.data
+        pos, mat, size = d.geom_xpos[g], d.geom_xmat[g].reshape(3, 3), m.geom_size[g]
+        t = m.geom_type[g]
+        if t == mujoco.mjtGeom.mjGEOM_SPHERE:
+            return float(pos[2] - size[0])
+        if t == mujoco.mjtGeom.mjGEOM_CAPSULE:
+            return float(pos[2] - abs(mat[2, 2]) * size[1] - size[0])
+        if t == mujoco.mjtGeom.mjGEOM_BOX:
+            return float(pos[2] - np.abs(mat[2, :]) @ size[:3])
+        if t == mujoco.mjtGeom.mjGEOM_CYLINDER:
+            axis_z = abs(mat[2, 2])
+            return float(pos[2] - axis_z * size[1] - math.sqrt(max(0.0, 1 - axis_z**2)) * size[0])
+        return math.inf
 
     def _lowest_robot_point(self) -> float:
         """Lowest z over the robot's collision geoms (spheres, capsules, boxes, cylinders)."""
+        return min((self._geom_bottom(g) for g in self._robot_geoms_iter()), default=math.inf)
+
+    def _find_support_geoms(self, tolerance: float = 0.01) -> set[int]:
+        """Robot geoms within `tolerance` of the lowest point in the default pose: what the
+        robot stands on (feet), so their contacts are walking, not collisions."""
         m, d = self.model, self.data
-        lowest = math.inf
-        for g in self._robot_geoms_iter():
-            pos, mat, size = d.geom_xpos[g], d.geom_xmat[g].reshape(3, 3), m.geom_size[g]
-            t = m.geom_type[g]
-            if t == mujoco.mjtGeom.mjGEOM_SPHERE:
-                z = pos[2] - size[0]
-            elif t == mujoco.mjtGeom.mjGEOM_CAPSULE:
-                z = pos[2] - abs(mat[2, 2]) * size[1] - size[0]
-            elif t == mujoco.mjtGeom.mjGEOM_BOX:
-                z = pos[2] - np.abs(mat[2, :]) @ size[:3]
-            elif t == mujoco.mjtGeom.mjGEOM_CYLINDER:
-                axis_z = abs(mat[2, 2])
-                z = pos[2] - axis_z * size[1] - math.sqrt(max(0.0, 1 - axis_z**2)) * size[0]
-            else:
-                continue
-            lowest = min(lowest, z)
-        return lowest
+        d.qpos[self._qadr] = self.robot.default_pos
+        d.qpos[0:3] = (0.0, 0.0, 2.0)
+        d.qpos[3:7] = (1.0, 0.0, 0.0, 0.0)
+        mujoco.mj_kinematics(m, d)
+        bottoms = {g: self._geom_bottom(g) for g in self._robot_geoms_iter()}
+        lowest = min(bottoms.values())
+        return {g for g, z in bottoms.items() if z <= lowest + tolerance}
+
+    @property
+    def support_geom_names(self) -> list[str]:
+        """The robot geoms whose contacts are walking, not collisions (see the module doc)."""
+        return sorted(self._geom_name(g) for g in self._support_geoms)
+
+    def _geom_name(self, g: int) -> str:
+        return mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, int(g)) or f"geom{g}"
+
+    def _check_obstacle_contact(self) -> None:
+        """Mark this control period if a body geom touches the scene (see the module doc)."""
+        d = self.data
+        if self._contact_this_period or d.ncon == 0:
+            return
+        pairs = d.contact.geom[: d.ncon]
+        a, b = pairs[:, 0], pairs[:, 1]
+        body_a, body_b = self._is_body_geom[a], self._is_body_geom[b]
+        kind = np.where(body_a, self._scene_kind[b], np.where(body_b, self._scene_kind[a], 0))
+        # Traversable steps: only contacts whose normal is > 45 deg from vertical (the side).
+        side = np.abs(d.contact.frame[: d.ncon, 2]) < math.sqrt(0.5)
+        hit = np.flatnonzero((kind == 1) | ((kind == 2) & side))
+        if hit.size:
+            i = int(hit[0])
+            robot_g, scene_g = (a[i], b[i]) if body_a[i] else (b[i], a[i])
+            self.last_obstacle_contact = f"{self._geom_name(robot_g)} / {self._geom_name(scene_g)}"
+            self._contact_this_period = True
 
     def _robot_geoms_iter(self):
         return (g for g in range(self.model.ngeom) if self.model.geom_bodyid[g] != 0)
@@ -448,6 +504,7 @@ class Sim:
         self._tau = tau
         d.ctrl[self._act] = tau
         mujoco.mj_step(m, d)
+        self._check_obstacle_contact()
 
     def _kinematic_step(self) -> None:
         m, d = self.model, self.data
@@ -459,6 +516,8 @@ class Sim:
         new[2] = math.atan2(math.sin(new[2]), math.cos(new[2]))
         if not self._place_base(new) and self.config.block_on_collision:
             self.collisions += 1
+            self._contact_this_period = True
+            self.last_obstacle_contact = "base blocked (kinematic)"
             self._place_base(self._kin_pose)  # refuse the move: the base stays where it was
             d.qvel[:] = 0.0
         else:
@@ -502,7 +561,11 @@ class Sim:
 
     def run_control_period(self) -> Outputs:
         """Step one control period (control_decimation physics steps) and read what is due."""
+        self._contact_this_period = False
         self.step(self.config.control_decimation)
+        self.control_periods += 1
+        if self._contact_this_period:
+            self.obstacle_contact_periods += 1
         if self.mode == "kinematic":
             self._kinematic_forward()
         t = self.time

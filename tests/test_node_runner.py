@@ -1,4 +1,5 @@
-"""The shared node lifecycle: exit codes, and safe_stop on SIGINT and SIGTERM."""
+"""navila_common.run_node, the lifecycle every node shares: exit codes, and safe_stop on SIGINT and
+SIGTERM (also when rclpy wraps the interrupt in another error)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ SCRIPT = textwrap.dedent("""
             if sys.argv[1] == "wrapped":
                 self.create_timer(0.05, self.wrapped)
             print("ready", flush=True)
+            if sys.argv[1] == "slow":
+                time.sleep(1.0)  # still constructing when the signal arrives
 
         def wrapped(self):
             # What rclpy does when SIGINT lands while it converts a message: the
@@ -74,6 +77,16 @@ def test_signal_runs_safe_stop_and_exits_0(sig: signal.Signals) -> None:
 def test_signal_wrapped_in_another_error_is_still_a_clean_stop() -> None:
     with DomainLease() as lease:
         proc = _start("wrapped", lease.domain_id)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "safe stop" in out
+
+
+def test_signal_during_construction_waits_for_the_node_and_safe_stops_it() -> None:
+    with DomainLease() as lease:
+        proc = _start("slow", lease.domain_id)
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "safe stop" in out

@@ -1,0 +1,28 @@
+"""The headless GL backend is chosen whichever workspace module imports mujoco first (a training
+module importing it before the simulator once left the camera without an OpenGL context)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+SCRIPT = """
+import navila_loco_train.env  # imports mujoco first, as the test session did
+from navila_sim.sim import Sim, SimConfig
+sim = Sim(SimConfig(robot="go2", mode="kinematic"))
+img = sim.render()
+print(img.shape, float(img.std()))
+"""
+
+
+def test_camera_renders_when_training_code_imported_mujoco_first() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
+    env.pop("DISPLAY", None)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    shape, std = out.stdout.split(")")
+    assert shape.strip("(").split(",")[-1].strip() == "3"  # an RGB image
+    assert float(std) > 1.0, out.stdout  # a real image, not a blank buffer

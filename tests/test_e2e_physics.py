@@ -1,0 +1,52 @@
+"""End to end with the physics low level: the shipped Go2 policy walks what the planner says.
+
+The whole graph as separate processes (simulator in physics mode, navila_loco running
+models/go2_blind on the simulated joints, executor, direct planner). Unlike the kinematic run the
+pose depends on how well the policy tracks the commanded velocities, so the tolerances are the
+stack's measured precision with margin, not the kinematic 5 cm / 3 degrees.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from navila_bringup.paths import find_config
+from navila_bringup.sim_run import run_sim
+from navila_bringup.stack import SimStackOptions
+
+pytestmark = pytest.mark.ros
+
+POLICY = Path(__file__).resolve().parents[1] / "models" / "go2_blind"
+# Measured on 2 cores (5 runs): 6-9 cm short of the 1 m, 8-13 degrees short of the 90 (the
+# policy turns in place at ~90 % of the commanded rate). Margins for a loaded CI machine:
+TOL_M = 0.3
+TOL_DEG = 25.0
+
+
+def test_shipped_policy_walks_a_direct_instruction(ros_domain, tmp_path) -> None:
+    opts = SimStackOptions(
+        robot="go2",
+        config=str(find_config("go2")),
+        planner="direct",
+        low_level="physics",
+        scene="two_rooms",
+        start_pose=(-3.0, 0.0, 0.0),
+        policy_path=str(POLICY),
+        camera=False,
+    )
+    result = run_sim(
+        opts,
+        "move forward 1 m, then turn left 90 degrees, then stop",
+        timeout_s=90.0,
+        out_dir=tmp_path,
+        quiet=True,
+    )
+    assert result.outcome == "stopped", result
+    assert all(a["ok"] for a in result.actions)
+    x, y, yaw = result.final_pose
+    # expected (-2, 0, 90 deg): walked about 1 m forward and turned left about a quarter turn
+    assert math.hypot(x - (-2.0), y) < TOL_M, result.final_pose
+    assert abs(math.degrees(yaw) - 90.0) < TOL_DEG, result.final_pose
