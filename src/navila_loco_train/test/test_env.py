@@ -142,3 +142,35 @@ def test_velocities_are_in_the_body_frame(small_task: TaskSpec) -> None:
     np.testing.assert_allclose(env.lin_vel[0], [0.5, 0.0, 0.0], atol=1e-12)
     np.testing.assert_allclose(env.ang_vel[0], [0.0, 0.0, 0.3], atol=1e-12)
     env.close()
+
+
+def test_vision_env_feeds_909_inputs_with_terrain_height_maps(small_task: TaskSpec) -> None:
+    """The vision config (config/go2.yaml as deployed): height maps from the terrain through the
+    heightmap core, in the policy's slot, and the clean map for the critic."""
+    from navila_loco_node.config import load_loco_config
+
+    from .conftest import CONFIG_DIR
+
+    loco = load_loco_config(CONFIG_DIR / "go2.yaml")
+    env = LocoEnv(
+        load_robot("go2"),
+        loco,
+        small_task,
+        EnvConfig(
+            num_envs=2,
+            num_threads=1,
+            num_variants=1,
+            randomize=False,
+            robot_config=str(CONFIG_DIR / "go2.yaml"),
+        ),
+    )
+    policy_obs, critic_obs, *_ = env.step(np.zeros((2, 12)))
+    single = ObservationBuilder(loco)
+    assert policy_obs.shape == (2, 909) and critic_obs.shape == (2, 909 + 3 + 459)
+    hm = {s.name: s for s in single.layout()}["height_map"]
+    maps = policy_obs[:, hm.start : hm.stop]
+    assert np.all(np.isfinite(maps))
+    # standing on flat ground: the map sees the ground (values > 0, the depth below the LiDAR)
+    assert np.mean(maps > 0) > 0.5
+    np.testing.assert_allclose(critic_obs[:, 912:], maps, atol=1e-5)  # no noise here: equal
+    env.close()
