@@ -50,6 +50,7 @@ import numpy as np
 
 from navila_bringup.graph import DomainLease, NodeGraph, ros_env
 from navila_bringup.paths import find_config
+from navila_bringup.sim_run import yaw_of
 from navila_bringup.stack import LOCO, SimStackOptions, sim_stack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -205,8 +206,7 @@ def xy(odom_msg: Any) -> tuple[float, float]:
 
 
 def yaw_deg(odom_msg: Any) -> float:
-    q = odom_msg.pose.pose.orientation
-    return math.degrees(math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y**2 + q.z**2)))
+    return math.degrees(yaw_of(odom_msg.pose.pose.orientation))
 
 
 def nonzero_twist(msg: Any) -> bool:

@@ -170,14 +170,8 @@ def _wait_until_linked(status, names: list[str], say) -> None:
     walked, so the executor's timed actions would come out short)."""
 
     def latest(items: list, node: str) -> dict | None:
-        for r in reversed(items):
-            try:
-                s = json.loads(r.msg.data)
-            except (json.JSONDecodeError, TypeError):
-                continue
-            if isinstance(s, dict) and s.get("node") == node:
-                return s
-        return None
+        mine = _node_statuses(items, node)
+        return mine[-1] if mine else None
 
     def linked(items: list) -> bool:
         ex = latest(items, "navila_executor")
@@ -206,11 +200,7 @@ def _deliver_instruction(pub, msg, status, tries: int = 10, wait_s: float = 2.0)
     once, and the executor is idle either way."""
 
     def confirmed(items) -> bool:
-        for r in items:
-            s = json.loads(r.msg.data)
-            if s.get("node") == "navila_vla" and s.get("instruction") == msg.data:
-                return True
-        return False
+        return any(s.get("instruction") == msg.data for s in _node_statuses(items, "navila_vla"))
 
     for _ in range(tries):
         pub.publish(msg)
@@ -220,11 +210,22 @@ def _deliver_instruction(pub, msg, status, tries: int = 10, wait_s: float = 2.0)
 
 
 def _episode_ended(status) -> bool:
-    for r in status.items:
-        s = json.loads(r.msg.data)
-        if s.get("node") == "navila_executor" and s.get("event") == "episode_end":
-            return True
-    return False
+    statuses = _node_statuses(status.items, "navila_executor")
+    return any(s.get("event") == "episode_end" for s in statuses)
+
+
+def _node_statuses(items: list, node: str) -> list[dict]:
+    """The JSON status messages of one node on the shared status topic, oldest first (anything
+    that is not a JSON object is skipped)."""
+    out = []
+    for r in items:
+        try:
+            s = json.loads(r.msg.data)
+        except (json.JSONDecodeError, TypeError):
+            continue
+        if isinstance(s, dict) and s.get("node") == node:
+            out.append(s)
+    return out
 
 
 def _fmt_pose(p) -> str:
