@@ -217,13 +217,12 @@ def rpy_from_quat_batch(q_wxyz: np.ndarray) -> np.ndarray:
 
 
 def rotate_inverse_batch(q_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """`rotate_inverse` for (N, 4) quaternions and (N, 3) or (3,) world vectors -> body frame."""
-    w = q_wxyz[:, :1]
-    u = q_wxyz[:, 1:]
-    v = np.broadcast_to(v, u.shape)
-    return (
-        v * (2 * w * w - 1) - np.cross(u, v) * w * 2 + u * np.einsum("ij,ij->i", u, v)[:, None] * 2
-    )
+    """`rotate_inverse` for (..., 4) quaternions and (..., 3) world vectors, broadcast against
+    each other (e.g. (N, 1, 4) robots with (N, P, 3) points) -> body frame."""
+    w = q_wxyz[..., :1]
+    u = q_wxyz[..., 1:]
+    dot = np.sum(u * v, axis=-1, keepdims=True)
+    return v * (2 * w * w - 1) - np.cross(u, v) * w * 2 + u * dot * 2
 
 
 class BatchObservationBuilder:

@@ -16,22 +16,11 @@ import yaml
 
 from heightmap_node.builder import PRESETS, build_height_map
 from heightmap_node.transforms import invert, pose_transform
+from navila_loco_node.observation import rotate_inverse_batch, rpy_from_quat_batch
 from navila_loco_train.terrain import Terrain
 
 SCAN_HALF_M = 1.2  # square around the base covering the map's cells
 SCAN_SPACING_M = 0.03  # half the Go2 cell: every cell gets several points
-
-
-def _quat_matrix_batch(q: np.ndarray) -> np.ndarray:
-    w, x, y, z = (q[:, i] for i in range(4))
-    return np.stack(
-        [
-            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-        ],
-        axis=1,
-    )
 
 
 class HeightMapSampler:
@@ -50,15 +39,14 @@ class HeightMapSampler:
     def sample(self, terrain: Terrain, base_pos: np.ndarray, quat_wxyz: np.ndarray) -> np.ndarray:
         """(N, cells) maps for robots at `base_pos` (N, 3) with attitude `quat_wxyz` (N, 4)."""
         n = len(base_pos)
-        rot = _quat_matrix_batch(quat_wxyz)
-        yaw = np.arctan2(rot[:, 1, 0], rot[:, 0, 0])
+        yaw = rpy_from_quat_batch(quat_wxyz)[:, 2]
         c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
         px, py = self.pattern[:, 0][None, :], self.pattern[:, 1][None, :]
         wx = base_pos[:, :1] + c * px - s * py
         wy = base_pos[:, 1:2] + s * px + c * py
         wz = terrain.height_at(wx, wy)
         world = np.stack([wx, wy, wz], axis=-1) - base_pos[:, None, :]
-        in_base = np.einsum("nji,npj->npi", rot, world)  # R^T (p - base)
+        in_base = rotate_inverse_batch(quat_wxyz[:, None, :], world)
         a = self.base_to_grid
         in_grid = in_base @ a[:3, :3].T + a[:3, 3]
         return np.stack([build_height_map(in_grid[i], self.cfg) for i in range(n)])
