@@ -18,7 +18,12 @@ from navila_loco_node.config import LocoConfig
 from navila_loco_node.observation import BatchObservationBuilder, rotate_inverse_batch
 from navila_loco_train import rewards
 from navila_loco_train.heightmap import HeightMapSampler
-from navila_loco_train.model import TrainModel, build_train_model, make_variants
+from navila_loco_train.model import (
+    CONTACT_MARGIN_M,
+    TrainModel,
+    build_train_model,
+    make_variants,
+)
 from navila_loco_train.task_spec import TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
 from navila_sim.mujoco_gl import mujoco, rollout
@@ -70,6 +75,7 @@ class LocoEnv:
         self.obs = BatchObservationBuilder(loco, self.n)
         self.num_actions = loco.joints.n
         self.default_pos = np.asarray(loco.joints.default_pos)
+        self.stand_height = self._stand_height()
         self.hm = (
             HeightMapSampler(cfg.robot_config)
             if self.obs.single.height_map_shape is not None
@@ -165,7 +171,7 @@ class LocoEnv:
         s = np.zeros((k, self.nstate))
         qpos = np.tile(m.qpos0, (k, 1))
         qpos[:, 0:2] = xy
-        qpos[:, 2] = ground + self.robot_stand_height + 0.02
+        qpos[:, 2] = ground + self.stand_height + 0.02
         qpos[:, 3] = np.cos(yaw / 2)
         qpos[:, 6] = np.sin(yaw / 2)
         qpos[:, self.tm.qadr] = self.default_pos + self.rng.uniform(
@@ -190,27 +196,24 @@ class LocoEnv:
         for key in self.episode_sums:
             self.episode_sums[key][ids] = 0.0
 
-    @property
-    def robot_stand_height(self) -> float:
-        """Base height above the ground at the default pose (from the model's kinematics)."""
-        if not hasattr(self, "_stand_h"):
-            m = self.tm.model
-            d = mujoco.MjData(m)
-            d.qpos[:] = m.qpos0
-            d.qpos[2] = 1.0
-            d.qpos[3:7] = (1, 0, 0, 0)
-            d.qpos[self.tm.qadr] = self.default_pos
-            mujoco.mj_kinematics(m, d)
-            feet_z = min(
-                d.site_xpos[m.sensor_objid[sid]][2]
-                - m.site_size[m.sensor_objid[sid]][0]
-                + 0.01  # site = foot geom radius + margin; remove the margin
-                for sid in range(m.nsensor)
-                if m.sensor_type[sid] == mujoco.mjtSensor.mjSENS_TOUCH
-                and mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_SENSOR, sid).startswith("touch_foot")
-            )
-            self._stand_h = 1.0 - feet_z
-        return self._stand_h
+    def _stand_height(self) -> float:
+        """Base height above the ground at the default pose (from the model's kinematics): the
+        lowest foot touch site, less the margin the sites were grown by, is the ground."""
+        m = self.tm.model
+        d = mujoco.MjData(m)
+        d.qpos[:] = m.qpos0
+        d.qpos[2] = 1.0
+        d.qpos[3:7] = (1, 0, 0, 0)
+        d.qpos[self.tm.qadr] = self.default_pos
+        mujoco.mj_kinematics(m, d)
+        feet = [
+            m.sensor_objid[sid]
+            for sid in range(m.nsensor)
+            if m.sensor_type[sid] == mujoco.mjtSensor.mjSENS_TOUCH
+            and mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_SENSOR, sid).startswith("touch_foot")
+        ]
+        lowest = min(d.site_xpos[f][2] - m.site_size[f][0] + CONTACT_MARGIN_M for f in feet)
+        return 1.0 - lowest
 
     # ------------------------------------------------------------------ step
     def step(
@@ -288,8 +291,6 @@ class LocoEnv:
         done = terminated | timed_out
         self._log_episodes(np.flatnonzero(done))
         self.reset_envs(np.flatnonzero(done))
-        if bad.any():
-            self.state[bad & ~done] = 0.0  # unreachable: bad implies done (kept for safety)
 
         # commands and pushes
         self.command_timer -= self.dt

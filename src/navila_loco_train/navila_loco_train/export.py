@@ -21,8 +21,7 @@ import yaml
 
 from navila_loco_node.config import LocoConfig
 from navila_loco_node.policy import load_policy
-
-POLICY_PARAMS_FILE = "loco_params.yaml"
+from navila_loco_node.policy_dir import POLICY_PARAMS_FILE
 
 
 def loco_params(loco: LocoConfig, policy_file: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import yaml
 
 from navila_loco_node.config import load_loco_config
 from navila_loco_node.policy import load_policy
+from navila_loco_node.policy_dir import policy_overrides
 from navila_loco_train.train import main
 
 from .conftest import CONFIG_DIR
@@ -47,12 +48,10 @@ def test_train_two_iterations_and_export(tmp_path: Path) -> None:
     summary = json.loads((export / "summary.json").read_text())
     assert summary["iterations"] == 2 and summary["env_steps"] == 2 * 24 * 8
     assert not (export / "policy.onnx.data").exists()  # one self-contained file
-    params = yaml.safe_load((export / "loco_params.yaml").read_text())["navila_loco"][
-        "ros__parameters"
-    ]
-    overrides = {f"observation.{k}": v for k, v in params["observation"].items()}
-    overrides["policy.num_inputs"] = params["policy"]["num_inputs"]
-    loco = load_loco_config(CONFIG_DIR / "go2.yaml", **overrides)  # the node accepts the layout
+    # the deployment reader accepts the directory and the node builds the 450-input layout
+    overrides = policy_overrides(export)
+    assert overrides["policy.path"] == str((export / "policy.onnx").resolve())
+    loco = load_loco_config(CONFIG_DIR / "go2.yaml", **overrides)
     assert loco.policy_num_inputs == 450
     x = np.zeros(450, dtype=np.float32)
     outs = [load_policy(export / f, 450, 12)(x) for f in ("policy.jit", "policy.onnx")]
