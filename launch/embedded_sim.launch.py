@@ -18,7 +18,7 @@ ARGS = {
     "planner": ("direct", "direct | oracle | navila | openai | vllm"),
     "low_level": ("kinematic", "kinematic (base follows /cmd_vel) | physics (policy)"),
     "scene": ("two_rooms", "two_rooms | office | courtyard | a scene YAML"),
-    "policy": ("", "locomotion policy file (physics)"),
+    "policy": ("", "locomotion policy (physics): a policy directory or a .jit/.onnx file"),
     "episode_file": ("", "oracle planner: file with the reference path"),
 }
 

@@ -1,7 +1,7 @@
 """Our nodes against Isaac Sim's ROS 2 bridge (it publishes /joint_states, /imu/data, /odom,
 /lidar/points, /camera/image_raw and /clock, and takes /joint_command); all nodes on sim time.
 
-    ros2 launch launch/isaac_sim.launch.py robot:=go2 planner:=navila policy:=/path/policy.jit
+    ros2 launch launch/isaac_sim.launch.py robot:=go2 planner:=navila policy:=models/go2_blind
 """
 
 from pathlib import Path
@@ -16,7 +16,7 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 ARGS = {
     "robot": ("go2", "config/<robot>.yaml"),
     "planner": ("direct", "direct | navila | openai | vllm"),
-    "policy": ("", "locomotion policy file"),
+    "policy": ("", "locomotion policy: a policy directory or a .jit/.onnx file"),
 }
 
 

@@ -1,6 +1,6 @@
 """A real robot: Go2 or H1 (Unitree SDK2 low-level control) or T1 (Booster locomotion client).
 
-    ros2 launch launch/robot.launch.py robot:=go2 network_interface:=eth0 policy:=/path/policy.jit
+    ros2 launch launch/robot.launch.py robot:=go2 network_interface:=eth0 policy:=models/go2_blind
 
 Read the README's safety procedure first: the robot stands up when the locomotion node starts.
 """
@@ -17,7 +17,7 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 ARGS = {
     "robot": ("go2", "go2 | h1 | t1"),
     "planner": ("direct", "direct | navila | openai | vllm | none (the planner runs elsewhere)"),
-    "policy": ("", "locomotion policy file (Go2, H1)"),
+    "policy": ("", "locomotion policy: a policy directory (models/go2_blind) or a .jit/.onnx file"),
     "network_interface": ("", "the robot's network interface, e.g. eth0"),
 }
 

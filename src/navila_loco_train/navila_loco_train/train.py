@@ -135,7 +135,17 @@ def main(argv: list[str] | None = None) -> int:
     from navila_loco_train.export import export_policy_dir
     from navila_loco_train.vec_env import RslLocoVecEnv
 
-    cfg = load_train_config(args.config)
+    for flag in ("iterations", "num_envs", "threads"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            ap.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+    try:
+        cfg = load_train_config(args.config)
+        if args.resume and not Path(args.resume).is_file():
+            raise FileNotFoundError(f"no checkpoint {args.resume!r} to resume from")
+    except (FileNotFoundError, ValueError, yaml.YAMLError) as exc:
+        print(f"[train] refused: {exc}", file=sys.stderr)
+        return 2
     if args.seed is not None:
         cfg["seed"] = args.seed
     seed = int(cfg.get("seed", 0))
@@ -148,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     task = task_from_config(cfg)
     overrides = {"num_envs": args.num_envs, "num_threads": args.threads}
     t0 = time.time()
-    env, loco, _ = build_env(cfg, overrides, task)
+    try:
+        env, loco, _ = build_env(cfg, overrides, task)
+    except (FileNotFoundError, ValueError, TypeError) as exc:  # bad robot, layout, env settings
+        print(f"[train] refused: {exc}", file=sys.stderr)
+        return 2
     print(
         f"[train] {cfg['policy_name']}: {env.n} envs x {env.obs.size} inputs, "
         f"{env.cfg.num_threads} physics threads, PPO on {device}; terrain "

@@ -56,3 +56,15 @@ def test_train_two_iterations_and_export(tmp_path: Path) -> None:
     x = np.zeros(450, dtype=np.float32)
     outs = [load_policy(export / f, 450, 12)(x) for f in ("policy.jit", "policy.onnx")]
     np.testing.assert_allclose(outs[0], outs[1], atol=1e-4)
+
+
+def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
+    assert main(["--config", "nonsense", "--out", str(tmp_path)]) == 2
+    assert "no training config 'nonsense'" in capsys.readouterr().err
+    assert main(["--resume", str(tmp_path / "missing.pt"), "--out", str(tmp_path)]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"policy_name": "x", "robot": "go2", "env": {"warp": 9}}))
+    assert main(["--config", str(bad), "--out", str(tmp_path)]) == 2
+    assert "unknown env settings ['warp']" in capsys.readouterr().err
+    assert not list(tmp_path.glob("x/*")), "a refused run writes no run directory"
