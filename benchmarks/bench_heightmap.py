@@ -1,15 +1,21 @@
-"""Height-map latency per frame on one core: the node's fast path vs a straightforward reference.
+"""Height-map latency per frame on one core: the NumPy and numba paths vs a simple reference.
 
 Synthetic spinning-LiDAR clouds (a floor, boxes around the robot and far walls, the sensor on the
 Go2's head, points in the policy's LiDAR frame as config/go2.yaml expects) of about 3k (L1-like),
 20k (MID-360-like) and 130k (64-beam) points. Timed per frame, p50/p99:
 
 * ``decode``: PointCloud2 bytes (16-byte points with intensity) -> N x 3 float32 (node cost);
-* ``fast``: ``HeightMapBuilder.add_scan + build`` (transform, cull, cells, lowest, filters);
+* ``fast``: ``HeightMapBuilder.add_scan + build`` with ``kernel="numpy"`` (transform, cull,
+  cells, lowest, filters; vectorised NumPy);
+* ``numba``: the same with ``kernel="numba"`` (``fast_kernel``: steps 1-3 compiled, one pass);
+  numba's import (in a fresh interpreter) and the first call (JIT compile, or loading numba's
+  on-disk cache) are reported apart, not in the percentiles; "numba not installed" without it;
 * ``reference``: N x 3 transform + ``reference.simple_map`` (float64, searchsorted bins,
   np.minimum.at);
 
-and the two maps are checked to be identical. Threads are pinned to 1 before NumPy loads.
+and the maps are checked: numba must equal fast bit for bit, fast the reference (exact when the
+affine is the identity, else to float32 rounding of the two transform orders). Threads are
+pinned to 1 before NumPy (and numba) load.
 
     .venv/bin/python benchmarks/bench_heightmap.py [--repeat 200] [--sizes 3000 20000 130000]
 """
@@ -18,17 +24,28 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from heightmap_node import fast_kernel  # noqa: E402
 from heightmap_node.builder import HeightMapBuilder, transform_points  # noqa: E402
 from heightmap_node.config import builder_config_from_params, load_params_file  # noqa: E402
 from heightmap_node.pointcloud import decode_xyz, encode_xyz  # noqa: E402
@@ -92,7 +109,35 @@ ROBOTS = {
 }
 
 
+def load_numba() -> dict:
+    """numba's one-off costs, none in the percentiles: import and JIT compile (each in a fresh
+    interpreter, the compile with an empty cache directory), first call here (compile or cache
+    load, as a node's start-up sees it)."""
+    info: dict = {"available": fast_kernel.AVAILABLE, "version": fast_kernel.VERSION}
+    if not fast_kernel.AVAILABLE:
+        return info
+    code = (
+        "import time; t0 = time.perf_counter(); from heightmap_node import fast_kernel; "
+        "t1 = time.perf_counter(); fast_kernel.warm_up(); t2 = time.perf_counter(); "
+        "print((t1 - t0) * 1e3, (t2 - t1) * 1e3, fast_kernel.cache_hits())"
+    )
+    with tempfile.TemporaryDirectory() as cache_dir:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+    import_ms, compile_ms, hits = out.stdout.split()[-3:]
+    info["import_ms"] = float(import_ms)  # numba + llvmlite + the module
+    info["compile_ms"] = float(compile_ms) if hits == "0" else None
+    t0 = time.perf_counter()
+    fast_kernel.warm_up()  # what HeightMapBuilder does at construction with the numba kernel
+    info["first_call_ms"] = (time.perf_counter() - t0) * 1e3
+    info["first_call_from_cache"] = fast_kernel.cache_hits() > 0
+    return info
+
+
 def run(sizes: list[int], repeat: int, robots: list[str]) -> dict:
+    numba_info = load_numba()
     results = []
     for robot in robots:
         height, attitude = ROBOTS[robot]
@@ -102,11 +147,12 @@ def run(sizes: list[int], repeat: int, robots: list[str]) -> dict:
         for n in sizes:
             level = lidar_cloud(n, height)
             pts = (level @ level_to_sensor[:3, :3].T.astype(np.float32)).astype(np.float32)
-            results.append(bench_one(robot, cfg, pts, attitude, repeat))
+            results.append(bench_one(robot, cfg, pts, attitude, repeat, numba_info))
     return {
         "benchmark": "heightmap",
         "threads": 1,
         "numpy": np.__version__,
+        "numba": numba_info,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "processor": platform.processor(),
@@ -115,16 +161,21 @@ def run(sizes: list[int], repeat: int, robots: list[str]) -> dict:
     }
 
 
-def bench_one(robot: str, cfg, pts: np.ndarray, attitude, repeat: int) -> dict:
+def bench_one(robot: str, cfg, pts: np.ndarray, attitude, repeat: int, numba_info: dict) -> dict:
     data, fields, step = encode_xyz(pts, extra_fields=1)
-    builder = HeightMapBuilder(cfg)
-    if attitude is not None:
-        builder.set_attitude(*attitude)
 
-    def fast(b=builder, p=pts):
-        b.add_scan(p, stamp=0.0)
-        return b.build().flat
+    def frame_fn(kernel: str):
+        builder = HeightMapBuilder(replace(cfg, kernel=kernel))
+        if attitude is not None:
+            builder.set_attitude(*attitude)
 
+        def frame(b=builder, p=pts):
+            b.add_scan(p, stamp=0.0)
+            return b.build().flat
+
+        return builder, frame
+
+    builder, fast = frame_fn("numpy")
     got = fast()
     affine = builder.scan_to_grid()
     ref = reference_frame(pts, affine, cfg)
@@ -144,18 +195,33 @@ def bench_one(robot: str, cfg, pts: np.ndarray, attitude, repeat: int) -> dict:
             )
         ),
         "fast": stats(timed(fast, repeat)),
+        "numba": None,
         "reference": stats(
             timed(lambda p=pts, a=affine: reference_frame(p, a, cfg), max(20, repeat // 4))
         ),
     }
     row["speedup_p50"] = row["reference"]["p50_ms"] / row["fast"]["p50_ms"]
+    numba_text = "numba not installed"
+    if numba_info["available"]:
+        nb_builder, nb = frame_fn("numba")
+        nb_map = nb()
+        row["numba"] = stats(timed(nb, repeat))
+        row["numba_identical"] = bool(  # bit for bit (the sign of a zero included)
+            np.array_equal(nb_map.view(np.uint32), got.view(np.uint32))
+            and nb_builder.build().points_used == row["in_grid"]
+        )
+        row["numba_speedup_p50"] = row["reference"]["p50_ms"] / row["numba"]["p50_ms"]
+        numba_text = (
+            f"numba p50 {row['numba']['p50_ms']:6.3f} p99 {row['numba']['p99_ms']:6.3f} ms "
+            f"x{row['numba_speedup_p50']:.1f} == fast: {row['numba_identical']}"
+        )
     print(
         f"{robot} {row['points']:>7} pts ({row['in_grid']:>5} in grid)  "
         f"decode p50 {row['decode']['p50_ms']:6.3f} ms | "
-        f"fast p50 {row['fast']['p50_ms']:6.3f} p99 {row['fast']['p99_ms']:6.3f} ms | "
+        f"fast p50 {row['fast']['p50_ms']:6.3f} p99 {row['fast']['p99_ms']:6.3f} ms "
+        f"x{row['speedup_p50']:.1f} | {numba_text} | "
         f"reference p50 {row['reference']['p50_ms']:6.3f} p99 {row['reference']['p99_ms']:6.3f}"
-        f" ms | x{row['speedup_p50']:.1f} | identical: {row['identical']} "
-        f"(max diff {row['max_abs_diff']:.1e})"
+        f" ms | fast == reference: {row['identical']} (max diff {row['max_abs_diff']:.1e})"
     )
     return row
 
@@ -168,11 +234,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "results" / "bench_heightmap.json")
     args = ap.parse_args(argv)
     report = run(args.sizes, args.repeat, args.robots)
+    nb = report["numba"]
+    if nb["available"]:
+        compile_ms = "n/a" if nb["compile_ms"] is None else f"{nb['compile_ms']:.0f} ms"
+        print(
+            f"numba {nb['version']} (not in the percentiles): import {nb['import_ms']:.0f} ms, "
+            f"JIT compile {compile_ms} (fresh interpreters, empty cache), first call here "
+            f"{nb['first_call_ms']:.0f} ms "
+            f"({'numba cache load' if nb['first_call_from_cache'] else 'JIT compile'})"
+        )
+    else:
+        print("numba not installed: the numba column is empty")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"results written to {args.out.resolve()}")
     # exact when the affine is skipped; otherwise float32 rounding of the two transform orders
     ok = all(r["identical"] or r["max_abs_diff"] < 1e-4 for r in report["results"])
+    ok &= all(r.get("numba_identical", True) for r in report["results"])  # numba: bit for bit
     return 0 if ok else 1
 
 

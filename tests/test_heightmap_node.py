@@ -92,6 +92,7 @@ def test_map_values_malformed_clouds_staleness_and_shutdown(heightmap) -> None:
     first = statuses(rec["status"])[0]
     assert first["state"] == "waiting" and first["stale"] is True
     assert first["shape"] == [17, 27] and first["resolution"] == 0.06
+    assert first["kernel"] == "numba"  # compiled kernel (numba is a requirement)
     assert first["dims"] == ["x", "y"] and first["origin"] == pytest.approx([-0.77, -0.77])
 
     # a good cloud: the published map is exactly the core's map of the same points

@@ -7,7 +7,9 @@ Pipeline for one map (every step is vectorised NumPy, no per-point Python loop):
    odom at the scan / now (identity without odometry), L = roll/pitch levelling from the IMU
    (only with ``gravity_align``), G = the grid frame's pose in the (levelled) base frame. The
    transform is fused with a float32 box cull, one coordinate at a time (``grid_candidates``),
-   so the (usually many) points far from the small grid cost one dot product each.
+   so the (usually many) points far from the small grid cost one dot product each. The float32
+   arithmetic is spelled out (``_row``), not left to BLAS, so a point's grid coordinates do not
+   depend on the BLAS build, the CPU or the size of the cloud.
 2. Non-finite points are dropped, then exact cell indices are computed in float64 against the
    cell edges (see ``grid.axis_index``).
 3. Per cell reduction of z: ``lowest`` (NaVILA), ``highest`` (what a downward ray cast sees) or
@@ -21,6 +23,10 @@ Pipeline for one map (every step is vectorised NumPy, no per-point Python loop):
 
 For the Go2 preset (values >= 0 after step 4 and empty -> 0) steps 5-7 give exactly
 legged-loco's ``inf -> 0`` then ``max_pool2d``, which is tested against that formula.
+
+Steps 1-3 have two implementations with bit-identical output (``BuilderConfig.kernel``): the
+vectorised NumPy functions below, and ``fast_kernel``'s compiled loops (numba, optional; about
+4x faster than NumPy at 130k points), which ``auto`` picks when numba is installed.
 """
 
 from __future__ import annotations
@@ -32,11 +38,14 @@ from typing import Literal
 
 import numpy as np
 
+from heightmap_node import fast_kernel
 from heightmap_node.grid import GO2_GRID, H1_GRID, GridSpec, axis_index
 from heightmap_node.transforms import invert, level_matrix, planar_part, pose_transform
 
 Reduction = Literal["lowest", "highest", "mean"]
 REDUCTIONS: tuple[str, ...] = ("lowest", "highest", "mean")
+Kernel = Literal["auto", "numpy", "numba"]
+KERNELS: tuple[str, ...] = ("auto", "numpy", "numba")
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,8 @@ class BuilderConfig:
     accumulate_max_scans: int = 1
     stale_after_s: float = 0.5
     max_points: int = 2_000_000
+    # steps 1-3: "numba" (fast_kernel, compiled), "numpy", or "auto" = numba when installed
+    kernel: Kernel = "auto"
 
     def __post_init__(self) -> None:
         for name in ("sensor_to_base", "grid_in_base"):
@@ -136,6 +147,17 @@ class BuilderConfig:
             raise ValueError("stale_after_s must be finite and > 0")
         if self.max_points < 1:
             raise ValueError("max_points must be >= 1")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
+        if self.kernel == "numba" and not fast_kernel.AVAILABLE:
+            raise ValueError("kernel 'numba' asked for but numba is not installed")
+
+    @property
+    def resolved_kernel(self) -> str:
+        """The implementation of steps 1-3 in use: "numba" or "numpy"."""
+        if self.kernel == "auto":
+            return "numba" if fast_kernel.AVAILABLE else "numpy"
+        return self.kernel
 
 
 # ------------------------------------------------------------------------------ pure functions
@@ -158,13 +180,32 @@ _IDENTITY_ATOL = 1e-12  # an affine this close to identity is skipped (error < 1
 _EYE4 = np.eye(4)
 
 
+def effective_affine(affine: np.ndarray | None) -> np.ndarray | None:
+    """None (no transform at all) for an affine within 1e-12 of the identity."""
+    if affine is not None and float(np.abs(affine - _EYE4).max()) <= _IDENTITY_ATOL:
+        return None
+    return affine
+
+
 def _row(points: np.ndarray, affine: np.ndarray | None, i: int) -> np.ndarray:
-    """Coordinate i of the transformed points, float32 (a matrix-vector product, not N x 3)."""
+    """Coordinate i of the transformed points, float32 (3 columns, not an N x 3 product).
+
+    ``(p0 * a0 + p1 * a1) + p2 * a2`` then ``+ t`` (only when t != 0), each operation rounded to
+    float32 and no FMA: the same numbers on every machine and for any cloud size (a BLAS
+    matrix-vector product rounds differently with the CPU, the library and even the number of
+    rows), and the same as ``fast_kernel``, which is tested for bit-identical maps.
+    """
     if affine is None:
         return points[:, i]
-    out = points @ affine[i, :3].astype(np.float32)
-    if affine[i, 3] != 0.0:
-        out += np.float32(affine[i, 3])
+    a = affine[i, :3].astype(np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 -> NaN: dropped by the cull
+        out = points[:, 0] * a[0]
+        tmp = points[:, 1] * a[1]
+        out += tmp
+        np.multiply(points[:, 2], a[2], out=tmp)
+        out += tmp
+        if affine[i, 3] != 0.0:
+            out += np.float32(affine[i, 3])
     return out
 
 
@@ -178,8 +219,7 @@ def grid_candidates(
     (mostly far from a 1 m grid) costs little more than one matrix-vector product. NaN and inf
     points fail the comparisons and are dropped here. The exact cell test comes later.
     """
-    if affine is not None and float(np.abs(affine - _EYE4).max()) <= _IDENTITY_ATOL:
-        affine = None
+    affine = effective_affine(affine)
     (x0, x1), (y0, y1) = _cull_bounds(cfg)
     x = _row(points, affine, 0)
     idx = np.flatnonzero((x > x0) & (x < x1))
@@ -202,6 +242,20 @@ def cell_indices_xyz(
     x: np.ndarray, y: np.ndarray, z: np.ndarray, cfg: MapConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact (flat [ix * ny + iy] cell index, z) of candidate points in the grid and z range."""
+    cell, ok = cell_index_mask(x, y, z, cfg)
+    if ok.all():
+        return cell, z
+    return cell[ok], z[ok]
+
+
+def cell_index_mask(
+    x: np.ndarray, y: np.ndarray, z: np.ndarray, cfg: MapConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """(flat cell index of every point, mask of the points in the grid and z range).
+
+    The exact cell test (float64 against the cell edges); indices where the mask is False are
+    meaningless. Finite z is assumed (``grid_candidates`` drops the rest).
+    """
     g = cfg.grid
     ix, in_x = axis_index(x, g.x_lo, g.x_hi, g.resolution, g.nx, g.cell_mode)
     iy, in_y = axis_index(y, g.y_lo, g.y_hi, g.resolution, g.ny, g.cell_mode)
@@ -209,9 +263,7 @@ def cell_indices_xyz(
     if math.isfinite(cfg.z_min) or math.isfinite(cfg.z_max):
         z64 = z.astype(np.float64)
         ok &= (z64 >= cfg.z_min) & (z64 <= cfg.z_max)
-    if ok.all():
-        return ix * g.ny + iy, z
-    return ix[ok] * g.ny + iy[ok], z[ok]
+    return ix * g.ny + iy, ok
 
 
 def cell_indices(points: np.ndarray, cfg: MapConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -219,17 +271,24 @@ def cell_indices(points: np.ndarray, cfg: MapConfig) -> tuple[np.ndarray, np.nda
     return cell_indices_xyz(*grid_candidates(points, None, cfg), cfg)
 
 
-def reduce_cells(cell: np.ndarray, z: np.ndarray, cfg: MapConfig) -> np.ndarray:
-    """(nx, ny) float64 array of the per-cell reduction of z; NaN where a cell has no point."""
+def reduce_cells(
+    cell: np.ndarray, z: np.ndarray, cfg: MapConfig, maps: int | None = None
+) -> np.ndarray:
+    """(nx, ny) float64 array of the per-cell reduction of z; NaN where a cell has no point.
+
+    With ``maps = B`` the indices run over B stacked grids (``b * size + cell``) and the result
+    is (B, nx, ny): one reduction for a batch of maps (training builds one per robot).
+    """
     g = cfg.grid
-    n = g.size
+    n = g.size * (1 if maps is None else maps)
+    shape = (g.nx, g.ny) if maps is None else (maps, g.nx, g.ny)
     if cfg.reduction == "mean":
         counts = np.bincount(cell, minlength=n)
         sums = np.bincount(cell, weights=z, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = sums / counts
         out[counts == 0] = np.nan
-        return out.reshape(g.nx, g.ny)
+        return out.reshape(shape)
     if cfg.reduction == "lowest":
         acc = np.full(n, np.inf, dtype=np.float32)
         np.minimum.at(acc, cell, z)
@@ -240,18 +299,19 @@ def reduce_cells(cell: np.ndarray, z: np.ndarray, cfg: MapConfig) -> np.ndarray:
         empty = acc == -np.inf
     out = acc.astype(np.float64)
     out[empty] = np.nan
-    return out.reshape(g.nx, g.ny)
+    return out.reshape(shape)
 
 
 def max_filter_3x3(cells: np.ndarray) -> np.ndarray:
-    """NaN-aware 3x3 max (stride 1, same size); NaN where no neighbour is known."""
-    nx, ny = cells.shape
-    padded = np.full((nx + 2, ny + 2), -np.inf)
-    padded[1:-1, 1:-1] = np.where(np.isnan(cells), -np.inf, cells)
-    out = padded[1:-1, 1:-1].copy()
+    """NaN-aware 3x3 max (stride 1, same size) over the last two axes; NaN where no neighbour
+    is known. Leading axes are a batch of maps."""
+    *lead, nx, ny = cells.shape
+    padded = np.full((*lead, nx + 2, ny + 2), -np.inf)
+    padded[..., 1:-1, 1:-1] = np.where(np.isnan(cells), -np.inf, cells)
+    out = padded[..., 1:-1, 1:-1].copy()
     for dx in (0, 1, 2):
         for dy in (0, 1, 2):
-            np.maximum(out, padded[dx : dx + nx, dy : dy + ny], out=out)
+            np.maximum(out, padded[..., dx : dx + nx, dy : dy + ny], out=out)
     out[out == -np.inf] = np.nan
     return out
 
@@ -285,6 +345,30 @@ def single_frame_map(points_grid: np.ndarray, cfg: MapConfig) -> np.ndarray:
 def build_height_map(points_grid: np.ndarray, cfg: MapConfig) -> np.ndarray:
     """One-shot map (no history) as the policy's flat float32 vector."""
     vals, _ = finish(single_frame_map(points_grid, cfg), cfg)
+    return cfg.grid.flatten(vals)
+
+
+def build_height_maps(points_grid: np.ndarray, cfg: MapConfig) -> np.ndarray:
+    """``build_height_map`` for a batch: (B, P, 3) grid-frame points -> (B, cells) float32.
+
+    Map b equals ``build_height_map(points_grid[b], cfg)`` exactly (tested); the batch is one
+    pass of the same steps, so a training run building a map per robot per step costs a few
+    array operations instead of B Python calls. Non-finite points are dropped.
+    """
+    pts = np.asarray(points_grid)
+    if pts.ndim != 3 or pts.shape[2] != 3:
+        raise ValueError(f"points must be B x P x 3, got shape {pts.shape}")
+    b, p, _ = pts.shape
+    flat = pts.reshape(-1, 3)
+    offset = np.repeat(np.arange(b, dtype=np.intp) * cfg.grid.size, p)
+    finite = np.isfinite(flat).all(axis=1)
+    if not finite.all():
+        flat, offset = flat[finite], offset[finite]
+    x, y, z = flat[:, 0], flat[:, 1], flat[:, 2]
+    cell, ok = cell_index_mask(x, y, z, cfg)
+    cell += offset
+    cells = reduce_cells(cell[ok], z[ok], cfg, maps=b)
+    vals, _ = finish(apply_values(cells, cfg), cfg)
     return cfg.grid.flatten(vals)
 
 
@@ -347,6 +431,11 @@ class HeightMapBuilder:
         )
         self._attitude: tuple[float, float] | None = None
         self._grid_inv = invert(np.asarray(cfg.grid_in_base, dtype=np.float64))
+        self.kernel = cfg.resolved_kernel
+        self._plan: fast_kernel.KernelPlan | None = None
+        if self.kernel == "numba":
+            self._plan = fast_kernel.KernelPlan(cfg.map, _cull_bounds(cfg.map))
+            fast_kernel.warm_up()  # JIT now (once per process), not in the first map's latency
         self.last_scan_time: float | None = None
         self.maps_built = 0
         self.scans_received = 0
@@ -407,18 +496,23 @@ class HeightMapBuilder:
             warnings.append("gravity_align is on but no attitude received yet: map not levelled")
         if pose_now is None and self._scans:
             pose_now = self._scans[-1].pose
-        parts = [grid_candidates(s.points, self._affine(s, pose_now), cfg) for s in self._scans]
         points_in = sum(s.points.shape[0] for s in self._scans)
-        if len(parts) == 1:
-            x, y, z = parts[0]
+        if self._plan is not None:  # steps 1-3 compiled, one pass per scan (fast_kernel)
+            scans = [(s.points, effective_affine(self._affine(s, pose_now))) for s in self._scans]
+            reduced, points_used = fast_kernel.reduce_scans(scans, self._plan)
         else:
-            empty = np.empty(0, np.float32)
-            x, y, z = (np.concatenate([p[i] for p in parts] or [empty]) for i in range(3))
-        cell, z = cell_indices_xyz(x, y, z, cfg)
-        current = apply_values(reduce_cells(cell, z, cfg), cfg)
+            parts = [grid_candidates(s.points, self._affine(s, pose_now), cfg) for s in self._scans]
+            if len(parts) == 1:
+                x, y, z = parts[0]
+            else:
+                empty = np.empty(0, np.float32)
+                x, y, z = (np.concatenate([p[i] for p in parts] or [empty]) for i in range(3))
+            cell, z = cell_indices_xyz(x, y, z, cfg)
+            reduced, points_used = reduce_cells(cell, z, cfg), int(cell.size)
+        current = apply_values(reduced, cfg)
         if points_in == 0:
             warnings.append("empty point cloud: map unknown")
-        elif cell.size == 0:
+        elif points_used == 0:
             warnings.append("no point fell inside the grid: map unknown")
         combined = current
         if cfg.temporal_frames > 1:
@@ -438,8 +532,8 @@ class HeightMapBuilder:
             flat=cfg.grid.flatten(values),
             stamp=self.last_scan_time if self.last_scan_time is not None else math.nan,
             points_in=points_in,
-            points_used=int(cell.size),
-            scans=len(parts),
+            points_used=points_used,
+            scans=len(self._scans),
             warnings=tuple(warnings),
         )
 

@@ -51,6 +51,7 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     "accumulate_max_scans": "at most this many scans are merged",
     "stale_after_s": "status reports stale when no cloud arrived for this long, s",
     "max_points": "clouds with more points are refused as absurd",
+    "kernel": "map implementation: auto (numba when installed), numba (compiled) or numpy",
     "status_rate_hz": "rate of the periodic /navila/status message, Hz",
     "use_odom": "subscribe to odometry to shift accumulated scans and the temporal history",
     "use_imu": "subscribe to the IMU for roll/pitch (gravity_align)",
@@ -66,6 +67,7 @@ _FRAME_DEFAULTS: dict[str, Any] = {
     "accumulate_max_scans": 1,
     "stale_after_s": 0.5,
     "max_points": 2_000_000,
+    "kernel": "auto",
     "status_rate_hz": 2.0,
     "use_odom": False,
     "use_imu": False,
@@ -149,6 +151,7 @@ def builder_config_from_params(params: dict[str, Any]) -> BuilderConfig:
         accumulate_max_scans=int(p["accumulate_max_scans"]),
         stale_after_s=float(p["stale_after_s"]),
         max_points=int(p["max_points"]),
+        kernel=str(p["kernel"]),  # type: ignore[arg-type]  # checked by BuilderConfig
     )
 
 

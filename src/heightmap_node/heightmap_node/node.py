@@ -261,6 +261,7 @@ class HeightMapNode(Node):
             "known_cells": int(hm.known.sum()) if hm is not None else 0,
             "age_s": None if last_t is None else round(now - last_t, 3),
             "stale_after_s": self.config.stale_after_s,
+            "kernel": self.builder.kernel,
             "attitude_known": self.builder.attitude is not None,
             "odom_known": self._pose is not None,
             "time": now,

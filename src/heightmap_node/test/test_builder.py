@@ -15,6 +15,7 @@ from heightmap_node.builder import (
     MapConfig,
     apply_values,
     build_height_map,
+    build_height_maps,
     go2_map_config,
     h1_map_config,
     max_filter_3x3,
@@ -63,6 +64,24 @@ def test_fast_path_equals_bruteforce(name: str, seed: int) -> None:
     else:
         np.testing.assert_array_equal(fast, ref)  # exact, NaN (unknown) in the same cells
     np.testing.assert_array_equal(build_height_map(pts, cfg), simple_map(pts, cfg))
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_batched_maps_equal_one_map_at_a_time(name: str) -> None:
+    """build_height_maps (training: a map per robot per step) is build_height_map per map."""
+    cfg = CONFIGS[name]
+    rng = np.random.default_rng(7)
+    clouds = np.stack([random_cloud(rng, 2000) for _ in range(6)])
+    clouds[1, :40] = np.nan
+    clouds[2, :40, 2] = np.inf
+    clouds[4] = np.nan  # nothing seen: the empty map
+    batch = build_height_maps(clouds, cfg)
+    assert batch.shape == (6, cfg.grid.size) and batch.dtype == np.float32
+    one_by_one = np.stack([build_height_map(c, cfg) for c in clouds])
+    np.testing.assert_array_equal(batch, one_by_one)
+    np.testing.assert_array_equal(batch[4], np.full(cfg.grid.size, cfg.empty_value, np.float32))
+    with pytest.raises(ValueError, match="B x P x 3"):
+        build_height_maps(clouds[0], cfg)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)

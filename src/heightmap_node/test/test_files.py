@@ -128,3 +128,10 @@ def test_bad_params_are_refused() -> None:
         builder_config_from_params({"sensor_to_base.rotation_wxyz": [0.0, 0.0, 0.0, 0.0]})
     with pytest.raises(ValueError, match="reduction"):
         builder_config_from_params({"reduction": "median"})
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        builder_config_from_params({"kernel": "cuda"})
+
+
+def test_kernel_parameter_picks_the_implementation() -> None:
+    assert builder_config_from_params({}).resolved_kernel == "numba"  # a requirement: installed
+    assert builder_config_from_params({"kernel": "numpy"}).resolved_kernel == "numpy"
