@@ -308,9 +308,7 @@ def bench_with_sim(
         )
         graph.start()
         try:
-            for s in specs:
-                if not graph.wait_for_log(s.name, "ready", READY_TIMEOUT):
-                    raise RuntimeError(f"node {s.name} did not come up:\n{graph.read_log(s.name)}")
+            graph.wait_ready(READY_TIMEOUT)
             pids = {s.name: graph.procs[s.name].pid for s in specs}
             pids["benchmark (probe)"] = os.getpid()
             with Probe("navila_bench_loco", domain_id=domain_id) as probe:

@@ -258,24 +258,6 @@ def run_episode(
     }
 
 
-def wait_ready(graph: NodeGraph, t_launch: float) -> dict[str, float]:
-    """Seconds from launch to each node's "ready" log line (all watched at once, so a slow node
-    does not hide when the others came up)."""
-    startup: dict[str, float] = {}
-    while len(startup) < len(graph.specs):
-        now = time.monotonic()
-        for s in graph.specs:
-            if s.name in startup:
-                continue
-            if "ready" in graph.read_log(s.name):
-                startup[s.name] = round(now - t_launch, 2)
-                print(f"[stack] {s.name} ready after {startup[s.name]:.1f} s", flush=True)
-            elif graph.procs[s.name].poll() is not None or now - t_launch > READY_TIMEOUT:
-                raise RuntimeError(f"node {s.name} did not come up:\n{graph.read_log(s.name)}")
-        time.sleep(0.05)
-    return startup
-
-
 def wait_walking(status: Any, graph: NodeGraph) -> None:
     """Physics mode: the loco node stands up on its own (auto_start); wait for WALK."""
 
@@ -393,10 +375,12 @@ def bench(args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
             f"({args.low_level}; logs in {log_dir})",
             flush=True,
         )
-        t_launch = time.monotonic()
         graph.start()
         try:
-            startup = wait_ready(graph, t_launch)
+            startup = graph.wait_ready(
+                READY_TIMEOUT,
+                lambda name, t: print(f"[stack] {name} ready after {t:.1f} s", flush=True),
+            )
             pids = {s.name: graph.procs[s.name].pid for s in specs}
             pids["benchmark (probe)"] = os.getpid()
             with Probe("navila_bench_stack", domain_id=domain) as probe:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -153,8 +154,10 @@ class NodeGraph:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
+        self.started_at: float | None = None  # time.monotonic() at start()
 
     def start(self) -> None:
+        self.started_at = time.monotonic()
         for spec in self.specs:
             log = open(self.log_path(spec.name), "wb")  # noqa: SIM115 - closed in stop()
             self._logs[spec.name] = log
@@ -191,6 +194,28 @@ class NodeGraph:
                 return text in self.read_log(name)
             time.sleep(0.05)
         return False
+
+    def wait_ready(
+        self, timeout: float, on_ready: Callable[[str, float], None] | None = None
+    ) -> dict[str, float]:
+        """Seconds from start() to each node's "ready" log line, all nodes watched at once (a
+        slow node does not hide when the others came up). `on_ready(name, seconds)` reports each
+        one. RuntimeError with the node's log if one dies or misses `timeout` (from start())."""
+        t0 = self.started_at if self.started_at is not None else time.monotonic()
+        ready: dict[str, float] = {}
+        while len(ready) < len(self.specs):
+            now = time.monotonic()
+            for s in self.specs:
+                if s.name in ready:
+                    continue
+                if "ready" in self.read_log(s.name):
+                    ready[s.name] = round(now - t0, 2)
+                    if on_ready is not None:
+                        on_ready(s.name, ready[s.name])
+                elif self.procs[s.name].poll() is not None or now - t0 > timeout:
+                    raise RuntimeError(f"node {s.name} did not come up:\n{self.read_log(s.name)}")
+            time.sleep(0.05)
+        return ready
 
     def stop(self, timeout: float = 5.0) -> dict[str, int]:
         """SIGINT every node (its safe-stop path), then escalate. Returns exit codes."""

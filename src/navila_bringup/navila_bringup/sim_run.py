@@ -83,10 +83,7 @@ def run_sim(
         graph.start()
         writer = McapRosWriter(out_dir / "run.mcap") if record else None
         try:
-            for s in specs:
-                if not graph.wait_for_log(s.name, "ready", READY_TIMEOUT):
-                    raise RuntimeError(f"node {s.name} did not come up:\n{graph.read_log(s.name)}")
-                say(f"[navila] {s.name} ready")
+            graph.wait_ready(READY_TIMEOUT, lambda name, _: say(f"[navila] {name} ready"))
             with Probe("navila_cli", domain_id=lease.domain_id) as probe:
                 if writer is not None:
                     for topic, type_name, sensor in RECORDED:

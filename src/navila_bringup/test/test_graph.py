@@ -9,6 +9,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from navila_bringup.graph import DomainLease, NodeGraph, NodeSpec, format_param, ros_env
 
 
@@ -90,3 +92,28 @@ def test_nodes_are_interrupted_when_the_owner_is_killed(tmp_path) -> None:
     while time.monotonic() < deadline and not marker.exists():
         time.sleep(0.05)
     assert marker.read_text() == "interrupted"
+
+
+def test_wait_ready_reports_every_node_and_refuses_one_that_dies(tmp_path) -> None:
+    (tmp_path / "ok_node.py").write_text(
+        "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
+    )
+    (tmp_path / "bad_node.py").write_text(
+        "import sys\nprint('no config', flush=True)\nsys.exit(2)\n"
+    )
+    env = {**ros_env(1), "PYTHONPATH": str(tmp_path)}
+    seen: list[str] = []
+    graph = NodeGraph([NodeSpec("a", "ok_node"), NodeSpec("b", "ok_node")], env, tmp_path / "l")
+    graph.start()
+    try:
+        ready = graph.wait_ready(20, lambda name, t: seen.append(name))
+        assert sorted(ready) == sorted(seen) == ["a", "b"] and all(t >= 0 for t in ready.values())
+    finally:
+        graph.stop()
+    graph = NodeGraph([NodeSpec("a", "ok_node"), NodeSpec("c", "bad_node")], env, tmp_path / "m")
+    graph.start()
+    try:
+        with pytest.raises(RuntimeError, match="node c did not come up:\nno config"):
+            graph.wait_ready(20)
+    finally:
+        graph.stop()

@@ -10,12 +10,17 @@ terrain sampled at the policy's height-map cells - an exact vertical ray cast (s
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from navila_loco_node.config import LocoConfig
-from navila_loco_node.observation import BatchObservationBuilder, rotate_inverse_batch
+from navila_loco_node.observation import (
+    BatchObservationBuilder,
+    ObservationBuilder,
+    rotate_inverse_batch,
+)
 from navila_loco_train import rewards
 from navila_loco_train.heightmap import HeightMapSampler
 from navila_loco_train.model import (
@@ -45,6 +50,25 @@ class EnvConfig:
     randomize: bool = True
     seed: int = 0
     robot_config: str = ""  # config/<robot>.yaml: its heightmap_node section (vision policies)
+    # Deployed maps arrive at the LiDAR's rate (navila_sim: 15 Hz), not the policy's 50 Hz: a
+    # robot's map is refreshed every this many steps (robots staggered; a reset gets a fresh one).
+    height_map_period_steps: int = 3
+
+
+def input_names(loco: LocoConfig, critic_extra_terms: Sequence[str]) -> dict[str, list[str]]:
+    """Per-element names of the actor ("policy") and critic inputs, in `LocoEnv`'s order: the
+    policy vector, then the critic's privileged terms, then the clean height map (if any)."""
+    builder = ObservationBuilder(loco)
+    policy = [f"{s.name}[{i}]" for s in builder.layout() for i in range(s.size)]
+    critic = list(policy)
+    for term in critic_extra_terms:
+        if term != "base_lin_vel":
+            raise ValueError(f"unknown critic term {term!r}; known: base_lin_vel")
+        critic += [f"critic.base_lin_vel[{i}]" for i in range(3)]
+    if builder.height_map_shape is not None:
+        cells = int(np.prod(builder.height_map_shape))
+        critic += [f"critic.height_map[{i}]" for i in range(cells)]
+    return {"policy": policy, "critic": critic}
 
 
 class LocoEnv:
@@ -73,6 +97,7 @@ class LocoEnv:
         self.dt = cfg.physics_dt * cfg.decimation
         self.max_episode_length = round(task.terminations.episode_s / self.dt)
         self.obs = BatchObservationBuilder(loco, self.n)
+        self.input_names = input_names(loco, task.critic_extra_terms)  # refuses unknown terms
         self.num_actions = loco.joints.n
         self.default_pos = np.asarray(loco.joints.default_pos)
         self.stand_height = self._stand_height()
@@ -81,7 +106,13 @@ class LocoEnv:
             if self.obs.single.height_map_shape is not None
             else None
         )
+        if cfg.height_map_period_steps < 1:
+            raise ValueError("height_map_period_steps must be >= 1")
         n, j = self.n, self.num_actions
+        self._maps = (
+            np.zeros((n, self.hm.cfg.grid.size), dtype=np.float32) if self.hm is not None else None
+        )
+        self._map_due = np.ones(n, dtype=bool)
         self.state = np.zeros((self.n, self.nstate))
         self.targets = np.tile(self.default_pos, (n, 1))
         self.prev_targets = self.targets.copy()
@@ -193,6 +224,7 @@ class LocoEnv:
         self.push_timer[ids] = self.task.randomization.push_interval_s
         self._sample_commands(ids)
         self.obs.reset(ids)
+        self._map_due[ids] = True
         for key in self.episode_sums:
             self.episode_sums[key][ids] = 0.0
 
@@ -330,9 +362,22 @@ class LocoEnv:
 
     # ------------------------------------------------------------------ observations
     def height_maps(self) -> np.ndarray | None:
-        if self.hm is None:
+        """(N, cells) current maps; the robots due (see `height_map_period_steps`) resampled."""
+        if self.hm is None or self._maps is None:
             return None
-        return self.hm.sample(self.terrain, self.base_pos, self.quat)
+        k = self.cfg.height_map_period_steps
+        due = self._map_due | ((self.total_steps + np.arange(self.n)) % k == 0)
+        ids = np.flatnonzero(due)
+        if len(ids):
+            r_ref = None
+            if self.cfg.randomize:
+                lo, hi = self.task.randomization.height_map_density_range_m
+                r_ref = self.rng.uniform(lo, hi, size=len(ids)).astype(np.float32)
+            self._maps[ids] = self.hm.sample(
+                self.terrain, self.base_pos[ids], self.quat[ids], r_ref, self.rng
+            )
+        self._map_due[:] = False
+        return self._maps.copy()
 
     def _observe(self) -> tuple[np.ndarray, np.ndarray]:
         hm = self.height_maps()
@@ -350,10 +395,8 @@ class LocoEnv:
             "lin_vel": self.lin_vel,
         }
         policy = self.obs.build(**common, height_map=hm, noise=noise, rng=self.rng)
-        extra = [
-            self.lin_vel if t == "base_lin_vel" else None for t in self.task.critic_extra_terms
-        ]
-        parts = [policy] + [e.astype(np.float32) for e in extra if e is not None]
+        extra = {"base_lin_vel": self.lin_vel}  # input_names() has checked the terms
+        parts = [policy] + [extra[t].astype(np.float32) for t in self.task.critic_extra_terms]
         if hm is not None:
             parts.append(np.clip(hm, -10, 10).astype(np.float32))
         return policy, np.concatenate(parts, axis=1)

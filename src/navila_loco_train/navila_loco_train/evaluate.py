@@ -349,9 +349,7 @@ def run_trial(
         graph = NodeGraph(phase, env=env, log_dir=log_dir)
         graphs.append(graph)
         graph.start()
-        for s in phase:
-            if not graph.wait_for_log(s.name, "ready", settings.ready_timeout_s):
-                raise RuntimeError(f"node {s.name} did not come up:\n{graph.read_log(s.name)}")
+        graph.wait_ready(settings.ready_timeout_s)
         return graph
 
     def dead() -> dict[str, int]:

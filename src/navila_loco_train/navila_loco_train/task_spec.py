@@ -65,6 +65,12 @@ class RandomizationSpec:
     push_interval_s: float = 8.0
     push_velocity_mps: float = 0.5  # uniform in [-v, v] on x and y
     actuator_delay_steps: tuple[int, int] = (0, 3)  # physics steps (dt 0.005 s) -> 0-15 ms
+    # A LiDAR's ground hits thin out with the square of the range: a height-map point at distance
+    # r from the sensor (in the grid's xy plane) is kept with probability min(1, (r_ref / r)^2),
+    # r_ref drawn per map. navila_sim's L1-like scan has ~0.2 of the lattice's density at the Go2
+    # grid's far corners (r ~ 1.1 m), 1-2 hits per far cell, and leaves ~3 % of cells unseen
+    # after the builder's 3x3 max filter (which fills gaps here exactly as on the robot).
+    height_map_density_range_m: tuple[float, float] = (0.3, 0.8)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import: `hfield_mjcf()` returns the XML, and the model builder puts it in navila
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -22,6 +23,10 @@ SPAWN_HALF_M = 0.5  # flat square around each tile centre
 class Terrain:
     spec: TerrainSpec
     heights: np.ndarray  # (ny, nx) metres; row = y index, column = x index (MuJoCo hfield order)
+
+    @cached_property
+    def _flat32(self) -> np.ndarray:
+        return np.ascontiguousarray(self.heights, dtype=np.float32).ravel()
 
     @property
     def resolution(self) -> float:
@@ -42,16 +47,23 @@ class Terrain:
 
     def height_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Bilinear height at world (x, y) - what MuJoCo's height field surface is between
-        vertices along the grid lines (outside the grid: the border value)."""
-        r = self.resolution
+        vertices along the grid lines (outside the grid: the border value). float64, or float32
+        when both inputs are float32 (the training height-map lattice: half the memory)."""
+        x, y = np.asarray(x), np.asarray(y)
+        single = x.dtype == np.float32 and y.dtype == np.float32  # height-map lattices: fast
+        dtype = np.float32 if single else np.float64
         ny, nx = self.heights.shape
-        fx = np.clip(np.asarray(x, dtype=np.float64) / r, 0.0, nx - 1.000001)
-        fy = np.clip(np.asarray(y, dtype=np.float64) / r, 0.0, ny - 1.000001)
-        ix, iy = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
+        r = dtype(self.resolution)
+        edge = 1.001 if single else 1.000001  # stay below the last vertex at this precision
+        fx = np.clip(x.astype(dtype, copy=False) / r, 0.0, nx - edge)
+        fy = np.clip(y.astype(dtype, copy=False) / r, 0.0, ny - edge)
+        ix, iy = np.floor(fx), np.floor(fy)
         ax, ay = fx - ix, fy - iy
-        h = self.heights
-        top = h[iy, ix] * (1 - ax) + h[iy, ix + 1] * ax
-        bottom = h[iy + 1, ix] * (1 - ax) + h[iy + 1, ix + 1] * ax
+        ix, iy = ix.astype(np.intp), iy.astype(np.intp)
+        h = self._flat32 if single else np.ascontiguousarray(self.heights).ravel()
+        i = iy * nx + ix  # flat takes: training calls this for every height-map point
+        top = h.take(i) * (1 - ax) + h.take(i + 1) * ax
+        bottom = h.take(i + nx) * (1 - ax) + h.take(i + nx + 1) * ax
         return top * (1 - ay) + bottom * ay
 
     def hfield_mjcf(self, name: str = "terrain") -> tuple[str, str, np.ndarray]:
@@ -114,27 +126,46 @@ def _boxes(n: int, height: float, res: float, rng: np.random.Generator) -> np.nd
     return out
 
 
+def make_tile(
+    kind: str,
+    level: int,
+    levels: int,
+    n: int,
+    resolution: float,
+    rough_noise_m: tuple[float, float],
+    step_height_m: tuple[float, float],
+    box_height_m: tuple[float, float],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """One n x n tile (metres, indexed [y, x]) of a terrain type at a level (difficulty
+    interpolated between the ranges), flat around its centre where robots spawn. Shared with the
+    Isaac Lab terrain (isaaclab/kernels.py), so both trainers walk on the same ground."""
+    if kind == "flat":
+        tile = np.zeros((n, n))
+    elif kind == "rough":
+        tile = _rough(n, _level_value(rough_noise_m, level, levels), resolution, rng)
+    elif kind == "steps":
+        tile = _steps(n, _level_value(step_height_m, level, levels), resolution)
+    elif kind == "boxes":
+        tile = _boxes(n, _level_value(box_height_m, level, levels), resolution, rng)
+    else:
+        raise ValueError(f"unknown terrain type {kind!r}; known: flat rough steps boxes")
+    c = n // 2
+    half = round(SPAWN_HALF_M / resolution)
+    tile[c - half : c + half + 1, c - half : c + half + 1] = tile[c, c]
+    return tile
+
+
 def make_terrain(spec: TerrainSpec, seed: int = 0) -> Terrain:
     """The curriculum grid, deterministic for a seed."""
     rng = np.random.default_rng(seed)
     res = spec.resolution_m
     n = round(spec.tile_m / res)
     heights = np.zeros((len(spec.types) * n + 1, spec.levels * n + 1))
-    half = round(SPAWN_HALF_M / res)
+    ranges = (spec.rough_noise_m, spec.step_height_m, spec.box_height_m)
     for t, kind in enumerate(spec.types):
         for level in range(spec.levels):
-            if kind == "flat":
-                tile = np.zeros((n, n))
-            elif kind == "rough":
-                tile = _rough(n, _level_value(spec.rough_noise_m, level, spec.levels), res, rng)
-            elif kind == "steps":
-                tile = _steps(n, _level_value(spec.step_height_m, level, spec.levels), res)
-            elif kind == "boxes":
-                tile = _boxes(n, _level_value(spec.box_height_m, level, spec.levels), res, rng)
-            else:
-                raise ValueError(f"unknown terrain type {kind!r}; known: flat rough steps boxes")
-            c = n // 2
-            tile[c - half : c + half + 1, c - half : c + half + 1] = tile[c, c]
+            tile = make_tile(kind, level, spec.levels, n, res, *ranges, rng)
             heights[t * n : (t + 1) * n, level * n : (level + 1) * n] = tile
     # The last row/column (the grid has n*k + 1 vertices) repeats its neighbour.
     heights[-1, :] = heights[-2, :]

@@ -94,15 +94,22 @@ def rsl_cfg(task: TaskSpec, experiment: str) -> dict[str, Any]:
     }
 
 
+def loco_for(cfg: dict[str, Any]):
+    """A training config's LocoConfig: the robot's deployed config + the policy's overrides."""
+    from navila_bringup.paths import find_config
+    from navila_loco_node.config import load_loco_config
+
+    return load_loco_config(find_config(cfg["robot"]), **(cfg.get("loco_overrides") or {}))
+
+
 def build_env(cfg: dict[str, Any], overrides: dict[str, Any], task: TaskSpec):
     """The robot, its deployed loco config (+ the policy's overrides) and the batched env."""
     from navila_bringup.paths import find_config
-    from navila_loco_node.config import load_loco_config
     from navila_loco_train.env import EnvConfig, LocoEnv
     from navila_sim.robot import load_robot
 
     robot_cfg = find_config(cfg["robot"])
-    loco = load_loco_config(robot_cfg, **(cfg.get("loco_overrides") or {}))
+    loco = loco_for(cfg)
     known = {f.name for f in fields(EnvConfig)}
     given = {k: v for k, v in overrides.items() if v is not None}  # CLI flags that were set
     env_kw = {**cfg["env"], **given}
@@ -127,7 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         "--export-to", default="", help="policy directory to write (default: run/export)"
     )
     ap.add_argument("--resume", default="", help="rsl-rl checkpoint (model_*.pt) to continue from")
+    ap.add_argument(
+        "--init-from",
+        default="",
+        help="start from another run's checkpoint with a sub-layout (the vision policy from a "
+        "blind model_*.pt; its run's train.yaml must be beside it); new inputs start at weight 0",
+    )
     args = ap.parse_args(argv)
+    if args.resume and args.init_from:
+        ap.error("--resume and --init-from exclude each other")
 
     import torch
     from rsl_rl.runners import OnPolicyRunner
@@ -141,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
     try:
         cfg = load_train_config(args.config)
-        if args.resume and not Path(args.resume).is_file():
-            raise FileNotFoundError(f"no checkpoint {args.resume!r} to resume from")
+        for ckpt in (args.resume, args.init_from):
+            if ckpt and not Path(ckpt).is_file():
+                raise FileNotFoundError(f"no checkpoint {ckpt!r}")
     except (FileNotFoundError, ValueError, yaml.YAMLError) as exc:
         print(f"[train] refused: {exc}", file=sys.stderr)
         return 2
@@ -183,6 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.resume:
         runner.load(args.resume, map_location=device)  # a GPU checkpoint also resumes on CPU
+    if args.init_from:
+        from navila_loco_train.warm_start import warm_start
+
+        try:
+            counts = warm_start(runner, env, args.init_from, loco_for)
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            print(f"[train] refused --init-from: {exc}", file=sys.stderr)
+            env.close()
+            return 2
+        print(f"[train] started from {args.init_from}: {counts}", flush=True)
     total = int(args.iterations or cfg.get("iterations", 1000))
     done = 0
     if args.time_budget_s > 0:

@@ -171,6 +171,42 @@ def test_vision_env_feeds_909_inputs_with_terrain_height_maps(small_task: TaskSp
     maps = policy_obs[:, hm.start : hm.stop]
     assert np.all(np.isfinite(maps))
     # standing on flat ground: the map sees the ground (values > 0, the depth below the LiDAR)
-    assert np.mean(maps > 0) > 0.5
+    assert np.mean(maps > 0) > 0.9
     np.testing.assert_allclose(critic_obs[:, 912:], maps, atol=1e-5)  # no noise here: equal
+    env.close()
+
+
+def test_height_maps_refresh_at_the_lidar_rate_and_on_reset(small_task: TaskSpec) -> None:
+    """A robot's map is resampled every `height_map_period_steps` (staggered), and at once after a
+    reset; training maps are thinned like a LiDAR scan (r_ref drawn per map)."""
+    from navila_loco_node.config import load_loco_config
+
+    from .conftest import CONFIG_DIR
+
+    env = LocoEnv(
+        load_robot("go2"),
+        load_loco_config(CONFIG_DIR / "go2.yaml"),
+        small_task,
+        EnvConfig(
+            num_envs=3, num_threads=1, num_variants=1, robot_config=str(CONFIG_DIR / "go2.yaml")
+        ),
+    )
+    calls: list[tuple[list[int], np.ndarray | None]] = []
+    sample = env.hm.sample
+
+    def spy(terrain, pos, quat, r_ref=None, rng=None):  # type: ignore[no-untyped-def]
+        ids = [int(np.flatnonzero(np.all(env.base_pos == p, axis=1))[0]) for p in pos]
+        calls.append((ids, r_ref))
+        return sample(terrain, pos, quat, r_ref, rng)
+
+    env.hm.sample = spy  # type: ignore[method-assign]
+    zero = np.zeros((3, 12))
+    for _ in range(3):
+        env.step(zero)
+    assert [ids for ids, _ in calls] == [[2], [1], [0]]  # (steps + i) % 3 == 0, one per step
+    lo, hi = small_task.randomization.height_map_density_range_m
+    assert all(r is not None and lo <= float(r[0]) <= hi for _, r in calls)
+    env.reset_envs(np.array([1]))
+    env.step(zero)
+    assert calls[-1][0] == [1, 2]  # the reset robot at once, robot 2 on its turn
     env.close()

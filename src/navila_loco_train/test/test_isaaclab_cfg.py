@@ -420,7 +420,7 @@ def test_height_map_rays_equal_the_mujoco_trainers_sampler() -> None:
     hm = spec.load("vision").height_map
     k = np.arange(-hm.scan_half_m, hm.scan_half_m + 1e-9, hm.scan_spacing_m)
     gx, gy = np.meshgrid(k, k, indexing="ij")
-    lattice = np.stack([gx.ravel(), gy.ravel()], axis=1)  # GridPatternCfg(0.03, 2.4 x 2.4)
+    lattice = np.stack([gx.ravel(), gy.ravel()], axis=1)  # GridPatternCfg(0.04, 3.2 x 3.2)
     rng = np.random.default_rng(6)
     poses = []
     for center in ([6.0, 2.0], [2.0, 10.0], [6.0, 14.0]):  # rough, steps, boxes tiles

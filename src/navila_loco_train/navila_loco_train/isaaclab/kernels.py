@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from navila_loco_train.terrain import SPAWN_HALF_M, _boxes, _level_value, _rough, _steps
+from navila_loco_train.terrain import make_tile
 
 
 # ------------------------------------------------------------------------------ rotations
@@ -259,22 +259,10 @@ def tile_heights(
 ) -> np.ndarray:
     """One n x n curriculum tile (metres, indexed [x, y] as Isaac Lab height fields are).
 
-    The MuJoCo trainer's tile for the same level (navila_loco_train.terrain: its generators and
-    level interpolation, and the flat spawn square at the centre), so both trainers walk on the
-    same ground. Its tiles are indexed [y, x]; they are transposed here.
+    The MuJoCo trainer's tile for the same level (navila_loco_train.terrain.make_tile), so both
+    trainers walk on the same ground. Its tiles are indexed [y, x]; they are transposed here.
     """
     level = level_of(difficulty, levels)
-    if kind == "flat":
-        tile = np.zeros((n, n))
-    elif kind == "rough":
-        tile = _rough(n, _level_value(rough_noise_m, level, levels), resolution, rng)
-    elif kind == "steps":
-        tile = _steps(n, _level_value(step_height_m, level, levels), resolution)
-    elif kind == "boxes":
-        tile = _boxes(n, _level_value(box_height_m, level, levels), resolution, rng)
-    else:
-        raise ValueError(f"unknown terrain type {kind!r}; known: flat rough steps boxes")
-    c = n // 2
-    half = round(SPAWN_HALF_M / resolution)
-    tile[c - half : c + half + 1, c - half : c + half + 1] = tile[c, c]
+    ranges = (rough_noise_m, step_height_m, box_height_m)
+    tile = make_tile(kind, level, levels, n, resolution, *ranges, rng)
     return np.ascontiguousarray(tile.T)

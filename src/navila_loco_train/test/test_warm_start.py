@@ -1,0 +1,105 @@
+"""Starting the vision policy from a blind checkpoint: inputs matched by name, the started policy
+acts exactly like the source, wrong directions are refused, and the CLI runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from tensordict import TensorDict
+
+from navila_loco_train.env import input_names
+from navila_loco_train.train import (
+    build_env,
+    load_train_config,
+    loco_for,
+    main,
+    rsl_cfg,
+    task_from_config,
+)
+from navila_loco_train.vec_env import RslLocoVecEnv
+from navila_loco_train.warm_start import remap_state, warm_start
+
+TINY = {"types": ["flat", "steps"], "levels": 2, "tile_m": 4.0}
+
+
+def tiny_config(tmp: Path, name: str) -> Path:
+    cfg = load_train_config(name)
+    cfg.pop("_path")
+    cfg["env"].update(num_envs=4, num_threads=1, num_variants=1)
+    cfg["terrain"] = dict(TINY)
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.fixture(scope="module")
+def blind_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("blind")
+    args = ["--config", str(tiny_config(tmp, "go2_blind")), "--iterations", "1"]
+    assert main([*args, "--device", "cpu", "--out", str(tmp / "runs")]) == 0
+    return next((tmp / "runs" / "go2_blind").glob("*/model_*.pt"))
+
+
+def runner_for(config: Path):
+    from rsl_rl.runners import OnPolicyRunner
+
+    cfg = load_train_config(str(config))
+    task = task_from_config(cfg)
+    env, _, _ = build_env(cfg, {}, task)
+    runner = OnPolicyRunner(
+        RslLocoVecEnv(env, device="cpu"), rsl_cfg(task, "t"), log_dir=None, device="cpu"
+    )
+    return env, runner
+
+
+def act(runner, obs: np.ndarray) -> np.ndarray:
+    policy = runner.get_inference_policy(device="cpu")
+    with torch.no_grad():
+        td = TensorDict({"policy": torch.from_numpy(obs)}, batch_size=[len(obs)])
+        return policy(td).numpy()
+
+
+def test_vision_policy_started_from_blind_acts_like_it(
+    blind_checkpoint: Path, tmp_path: Path
+) -> None:
+    blind_env, blind = runner_for(tiny_config(tmp_path, "go2_blind"))
+    blind.load(str(blind_checkpoint), map_location="cpu")
+    env, vision = runner_for(tiny_config(tmp_path, "go2_vision"))
+    counts = warm_start(vision, env, blind_checkpoint, loco_for)
+    assert counts == {"copied_inputs": 450, "new_inputs": 459}
+    names = input_names(env.loco, env.task.critic_extra_terms)
+    blind_names = input_names(blind_env.loco, env.task.critic_extra_terms)
+    cols = [names["policy"].index(n) for n in blind_names["policy"]]
+    obs = env.policy_obs.astype(np.float32)
+    assert obs.shape == (4, 909) and np.mean(obs[:, 45:504] > 0) > 0.5  # it does see the ground
+    np.testing.assert_allclose(act(vision, obs), act(blind, obs[:, cols]), atol=1e-5)
+    # new inputs start at weight 0 with the terrain's statistics; copied ones keep the source's
+    state = vision.alg.save()["actor_state_dict"]
+    w = state["mlp.0.weight"]
+    assert torch.all(w[:, 45:504] == 0) and torch.any(w[:, :45] != 0)
+    mean = state["obs_normalizer._mean"][0]
+    assert 0.1 < float(mean[45:504].mean()) < 1.0  # ground depth below the LiDAR, metres
+    src = torch.load(blind_checkpoint, map_location="cpu", weights_only=False)
+    np.testing.assert_array_equal(
+        mean[cols].numpy(), src["actor_state_dict"]["obs_normalizer._mean"][0].numpy()
+    )
+    # the other way round is refused: the blind layout lacks the vision policy's height map
+    with pytest.raises(ValueError, match="not in the new layout"):
+        remap_state(
+            state, blind.alg.save()["actor_state_dict"], names["policy"], blind_names["policy"]
+        )
+    env.close()
+    blind_env.close()
+
+
+def test_cli_trains_the_vision_policy_from_a_blind_checkpoint(
+    blind_checkpoint: Path, tmp_path: Path
+) -> None:
+    args = ["--config", str(tiny_config(tmp_path, "go2_vision")), "--iterations", "1"]
+    args += ["--device", "cpu", "--out", str(tmp_path / "runs")]
+    assert main([*args, "--init-from", str(blind_checkpoint)]) == 0
+    assert main([*args, "--init-from", str(tmp_path / "missing.pt")]) == 2
