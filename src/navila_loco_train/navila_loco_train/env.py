@@ -128,7 +128,8 @@ class LocoEnv:
         top = min(cfg.init_max_level, task.terrain.levels - 1)
         self.level = self.rng.integers(0, top + 1, size=n)
         self.type_idx = np.arange(n) % len(task.terrain.types)
-        self.spawn_xy = np.zeros((n, 2))
+        self.path_m = np.zeros(n)  # odometer since the spawn (the curriculum's measure)
+        self.commanded_path_m = np.zeros(n)  # what the commands asked for over the same time
         self.push_timer = np.zeros(n)
         self.episode_sums = {k: np.zeros(n) for k in task.reward_weights}
         self.total_steps = 0
@@ -176,24 +177,28 @@ class LocoEnv:
         self.commands[ids] = cmd
         self.command_timer[ids] = c.resample_s
 
-    def _update_curriculum(self, ids: np.ndarray) -> None:
+    def _update_curriculum(self, ids: np.ndarray, fell: np.ndarray | None = None) -> None:
+        """Promote robots that walked half a tile of path without falling; demote those that
+        fell or walked less than half of their commanded path (see TerrainSpec)."""
         t = self.task.terrain
-        walked = np.linalg.norm(self.base_pos[ids, :2] - self.spawn_xy[ids], axis=1)
-        elapsed = self.episode_length[ids] * self.dt
-        expected = np.linalg.norm(self.commands[ids, :2], axis=1) * elapsed
-        up = walked > t.promote_fraction * t.tile_m
-        down = (walked < t.demote_fraction * expected) & ~up
+        walked = self.path_m[ids]
+        fell = np.zeros(len(ids), dtype=bool) if fell is None else fell
+        up = (walked > t.promote_fraction * t.tile_m) & ~fell
+        down = ((walked < t.demote_fraction * self.commanded_path_m[ids]) | fell) & ~up
         lvl = self.level[ids] + up.astype(int) - down.astype(int)
         top = lvl >= t.levels  # solved the hardest level: anywhere again
         lvl[top] = self.rng.integers(0, t.levels, size=int(top.sum()))
         self.level[ids] = np.clip(lvl, 0, t.levels - 1)
 
-    def reset_envs(self, ids: np.ndarray) -> None:
+    def reset_envs(self, ids: np.ndarray, fell: np.ndarray | None = None) -> None:
+        """Respawn robots `ids` (curriculum first; `fell[i]`: robot ids[i] ended by a fall)."""
         if len(ids) == 0:
             return
         m = self.tm.model
         if self.total_steps > 0:
-            self._update_curriculum(ids)
+            self._update_curriculum(ids, fell)
+        self.path_m[ids] = 0.0
+        self.commanded_path_m[ids] = 0.0
         k = len(ids)
         center = self.terrain.tile_center(self.level[ids], self.type_idx[ids])
         xy = center + self.rng.uniform(-SPAWN_HALF_M * 0.8, SPAWN_HALF_M * 0.8, size=(k, 2))
@@ -210,7 +215,6 @@ class LocoEnv:
         )
         s[:, self.qpos0 : self.qpos0 + m.nq] = qpos
         self.state[ids] = s
-        self.spawn_xy[ids] = xy
         self.targets[ids] = self.default_pos
         self.prev_targets[ids] = self.default_pos
         self.actions[ids] = 0.0
@@ -321,8 +325,11 @@ class LocoEnv:
         )
         timed_out = self.episode_length >= self.max_episode_length
         done = terminated | timed_out
-        self._log_episodes(np.flatnonzero(done))
-        self.reset_envs(np.flatnonzero(done))
+        self.path_m += np.linalg.norm(self.lin_vel_world[:, :2], axis=1) * self.dt
+        self.commanded_path_m += np.linalg.norm(self.commands[:, :2], axis=1) * self.dt
+        ended = np.flatnonzero(done)
+        self._log_episodes(ended)
+        self.reset_envs(ended, terminated[ended])
 
         # commands and pushes
         self.command_timer -= self.dt

@@ -97,8 +97,12 @@ class TerrainSpec:
     rough_noise_m: tuple[float, float] = (0.02, 0.06)  # level 0 -> level max
     step_height_m: tuple[float, float] = (0.02, 0.12)
     box_height_m: tuple[float, float] = (0.02, 0.12)
-    promote_fraction: float = 0.5  # walked > this x tile size -> harder (legged_gym: half a tile)
-    demote_fraction: float = 0.5  # walked < this x commanded distance -> easier
+    # Curriculum on the path walked (odometer), not legged_gym's straight-line distance from the
+    # spawn: its heading commands walk straight, ours (vx, wz drawn independently, as NaVILA's
+    # "move" and "turn" actions) walk arcs and rarely get half a tile away, so nobody was promoted
+    # (mean level ~0.7 of 10 after 29 M steps). A fall always demotes.
+    promote_fraction: float = 0.5  # path > this x tile size without a fall -> harder
+    demote_fraction: float = 0.5  # path < this x commanded path, or a fall -> easier
 
 
 @dataclass(frozen=True)

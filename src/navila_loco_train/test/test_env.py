@@ -118,16 +118,29 @@ def test_unknown_reward_term_is_refused(small_task: TaskSpec) -> None:
 
 
 def test_curriculum_promotes_walkers_and_demotes_stragglers(small_task: TaskSpec) -> None:
-    env = make_env(small_task, n=3, randomize=False)
-    env.level[:] = 0
-    env.episode_length[:] = 500  # 10 s
-    env.commands[:] = [[1.0, 0, 0], [1.0, 0, 0], [0.0, 0, 0]]
-    env.level[1] = 1
-    far = env.spawn_xy.copy()
-    far[0, 0] += small_task.terrain.tile_m  # walked a whole tile
-    env.base_pos[:, :2] = far  # env 1 stayed put while told to walk 10 m; env 2 told to stand
-    env._update_curriculum(np.arange(3))
-    assert list(env.level) == [1, 0, 0]
+    """On the path walked (an arc counts): half a tile without a fall -> up; less than half the
+    commanded path, or a fall -> down; standing when told to stand -> same level."""
+    env = make_env(small_task, n=5, randomize=False)
+    env.level[:] = [0, 1, 1, 1, 1]  # of 2 levels
+    half_tile = 0.5 * small_task.terrain.tile_m
+    env.path_m[:] = [half_tile + 0.1, 0.2, 0.0, half_tile + 0.1, 0.6 * half_tile]
+    env.commanded_path_m[:] = [10.0, 10.0, 0.0, 10.0, half_tile]
+    fell = np.array([False, False, False, True, False])
+    env._update_curriculum(np.arange(5), fell)
+    assert list(env.level) == [1, 0, 1, 0, 1]
+    env.close()
+
+
+def test_the_odometer_counts_the_path_and_restarts_at_a_respawn(small_task: TaskSpec) -> None:
+    env = make_env(small_task, n=2, randomize=False)
+    env.commands[:] = [[0.5, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    env.command_timer[:] = 100.0
+    for _ in range(10):
+        env.step(np.zeros((2, 12)))
+    assert np.all(env.path_m >= 0) and env.commanded_path_m[0] == pytest.approx(10 * 0.5 * env.dt)
+    assert env.commanded_path_m[1] == 0.0
+    env.reset_envs(np.array([0]))
+    assert env.path_m[0] == 0.0 and env.commanded_path_m[0] == 0.0
     env.close()
 
 

@@ -228,7 +228,8 @@ def terrain_level_moves(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(move_up, move_down) at episode end, task_spec.TerrainSpec's rule.
 
-    Up when the robot walked more than ``promote_fraction`` x the tile size from its spawn point;
+    (The MuJoCo trainer has since moved to an odometer; see the README.) Up when the robot walked
+    more than ``promote_fraction`` x the tile size from its spawn point;
     down when it walked less than ``demote_fraction`` x the distance its command asked for over
     the episode so far (|v_xy| x elapsed time), unless it also went up.
     """
