@@ -36,7 +36,6 @@ results/bench_loco.json (or --out).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import json
 import os
@@ -295,9 +294,8 @@ def bench_with_sim(
     )
     wanted = SIM_NODES if layout == "vision" else ("navila_sim", "navila_loco")
     specs = [s for s in sim_stack(opts) if s.name in wanted]
-    with contextlib.ExitStack() as stack:
-        if domain_id is None:
-            domain_id = stack.enter_context(DomainLease()).domain_id
+    with DomainLease.unless_given(domain_id) as lease:
+        domain_id = lease.domain_id
         env = ros_env(domain_id)
         os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = env["ROS_AUTOMATIC_DISCOVERY_RANGE"]
         graph = NodeGraph(specs, env=env, log_dir=log_dir)

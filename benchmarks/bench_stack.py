@@ -362,10 +362,8 @@ def bench(args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
         extra=extra,
     )
     specs = sim_stack(opts)
-    with contextlib.ExitStack() as stack:
-        domain = args.domain_id
-        if domain is None:
-            domain = stack.enter_context(DomainLease()).domain_id
+    with DomainLease.unless_given(args.domain_id) as lease:
+        domain = lease.domain_id
         env = ros_env(domain)
         # The probe (this process) must discover like the nodes do.
         os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = env["ROS_AUTOMATIC_DISCOVERY_RANGE"]

@@ -109,6 +109,16 @@ class DomainLease:
             return
         raise RuntimeError("no free ROS_DOMAIN_ID in 1..101 on this machine")
 
+    @classmethod
+    def unless_given(cls, domain_id: int | None) -> DomainLease:
+        """A free domain leased as usual, or `domain_id` as is when given: the caller owns that
+        domain (e.g. a test's own lease), so nothing is locked and release() does nothing."""
+        if domain_id is None:
+            return cls()
+        lease = cls.__new__(cls)
+        lease._fh, lease.domain_id = None, int(domain_id)
+        return lease
+
     def release(self) -> None:
         if self._fh is not None:
             fcntl.flock(self._fh, fcntl.LOCK_UN)

@@ -40,6 +40,17 @@ def test_domain_leases_are_exclusive() -> None:
         assert a.domain_id != b.domain_id and 1 <= b.domain_id <= 101
 
 
+def test_a_given_domain_is_used_as_is_and_never_locked() -> None:
+    with DomainLease() as mine:
+        with DomainLease.unless_given(mine.domain_id) as given:
+            assert given.domain_id == mine.domain_id  # no "already leased" refusal
+        with DomainLease.unless_given(None) as free:
+            assert free.domain_id not in (-1, mine.domain_id)
+        # releasing the given one left the owner's lock in place: nobody else gets the id
+        with DomainLease(start=mine.domain_id) as other:
+            assert other.domain_id != mine.domain_id
+
+
 def test_stop_interrupts_nodes_and_collects_logs(tmp_path) -> None:
     mod = tmp_path / "fake_node.py"
     mod.write_text(
@@ -89,7 +100,8 @@ def test_nodes_are_interrupted_when_the_owner_is_killed(tmp_path) -> None:
     os.kill(proc.pid, signal.SIGKILL)  # the owner dies without any chance to clean up
     proc.wait(10)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not marker.exists():
+    # open(.., "w") creates the file before the write lands: poll for the content, not the file
+    while time.monotonic() < deadline and not (marker.exists() and marker.read_text()):
         time.sleep(0.05)
     assert marker.read_text() == "interrupted"
 

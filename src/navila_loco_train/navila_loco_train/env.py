@@ -97,7 +97,7 @@ class LocoEnv:
         self.dt = cfg.physics_dt * cfg.decimation
         self.max_episode_length = round(task.terminations.episode_s / self.dt)
         self.obs = BatchObservationBuilder(loco, self.n)
-        self.input_names = input_names(loco, task.critic_extra_terms)  # refuses unknown terms
+        input_names(loco, task.critic_extra_terms)  # refuses unknown critic terms up front
         self.num_actions = loco.joints.n
         self.default_pos = np.asarray(loco.joints.default_pos)
         self.stand_height = self._stand_height()

@@ -340,8 +340,8 @@ def run_trial(
 
     start = terrain.start_pose(settings.seed, trial)
     specs = _graph_specs(policy, terrain.scene, start, settings)
-    lease = DomainLease() if domain_id is None else None
-    domain = lease.domain_id if lease is not None else int(domain_id)  # type: ignore[arg-type]
+    lease = DomainLease.unless_given(domain_id)
+    domain = lease.domain_id
     env = ros_env(domain)
     graphs: list[NodeGraph] = []
 
@@ -410,8 +410,7 @@ def run_trial(
         codes: dict[str, int] = {}
         for graph in reversed(graphs):  # the loco node first: it damps the robot on its way out
             codes.update(graph.stop(timeout=10.0))
-        if lease is not None:
-            lease.release()
+        lease.release()
     bad = {n: c for n, c in codes.items() if c != 0}
     if bad:
         say(f"    note: nodes exited with codes {bad} (logs in {log_dir})")

@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from heightmap_node.builder import PRESETS, build_height_maps
+from heightmap_node.grid import GridSpec
 from heightmap_node.transforms import invert, pose_transform
 from navila_loco_node.observation import rotate_inverse_batch, rpy_from_quat_batch
 from navila_loco_train.terrain import Terrain
@@ -33,12 +34,12 @@ GROUND_DEPTH_M = 1.0  # the ground is within this of the grid's origin along its
 TILT_MARGIN_M = 0.15  # footprint margin: cells move this much on the ground when the body tilts
 
 
-def footprint(cfg_grid, z_lo: float, z_hi: float, grid_in_base: np.ndarray) -> np.ndarray:
+def footprint(grid: GridSpec, z_lo: float, z_hi: float, grid_in_base: np.ndarray) -> np.ndarray:
     """((x_min, y_min), (x_max, y_max)) in the base frame of the grid's cells for grid-frame
     z in [z_lo, z_hi] (the box corners through ``grid_in_base``)."""
-    g = cfg_grid
-    pad = g.resolution / 2 if g.cell_mode == "centered" else 0.0
-    xs, ys, zs = (g.x_lo - pad, g.x_hi + pad), (g.y_lo - pad, g.y_hi + pad), (z_lo, z_hi)
+    pad = grid.resolution / 2 if grid.cell_mode == "centered" else 0.0
+    xs, ys = (grid.x_lo - pad, grid.x_hi + pad), (grid.y_lo - pad, grid.y_hi + pad)
+    zs = (z_lo, z_hi)
     corners = np.array([[x, y, z, 1.0] for x in xs for y in ys for z in zs])
     base = corners @ grid_in_base.T
     return np.stack([base[:, :2].min(axis=0), base[:, :2].max(axis=0)])

@@ -59,13 +59,10 @@ def remap_state(
         elif key in NORMALIZER:
             v = value.clone()
             v.fill_(0.0 if key.endswith("_mean") else 1.0)
+            which = NORMALIZER.index(key)  # mean, var or std
             for name, (mean, var) in (new_stats or {}).items():
                 if name in index:
-                    v[0, index[name]] = {
-                        "obs_normalizer._mean": mean,
-                        "obs_normalizer._var": var,
-                        "obs_normalizer._std": var**0.5,
-                    }[key]
+                    v[0, index[name]] = (mean, var, var**0.5)[which]
             v[:, d_idx] = src[key][:, s_idx]
             out[key] = v
         elif key not in src or src[key].shape != value.shape:
@@ -100,13 +97,12 @@ def terrain_stats(env: Any, samples: int = 2048, seed: int = 0) -> dict[str, tup
     return stats
 
 
-def source_layout(checkpoint: Path) -> tuple[dict[str, Any], Path]:
+def source_layout(checkpoint: Path) -> dict[str, Any]:
     """The training config of the run a checkpoint belongs to (its run directory's train.yaml)."""
     run_cfg = checkpoint.parent / "train.yaml"
     if not run_cfg.is_file():
         raise FileNotFoundError(f"{checkpoint}: no train.yaml beside it (not an rsl-rl run dir)")
-    data = yaml.safe_load(run_cfg.read_text())
-    return data["train_config"], run_cfg
+    return yaml.safe_load(run_cfg.read_text())["train_config"]
 
 
 def warm_start(
@@ -115,8 +111,7 @@ def warm_start(
     """Load `checkpoint` (a model_*.pt of another run) into `runner`, remapped to `env`'s
     layouts. `loco_of(train_config)` builds the source run's LocoConfig. Returns counts."""
     path = Path(checkpoint)
-    src_cfg, _ = source_layout(path)
-    src_loco: LocoConfig = loco_of(src_cfg)
+    src_loco = loco_of(source_layout(path))
     crit = env.task.critic_extra_terms
     src_names = input_names(src_loco, crit)
     dst_names = input_names(env.loco, crit)
