@@ -5,6 +5,9 @@
 #
 #   OUT=/tmp/out CONFIG=go2_blind BUDGET_S=450 ENVS=2048 THREADS=16 scripts/train_on_gpu_machine.sh
 #
+# RESUME=<model_*.pt> continues a run (carry the checkpoint along; train.yaml need not travel);
+# SKIP_BENCH=1 leaves out the throughput benchmark when every second goes to training.
+#
 # Wheels for packages that machine lacks (mujoco, rsl-rl-lib, tensordict, ...) may lie in .whl/;
 # the workspace packages are used from src/ via PYTHONPATH (no install). Writes to $OUT: the
 # throughput benchmark JSON, the full training log, and one archive with the policy directory,
@@ -15,6 +18,7 @@ CONFIG=${CONFIG:-go2_blind}
 BUDGET_S=${BUDGET_S:-450}
 ENVS=${ENVS:-2048}
 THREADS=${THREADS:-$(nproc)}
+RESUME=${RESUME:-}
 mkdir -p "$OUT"
 if [ -z "${NAVILA_SKIP_WHEELS:-}" ] && ls .whl/*.whl > /dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -29,12 +33,14 @@ import os, mujoco, rsl_rl, tensordict, torch
 print(f"[gpu-train] python ok: mujoco {mujoco.__version__}, torch {torch.__version__}, "
       f"cuda {torch.cuda.is_available()}, cpus {os.cpu_count()}")
 PY
-python3 benchmarks/bench_train.py --config "$CONFIG" --envs 1024 4096 --threads "$THREADS" \
-  --steps 10 --out "$OUT/bench_train.json"
+if [ -z "${SKIP_BENCH:-}" ]; then
+  python3 benchmarks/bench_train.py --config "$CONFIG" --envs 1024 4096 --threads "$THREADS" \
+    --steps 10 --out "$OUT/bench_train.json"
+fi
 set +e
 python3 -m navila_loco_train.train --config "$CONFIG" --num-envs "$ENVS" --threads "$THREADS" \
   --time-budget-s "$BUDGET_S" --out /tmp/navila_runs --export-to "/tmp/navila_export/$CONFIG" \
-  > "$OUT/train_log.txt" 2>&1
+  ${RESUME:+--resume "$RESUME"} > "$OUT/train_log.txt" 2>&1
 rc=$?
 set -e
 grep -E "^\[train\]|Learning iteration|Mean reward|Mean episode length|track_lin|terrain_level" \
@@ -44,5 +50,10 @@ last=$(ls -t "$run"/model_*.pt 2>/dev/null | head -n 1)
 tar -czf "$OUT/result.tar.gz" -C / "tmp/navila_export" \
   $(cd / && ls "${run#/}"/events.out.tfevents* "${run#/}"/train.yaml "${run#/}"/summary.json 2>/dev/null) \
   ${last:+"${last#/}"} 2>/dev/null || true
+# Files come back from the device machine only up to 16 MiB each (a checkpoint with its optimiser
+# state is ~18 MB): split the archive; `cat result.tar.gz.part-* | tar -xz` joins it again.
+if [ "$(stat -c %s "$OUT/result.tar.gz")" -gt 15000000 ]; then
+  split -b 15000000 -d "$OUT/result.tar.gz" "$OUT/result.tar.gz.part-" && rm "$OUT/result.tar.gz"
+fi
 ls -la "$OUT"
 exit $rc

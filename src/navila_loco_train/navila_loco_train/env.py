@@ -22,14 +22,14 @@ from navila_loco_node.observation import (
     rotate_inverse_batch,
 )
 from navila_loco_train import rewards
-from navila_loco_train.heightmap import HeightMapSampler
+from navila_loco_train.heightmap import HeightMapSampler, map_refresh_due
 from navila_loco_train.model import (
     CONTACT_MARGIN_M,
     TrainModel,
     build_train_model,
     make_variants,
 )
-from navila_loco_train.task_spec import TaskSpec
+from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS, TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
 from navila_sim.mujoco_gl import mujoco, rollout
 from navila_sim.robot import RobotSpec
@@ -52,7 +52,7 @@ class EnvConfig:
     robot_config: str = ""  # config/<robot>.yaml: its heightmap_node section (vision policies)
     # Deployed maps arrive at the LiDAR's rate (navila_sim: 15 Hz), not the policy's 50 Hz: a
     # robot's map is refreshed every this many steps (robots staggered; a reset gets a fresh one).
-    height_map_period_steps: int = 3
+    height_map_period_steps: int = HEIGHT_MAP_PERIOD_STEPS
 
 
 def input_names(loco: LocoConfig, critic_extra_terms: Sequence[str]) -> dict[str, list[str]]:
@@ -102,7 +102,7 @@ class LocoEnv:
         self.default_pos = np.asarray(loco.joints.default_pos)
         self.stand_height = self._stand_height()
         self.hm = (
-            HeightMapSampler(cfg.robot_config)
+            HeightMapSampler(cfg.robot_config, threads=cfg.num_threads)
             if self.obs.single.height_map_shape is not None
             else None
         )
@@ -169,10 +169,7 @@ class LocoEnv:
         )
         turn = self.rng.random(k) < c.turn_in_place_fraction
         if turn.any():
-            mag = self.rng.uniform(c.turn_in_place_min_wz, max(abs(c.wz[0]), abs(c.wz[1])), k)
-            sign = np.where(self.rng.random(k) < 0.5, -1.0, 1.0)
-            cmd[turn, 0:2] = 0.0
-            cmd[turn, 2] = np.clip(sign * mag, c.wz[0], c.wz[1])[turn]
+            c.turn_in_place(cmd, turn, self.rng.random(k), self.rng.random(k) < 0.5)
         cmd[self.rng.random(k) < c.standing_fraction] = 0.0
         self.commands[ids] = cmd
         self.command_timer[ids] = c.resample_s
@@ -181,10 +178,8 @@ class LocoEnv:
         """Promote robots that walked half a tile of path without falling; demote those that
         fell or walked less than half of their commanded path (see TerrainSpec)."""
         t = self.task.terrain
-        walked = self.path_m[ids]
         fell = np.zeros(len(ids), dtype=bool) if fell is None else fell
-        up = (walked > t.promote_fraction * t.tile_m) & ~fell
-        down = ((walked < t.demote_fraction * self.commanded_path_m[ids]) | fell) & ~up
+        up, down = t.level_moves(self.path_m[ids], self.commanded_path_m[ids], fell)
         lvl = self.level[ids] + up.astype(int) - down.astype(int)
         top = lvl >= t.levels  # solved the hardest level: anywhere again
         lvl[top] = self.rng.integers(0, t.levels, size=int(top.sum()))
@@ -373,7 +368,7 @@ class LocoEnv:
         if self.hm is None or self._maps is None:
             return None
         k = self.cfg.height_map_period_steps
-        due = self._map_due | ((self.total_steps + np.arange(self.n)) % k == 0)
+        due = self._map_due | map_refresh_due(self.total_steps, np.arange(self.n), k)
         ids = np.flatnonzero(due)
         if len(ids):
             r_ref = None
@@ -410,3 +405,5 @@ class LocoEnv:
 
     def close(self) -> None:
         self.runner.close()
+        if self.hm is not None:
+            self.hm.close()

@@ -11,11 +11,18 @@ footprint on the ground (plus a margin for the body's tilt) instead of a square 
 all robots go through the builder in one batched call, and each robot's point transform is one
 3x3 matrix product. The lattice is a subset of a fixed world-aligned-per-yaw lattice, so a wider
 footprint would add points outside the grid only (tested: same maps as a 2.4 m square).
+With `threads` > 1 the robots are split into contiguous chunks built on a thread pool (NumPy's
+array operations and the numba kernel release the GIL); the thinning's random numbers are drawn
+up front in one call, so the maps are bit-identical whatever the thread count (tested). Serial,
+it held vision training on a 16-core machine to 6.9k env steps/s (blind: ~50k).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import yaml
@@ -32,6 +39,24 @@ SCAN_HALF_M = 1.6
 SCAN_SPACING_M = 0.04  # < 0.06 m Go2 cells: every cell gets 1-4 points (a LiDAR: fewer)
 GROUND_DEPTH_M = 1.0  # the ground is within this of the grid's origin along its z axis
 TILT_MARGIN_M = 0.15  # footprint margin: cells move this much on the ground when the body tilts
+MIN_CHUNK_ROBOTS = 32  # below this per thread, a pool's hand-off costs more than it saves
+
+
+Array = TypeVar("Array", bound=Any)  # numpy.ndarray here, torch.Tensor in the Isaac Lab terms
+
+
+def lidar_keep(points_grid: Array, r_ref: Array, uniform: Array) -> Array:
+    """(N, P) mask of the points a LiDAR would return: kept with probability min(1, (r_ref/r)^2)
+    at grid-plane distance r (a scan's ring spacing grows with range). `points_grid` (N, P, 3),
+    `r_ref` (N,), `uniform` (N, P) draws in [0, 1); NumPy or torch (the Isaac Lab term's)."""
+    r2 = points_grid[..., 0] ** 2 + points_grid[..., 1] ** 2
+    return uniform * r2 < r_ref[:, None] ** 2
+
+
+def map_refresh_due(step: int, env_index: Array, period: int) -> Array:
+    """Envs whose map is rebuilt at policy step `step`: every `period` steps, staggered by env
+    index so the work spreads over the steps (the LiDAR's rate is a third of the policy's)."""
+    return (step + env_index) % period == 0
 
 
 def footprint(grid: GridSpec, z_lo: float, z_hi: float, grid_in_base: np.ndarray) -> np.ndarray:
@@ -46,7 +71,13 @@ def footprint(grid: GridSpec, z_lo: float, z_hi: float, grid_in_base: np.ndarray
 
 
 class HeightMapSampler:
-    def __init__(self, robot_config: str | Path, spacing: float = SCAN_SPACING_M) -> None:
+    def __init__(
+        self, robot_config: str | Path, spacing: float = SCAN_SPACING_M, threads: int = 1
+    ) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(threads, "heightmap") if threads > 1 else None
         params = yaml.safe_load(Path(robot_config).read_text())["heightmap_node"]["ros__parameters"]
         preset = str(params["preset"])
         if preset not in PRESETS:
@@ -107,11 +138,44 @@ class HeightMapSampler:
         `density_range` (N,): r_ref per robot - points at grid-plane distance r from the sensor are
         kept with probability min(1, (r_ref / r)^2), like a LiDAR's hits (needs `rng`).
         """
-        points = self.points_in_grid(terrain, base_pos, quat_wxyz)
+        n = len(base_pos)
+        uniform = None
         if density_range is not None:
             if rng is None:
                 raise ValueError("LiDAR-like thinning needs an rng")
-            r2 = points[..., 0] ** 2 + points[..., 1] ** 2
-            keep = rng.random(r2.shape, dtype=np.float32) * r2 < density_range[:, None] ** 2
-            points[~keep] = np.nan  # the builder drops non-finite points
+            uniform = rng.random((n, len(self.pattern)), dtype=np.float32)
+        chunks = min(self.threads, n // MIN_CHUNK_ROBOTS)
+        if self._pool is None or chunks < 2:
+            return self._sample(terrain, base_pos, quat_wxyz, density_range, uniform)
+        bounds = np.linspace(0, n, chunks + 1).astype(int)
+        jobs = [
+            self._pool.submit(
+                self._sample,
+                terrain,
+                base_pos[a:b],
+                quat_wxyz[a:b],
+                None if density_range is None else density_range[a:b],
+                None if uniform is None else uniform[a:b],
+            )
+            for a, b in pairwise(bounds)
+        ]
+        return np.concatenate([job.result() for job in jobs])
+
+    def _sample(
+        self,
+        terrain: Terrain,
+        base_pos: np.ndarray,
+        quat_wxyz: np.ndarray,
+        density_range: np.ndarray | None,
+        uniform: np.ndarray | None,
+    ) -> np.ndarray:
+        points = self.points_in_grid(terrain, base_pos, quat_wxyz)
+        if density_range is not None and uniform is not None:
+            # the builder drops non-finite points
+            points[~lidar_keep(points, density_range, uniform)] = np.nan
         return build_height_maps(points, self.cfg)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None

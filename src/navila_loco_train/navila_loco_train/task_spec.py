@@ -8,11 +8,18 @@ config (config/<robot>.yaml) through navila_loco_node's ObservationBuilder, exac
 
 Weights follow the Isaac Lab / legged_gym velocity-tracking recipe used for the Go2 (NaVILA trains
 its policies in Isaac Lab with rsl-rl); the per-step reward is the weighted sum times the policy dt.
+
+The few rules that act on per-robot arrays (turn-in-place commands, curriculum moves) are methods
+here written against the operators NumPy arrays and torch tensors share, so the MuJoCo trainer
+(NumPy) and the Isaac Lab terms (torch) run the same code, not two copies (tested on both).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+Array = TypeVar("Array", bound=Any)  # a numpy.ndarray or a torch.Tensor (same type in and out)
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,20 @@ class CommandSpec:
     resample_s: float = 10.0
     small: float = 0.1  # |command| below this counts as "stand" (air-time off, stand_still on)
 
+    def turn_in_place(self, cmd: Array, turn: Array, uniform: Array, flip: Array) -> Array:
+        """Make the `turn` rows of the (N, 3) command a turn on the spot, in place.
+
+        vx = vy = 0, |wz| = turn_in_place_min_wz + uniform x (max |wz| - that), negative where
+        `flip`, clipped to the wz range. `uniform` in [0, 1) and `flip` (bool) are (N,) draws.
+        """
+        top = max(abs(self.wz[0]), abs(self.wz[1]))
+        mag = self.turn_in_place_min_wz + uniform * (top - self.turn_in_place_min_wz)
+        wz = (mag * (1.0 - 2.0 * flip)).clip(self.wz[0], self.wz[1])
+        cmd[turn, 0] = 0.0
+        cmd[turn, 1] = 0.0
+        cmd[turn, 2] = wz[turn]
+        return cmd
+
 
 # Reward weights (per second; multiplied by the policy dt each step).
 REWARD_WEIGHTS: dict[str, float] = {
@@ -46,6 +67,9 @@ REWARD_WEIGHTS: dict[str, float] = {
     "joint_pos_limits": -10.0,
     "stand_still": -0.5,
 }
+# The policy's height map is rebuilt every this many policy steps (a 15 Hz LiDAR under a 50 Hz
+# policy), robots staggered; both trainers read it from here.
+HEIGHT_MAP_PERIOD_STEPS = 3
 TRACKING_STD2 = 0.25  # exp(-err^2 / std^2) for both tracking terms
 FEET_AIR_TIME_THRESHOLD_S = 0.5
 
@@ -103,6 +127,15 @@ class TerrainSpec:
     # (mean level ~0.7 of 10 after 29 M steps). A fall always demotes.
     promote_fraction: float = 0.5  # path > this x tile size without a fall -> harder
     demote_fraction: float = 0.5  # path < this x commanded path, or a fall -> easier
+
+    def level_moves(
+        self, path_m: Array, commanded_path_m: Array, fell: Array
+    ) -> tuple[Array, Array]:
+        """(up, down) at an episode's end from its odometer, the path its commands asked for
+        and whether it ended by a fall (bool arrays of the same shape)."""
+        up = (path_m > self.promote_fraction * self.tile_m) & ~fell
+        down = ((path_m < self.demote_fraction * commanded_path_m) | fell) & ~up
+        return up, down
 
 
 @dataclass(frozen=True)

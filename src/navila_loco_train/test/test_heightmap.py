@@ -5,6 +5,7 @@ and the Isaac Lab ray pattern's)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from heightmap_node.builder import build_height_map
 from navila_loco_node.observation import rotate_inverse_batch
@@ -31,14 +32,11 @@ def square_lattice_maps(hm: HeightMapSampler, terrain, pos, quat, spacing, half)
     return np.stack(out)
 
 
-def test_footprint_lattice_gives_the_wide_square_maps() -> None:
-    terrain = make_terrain(TerrainSpec(types=("steps", "boxes"), levels=3, tile_m=4.0), seed=3)
-    hm = HeightMapSampler(CONFIG_DIR / "go2.yaml")
-    rng = np.random.default_rng(0)
-    n = 24
+def robots_on(terrain, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pos, quat) of n robots standing on the terrain, headings all round, tilted up to ~10 deg."""
+    rng = np.random.default_rng(seed)
     xy = rng.uniform(1.0, 7.0, size=(n, 2))
     pos = np.column_stack([xy, terrain.height_at(xy[:, 0], xy[:, 1]) + rng.uniform(0.25, 0.4, n)])
-    # headings all round, body tilted up to ~10 degrees
     yaw = rng.uniform(-np.pi, np.pi, n)
     roll, pitch = rng.uniform(-0.17, 0.17, (2, n))
     cy, sy, cr, sr, cp, sp = (f(a / 2) for a in (yaw, roll, pitch) for f in (np.cos, np.sin))
@@ -46,7 +44,38 @@ def test_footprint_lattice_gives_the_wide_square_maps() -> None:
         [cr * cp * cy + sr * sp * sy, sr * cp * cy - cr * sp * sy,
          cr * sp * cy + sr * cp * sy, cr * cp * sy - sr * sp * cy]
     )  # fmt: skip
+    return pos, quat
+
+
+def test_footprint_lattice_gives_the_wide_square_maps() -> None:
+    terrain = make_terrain(TerrainSpec(types=("steps", "boxes"), levels=3, tile_m=4.0), seed=3)
+    hm = HeightMapSampler(CONFIG_DIR / "go2.yaml")
+    n = 24
+    pos, quat = robots_on(terrain, n, seed=0)
     got = hm.sample(terrain, pos, quat)
     want = square_lattice_maps(hm, terrain, pos, quat, SCAN_SPACING_M, SCAN_HALF_M)
     assert got.shape == (n, 459) and np.mean(got > 0) > 0.9  # the ground is seen everywhere
     np.testing.assert_allclose(got, want, atol=2e-6)  # float32 vs float64 point arithmetic
+
+
+def test_threaded_sampling_gives_the_same_maps_bit_for_bit() -> None:
+    """Chunks on a thread pool, LiDAR thinning included: same maps as one thread, same seed."""
+    terrain = make_terrain(TerrainSpec(types=("steps", "boxes"), levels=3, tile_m=4.0), seed=5)
+    n = 150  # 4 chunks of >= 32 robots
+    pos, quat = robots_on(terrain, n, seed=1)
+    r_ref = np.random.default_rng(2).uniform(0.3, 0.8, n).astype(np.float32)
+    one = HeightMapSampler(CONFIG_DIR / "go2.yaml")
+    four = HeightMapSampler(CONFIG_DIR / "go2.yaml", threads=4)
+    try:
+        maps = []
+        for density in (None, r_ref):
+            want = one.sample(terrain, pos, quat, density, np.random.default_rng(7))
+            got = four.sample(terrain, pos, quat, density, np.random.default_rng(7))
+            assert got.shape == (n, 459) and got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+            maps.append(got)
+        assert not np.array_equal(maps[0], maps[1])  # the thinning did thin
+    finally:
+        four.close()
+    with pytest.raises(ValueError, match="threads"):
+        HeightMapSampler(CONFIG_DIR / "go2.yaml", threads=0)

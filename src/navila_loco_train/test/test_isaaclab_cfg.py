@@ -28,7 +28,7 @@ from heightmap_node.transforms import quat_to_matrix
 from navila_loco_node.config import load_loco_config
 from navila_loco_node.observation import ObservationBuilder, rotate_inverse, rpy_from_quat
 from navila_loco_train import isaaclab as il_pkg
-from navila_loco_train.heightmap import HeightMapSampler
+from navila_loco_train.heightmap import HeightMapSampler, lidar_keep, map_refresh_due
 from navila_loco_train.isaaclab import kernels, launch, registration, spec
 from navila_loco_train.task_spec import (
     FEET_AIR_TIME_THRESHOLD_S,
@@ -261,6 +261,8 @@ def test_config_modules_say_they_need_isaaclab(
         monkeypatch.setitem(sys.modules, name, None)
     for name in ISAACLAB_MODULES:
         monkeypatch.delitem(sys.modules, f"navila_loco_train.isaaclab.{name}", raising=False)
+        # `from navila_loco_train.isaaclab import mdp` reads the package attribute first
+        monkeypatch.delattr(il_pkg, name, raising=False)
     with pytest.raises(ImportError, match="needs Isaac Lab; not installed here") as err:
         importlib.import_module(f"navila_loco_train.isaaclab.{module}")
     assert "navila-loco-train" in str(err.value)  # and says what to use instead
@@ -505,16 +507,46 @@ def test_joint_limit_violation() -> None:
     assert kernels.joint_limit_violation(q, lo, hi).tolist() == pytest.approx([0.5 + 0.5])
 
 
-def test_terrain_level_moves_follow_task_spec() -> None:
+def test_curriculum_rule_is_one_code_for_numpy_and_torch() -> None:
+    """TerrainSpec.level_moves (odometer, a fall demotes) runs the same on both trainers' arrays."""
     t = TaskSpec().terrain
-    walked = torch.tensor([4.5, 3.9, 0.2, 0.6, 1.0])
-    cmd = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
-    elapsed = torch.tensor([20.0, 20.0, 20.0, 1.0, 20.0])  # 4th env fell after 1 s
-    up, down = kernels.terrain_level_moves(
-        walked, cmd, elapsed, t.tile_m, t.promote_fraction, t.demote_fraction
-    )
-    assert up.tolist() == [True, False, False, False, False]  # > half of the 8 m tile
-    assert down.tolist() == [False, True, True, False, False]  # < half of 1 m/s x elapsed
+    path = [4.5, 3.9, 0.2, 6.0, 1.0]
+    commanded = [10.0, 6.0, 10.0, 10.0, 0.0]
+    fell = [False, False, False, True, False]
+    want_up = [True, False, False, False, False]  # > half of the 8 m tile, no fall
+    want_down = [False, False, True, True, False]  # < half the asked-for path, or fell
+    for lib in (np.asarray, torch.tensor):
+        up, down = t.level_moves(lib(path), lib(commanded), lib(fell))
+        assert up.tolist() == want_up and down.tolist() == want_down
+
+
+def test_turn_in_place_is_one_code_for_numpy_and_torch() -> None:
+    c = TaskSpec().commands
+    cmd = [[0.8, 0.0, 0.5], [0.6, 0.0, -0.2], [0.3, 0.0, 0.1]]
+    turn, uniform, flip = [True, False, True], [0.0, 0.5, 0.999], [False, True, True]
+    out = []
+    for lib in (np.asarray, torch.tensor):
+        got = c.turn_in_place(lib(cmd), lib(turn), lib(uniform), lib(flip))
+        out.append(np.asarray(got.tolist()))
+    np.testing.assert_allclose(out[0], out[1], atol=1e-7)
+    assert out[0][1].tolist() == [0.6, 0.0, -0.2]  # not a turn: untouched
+    assert out[0][0].tolist() == [0.0, 0.0, c.turn_in_place_min_wz]
+    assert out[0][2][:2].tolist() == [0.0, 0.0] and out[0][2][2] == pytest.approx(-1.0, abs=1e-3)
+
+
+def test_lidar_thinning_and_refresh_rule_work_on_torch() -> None:
+    rng = np.random.default_rng(3)
+    pts = rng.uniform(-1.5, 1.5, (4, 50, 3)).astype(np.float32)
+    r_ref = np.array([0.3, 0.5, 0.8, 2.0], dtype=np.float32)
+    u = rng.random((4, 50), dtype=np.float32)
+    want = lidar_keep(pts, r_ref, u)
+    got = lidar_keep(torch.tensor(pts), torch.tensor(r_ref), torch.tensor(u)).numpy()
+    assert np.array_equal(got, want) and 0 < want.mean() < 1
+    idx = np.arange(7)
+    for step in range(5):
+        due = map_refresh_due(step, idx, 3)
+        assert np.array_equal(map_refresh_due(step, torch.arange(7), 3).numpy(), due)
+        assert due.sum() in (2, 3)  # a third of the robots each step
 
 
 def test_tiles_are_the_mujoco_trainers_tiles() -> None:
@@ -565,7 +597,9 @@ def test_registration_points_at_existing_configs(monkeypatch: pytest.MonkeyPatch
     assert registration.register_tasks() == ids  # again: no duplicate registration
     assert sorted(ids) == sorted(spec.TASK_IDS.values())
     for task_id, entry in gym.registry.items():
-        assert entry["entry_point"] == "isaaclab.envs:ManagerBasedRLEnv"
+        env_module, env_cls = entry["entry_point"].split(":")
+        assert env_module == "navila_loco_train.isaaclab.mdp"
+        assert env_cls in _classes(_module_tree("mdp"))
         for key in ("env_cfg_entry_point", "rsl_rl_cfg_entry_point"):
             module, cls = entry[key].split(":")
             assert module.startswith("navila_loco_train.isaaclab.")
@@ -781,6 +815,40 @@ def _install_fake_isaaclab(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNames
         wrapper.__name__ = func.__name__
         return wrapper
 
+    class UniformVelocityCommand:
+        """The part of Isaac Lab's command term the NaVILA term builds on."""
+
+        def __init__(self, cfg: object, env: object) -> None:
+            self.cfg, self._env = cfg, env
+            self.num_envs, self.device = env.num_envs, env.device
+            self.robot = env.scene[cfg.asset_name]
+            self.vel_command_b = torch.zeros(env.num_envs, 3)
+            self.metrics: dict[str, torch.Tensor] = {}
+
+        def _resample_command(self, env_ids: object) -> None:
+            r = self.cfg.ranges
+            k = len(env_ids)
+            for i, (lo, hi) in enumerate((r.lin_vel_x, r.lin_vel_y, r.ang_vel_z)):
+                self.vel_command_b[env_ids, i] = torch.empty(k).uniform_(lo, hi)
+
+        def _update_metrics(self) -> None:
+            pass
+
+    class RewardManager:
+        def __init__(self, cfg: object, env: object) -> None:
+            self.cfg, self._env = cfg, env
+
+        def compute(self, dt: float) -> torch.Tensor:
+            return self._env.raw_reward.clone()
+
+    class ManagerBasedRLEnv:
+        def __init__(self, cfg: object) -> None:
+            self.cfg = cfg
+            self.load_managers()
+
+        def load_managers(self) -> None:
+            self.reward_manager = RewardManager(self.cfg.rewards, self)
+
     go2 = _Cfg(
         init_state=_Cfg(pos=(0.0, 0.0, 0.4), joint_pos={".*": 0.0}, joint_vel={".*": 0.0}),
         actuators={"base_legs": _Cfg()},
@@ -798,18 +866,20 @@ def _install_fake_isaaclab(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNames
     module(
         "isaaclab.envs",
         ManagerBasedEnv=object,
-        ManagerBasedRLEnv=object,
+        ManagerBasedRLEnv=ManagerBasedRLEnv,
         ManagerBasedRLEnvCfg=ManagerBasedRLEnvCfg,
     )
     module(
         "isaaclab.envs.mdp",
         JointPositionActionCfg=cfg("JointPositionActionCfg"),
         UniformVelocityCommandCfg=command,
+        UniformVelocityCommand=UniformVelocityCommand,
         **il_mdp,
     )
     module(
         "isaaclab.managers",
         ManagerTermBase=ManagerTermBase,
+        RewardManager=RewardManager,
         ObservationGroupCfg=ObservationGroupCfg,
         SceneEntityCfg=_SceneEntityCfg,
         **{name: cfg(name) for name in _TERM_CFGS.split()},
@@ -837,6 +907,8 @@ def _install_fake_isaaclab(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNames
     )
     for name in ISAACLAB_MODULES:
         monkeypatch.delitem(sys.modules, f"navila_loco_train.isaaclab.{name}", raising=False)
+        # `from navila_loco_train.isaaclab import mdp` reads the package attribute first
+        monkeypatch.delattr(il_pkg, name, raising=False)
     monkeypatch.setattr(il_pkg, "check_isaaclab_version", lambda: None)
     return types.SimpleNamespace(
         env_cfg=importlib.import_module("navila_loco_train.isaaclab.go2_env_cfg"),
@@ -921,6 +993,7 @@ class _FakeEnv:
                 root_quat_w=q / q.norm(dim=1, keepdim=True),
                 root_pos_w=torch.tensor([[5.0, 0.0, 0.3], [0.2, 0.0, 0.1]])[:n],
                 root_ang_vel_b=torch.randn(n, 3, generator=g),
+                root_lin_vel_w=torch.tensor([[3.0, 4.0, 0.1], [0.0, -1.0, 0.0]])[:n],
                 joint_pos=torch.randn(n, joints, generator=g),
                 default_joint_pos=torch.zeros(n, joints),
                 joint_vel=torch.randn(n, joints, generator=g),
@@ -933,7 +1006,13 @@ class _FakeEnv:
             },
         )
         self.command = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])[:n]
-        self.command_manager = types.SimpleNamespace(get_command=lambda name: self.command)
+        self.command_term = types.SimpleNamespace(
+            metrics={"path_m": torch.zeros(n), "commanded_path_m": torch.zeros(n)}
+        )
+        self.command_manager = types.SimpleNamespace(
+            get_command=lambda name: self.command, get_term=lambda name: self.command_term
+        )
+        self.termination_manager = types.SimpleNamespace(terminated=torch.zeros(n, dtype=bool))
         self.action_manager = types.SimpleNamespace(action=torch.randn(n, joints, generator=g))
         self.terrain = types.SimpleNamespace(
             cfg=types.SimpleNamespace(terrain_generator=types.SimpleNamespace(size=(8.0, 8.0))),
@@ -992,10 +1071,16 @@ def test_custom_terms_run(fake_isaaclab: types.SimpleNamespace) -> None:
     assert torch.equal(legs.stiffness[0], torch.full((12,), 40.0))
     ratio = legs.stiffness[1] / 40.0
     assert 0.9 <= ratio[0] <= 1.1 and torch.allclose(ratio, legs.effort_limit[1] / 40.0)
-    # curriculum: env 0 walked 5 m (up), env 1 0.2 m of the 10 m asked for (down)
+    # curriculum on the command term's odometer: env 0 walked 5 m (up), env 1 0.2 m of the 10 m
+    # asked for (down); a fall demotes whatever the path
     cur = cfg.curriculum.terrain_levels.params
+    env.command_term.metrics["path_m"][:] = torch.tensor([5.0, 0.2])
+    env.command_term.metrics["commanded_path_m"][:] = 10.0
     mdp.terrain_levels(env, [0, 1], **cur)
     assert env.terrain.moves == ([True, False], [False, True])
+    env.termination_manager.terminated[0] = True
+    mdp.terrain_levels(env, [0, 1], **cur)
+    assert env.terrain.moves == ([False, False], [True, True])
     # base height above the ground under it: 0.3 m fine, 0.1 m terminates
     done = mdp.base_height_below(env, **cfg.terminations.base_height.params)
     assert done.tolist() == [False, True]
@@ -1005,3 +1090,93 @@ def test_custom_terms_run(fake_isaaclab: types.SimpleNamespace) -> None:
     heights = mdp.navila_tile_terrain(0.95, tile_cfg)
     assert heights.dtype == np.int16 and heights.shape == (159, 159)
     assert heights.min() * tile_cfg.vertical_scale == pytest.approx(-8 * 0.12)
+
+
+def test_command_term_turns_in_place_and_keeps_the_odometer(
+    fake_isaaclab: types.SimpleNamespace,
+) -> None:
+    mdp = fake_isaaclab.mdp
+    cmd_cfg = fake_isaaclab.env_cfg.Go2BlindEnvCfg().commands.base_velocity
+    assert cmd_cfg.class_type is mdp.NavilaVelocityCommand
+    assert cmd_cfg.turn_in_place_fraction == TaskSpec().commands.turn_in_place_fraction
+    env = _FakeEnv(2, 12)
+    term = mdp.NavilaVelocityCommand(cmd_cfg, env)
+    torch.manual_seed(0)
+    term._resample_command([0, 1])
+    assert term.vel_command_b[:, 0].min() >= 0.0  # forward only, as configured
+    term.spec = replace(term.spec, turn_in_place_fraction=1.0)
+    term._resample_command([0, 1])
+    wz = term.vel_command_b[:, 2].abs()
+    assert term.vel_command_b[:, :2].abs().max() == 0.0
+    assert bool(((wz >= 0.3) & (wz <= 1.0)).all())
+    term._update_metrics()
+    term._update_metrics()
+    torch.testing.assert_close(term.metrics["path_m"], torch.tensor([5.0, 1.0]) * 2 * env.step_dt)
+    assert term.metrics["commanded_path_m"].tolist() == [0.0, 0.0]  # turning: no path asked for
+
+
+class _Rays(types.SimpleNamespace):
+    pass
+
+
+def test_height_map_term_refreshes_at_the_lidar_rate_and_thins(
+    fake_isaaclab: types.SimpleNamespace,
+) -> None:
+    mdp = fake_isaaclab.mdp
+    cfg = fake_isaaclab.env_cfg.Go2VisionEnvCfg()
+    pol, critic = cfg.observations.policy.height_map, cfg.observations.privileged.height_map
+    assert pol.params["period_steps"] == 3 and critic.params["period_steps"] == 1
+    assert pol.params["density_range"] == list(TaskSpec().randomization.height_map_density_range_m)
+    assert critic.params["density_range"] is None
+    play = fake_isaaclab.env_cfg.Go2VisionPlayEnvCfg().observations.policy.height_map
+    assert play.params["density_range"] is None
+    n = 6
+    env = _FakeEnv(2, 12)
+    env.num_envs = n
+    env.robot.data.root_pos_w = torch.tensor([[0.0, 0.0, 0.32]] * n)
+    env.robot.data.root_quat_w = torch.tensor([[1.0, 0.0, 0.0, 0.0]] * n)
+    k = torch.arange(-0.6, 0.61, 0.02)
+    gx, gy = torch.meshgrid(k, k, indexing="ij")
+    flat = torch.stack([gx.ravel(), gy.ravel(), torch.zeros(gx.numel())], dim=1)
+    rays = _Rays(data=_Rays(ray_hits_w=flat.repeat(n, 1, 1)))
+    env.scene.sensors[spec.HEIGHT_SCANNER] = rays
+    params = {**pol.params, "density_range": None}
+    term = mdp.HeightMap(pol, env)
+    first = term(env, **params)
+    hm = spec.load("vision").height_map
+    pts = kernels.points_in_grid_frame(
+        rays.data.ray_hits_w,
+        env.robot.data.root_pos_w,
+        env.robot.data.root_quat_w,
+        torch.tensor(hm.grid_pos),
+        torch.tensor(hm.grid_quat_wxyz),
+    )
+    torch.testing.assert_close(first, kernels.height_map(pts, **hm.kernel_params()))
+    assert (first > 0).any()
+    # the ground rises 5 cm: at step 1 only envs 2 and 5 ((1 + i) % 3 == 0) see it
+    rays.data.ray_hits_w[..., 2] += 0.05
+    env.common_step_counter = 1
+    second = term(env, **params)
+    changed = (second != first).any(dim=1).tolist()
+    assert changed == [False, False, True, False, False, True]
+    assert torch.equal(term(env, **params), second)  # asked again in the same step: same maps
+    term.reset([0])  # a new episode: fresh map at the next call
+    third = term(env, **params)
+    assert (third != first).any(dim=1).tolist() == [True, False, True, False, False, True]
+    # LiDAR-like thinning (r_ref 0.3-0.8 m) drops far points: other maps than the clean ones
+    clean = mdp.HeightMap(pol, env)(env, **params)
+    thinned = mdp.HeightMap(pol, env)(env, **pol.params)
+    assert thinned.shape == clean.shape and not torch.equal(thinned, clean)
+
+
+def test_env_clips_the_step_reward_at_zero(fake_isaaclab: types.SimpleNamespace) -> None:
+    mdp = fake_isaaclab.mdp
+    cfg = fake_isaaclab.env_cfg.Go2BlindEnvCfg()
+    assert cfg.only_positive_rewards is TaskSpec().only_positive_rewards is True
+
+    class Env(mdp.NavilaRLEnv):
+        raw_reward = torch.tensor([-0.5, 0.0, 0.7])
+
+    assert Env(cfg).reward_manager.compute(0.02).tolist() == pytest.approx([0.0, 0.0, 0.7])
+    cfg.only_positive_rewards = False
+    assert Env(cfg).reward_manager.compute(0.02).tolist() == pytest.approx([-0.5, 0.0, 0.7])

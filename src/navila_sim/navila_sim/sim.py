@@ -36,7 +36,7 @@ import numpy as np
 
 from navila_loco_node.joint_map import index_map
 from navila_sim.lidar import LidarPattern
-from navila_sim.mujoco_gl import mujoco
+from navila_sim.mujoco_gl import BACKEND, mujoco
 from navila_sim.robot import RobotSpec, compose_mjcf, load_robot
 from navila_sim.scene import Scene, load_scene, xml_name
 
@@ -652,6 +652,11 @@ class Sim:
         """The robot's camera image, (H, W, 3) uint8 RGB."""
         cam = self.config.camera
         if self._renderer is None:
+            if BACKEND == "disable":
+                raise RuntimeError(
+                    "no OpenGL backend for the camera: neither EGL nor OSMesa was found (install "
+                    "libegl1 or libosmesa6, or set MUJOCO_GL); physics and LiDAR still work"
+                )
             self._renderer = mujoco.Renderer(self.model, cam.height, cam.width)
         self._renderer.update_scene(self.data, camera=self.robot.camera)
         return self._renderer.render().copy()

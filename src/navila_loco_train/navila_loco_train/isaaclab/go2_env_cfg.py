@@ -32,6 +32,7 @@ import math
 from typing import Any
 
 from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, spec
+from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS
 
 try:
     import isaaclab.envs.mdp as il_mdp
@@ -213,13 +214,20 @@ def _obs(layout: spec.ObservationLayout, name: str, func: Any, **params: Any) ->
     )
 
 
-def _height_map_params() -> dict[str, Any]:
+def _height_map_params(lidar_like: bool) -> dict[str, Any]:
+    """The map term's parameters; `lidar_like`: the policy's map, refreshed at the LiDAR's rate
+    and thinned like a scan (task_spec, as in the MuJoCo trainer); else the
+    critic's clean map, fresh every step."""
     return {
         "sensor_cfg": SceneEntityCfg(spec.HEIGHT_SCANNER),
         "asset_cfg": _robot(),
         "map_cfg": HEIGHT_MAP.kernel_params(),
         "grid_pos": list(HEIGHT_MAP.grid_pos),
         "grid_quat_wxyz": list(HEIGHT_MAP.grid_quat_wxyz),
+        "period_steps": HEIGHT_MAP_PERIOD_STEPS if lidar_like else 1,
+        "density_range": (
+            list(TASK.randomization.height_map_density_range_m) if lidar_like else None
+        ),
     }
 
 
@@ -277,7 +285,7 @@ class BlindPolicyCfg(ProprioTermsCfg):
 class VisionPolicyCfg(ProprioTermsCfg):
     """Actor input of the vision policy: proprio terms, height map, then the history (909)."""
 
-    height_map = _obs(VISION.layout, "height_map", mdp.height_map, **_height_map_params())
+    height_map = _obs(VISION.layout, "height_map", mdp.HeightMap, **_height_map_params(True))
     proprio_history = _history(VISION.layout)
 
     def __post_init__(self) -> None:
@@ -300,8 +308,8 @@ class VisionPrivilegedCfg(ObsGroup):
 
     base_lin_vel = ObsTerm(func=il_mdp.base_lin_vel, params={"asset_cfg": _robot()})
     height_map = ObsTerm(
-        func=mdp.height_map,
-        params=_height_map_params(),
+        func=mdp.HeightMap,
+        params=_height_map_params(False),
         clip=next(t for t in VISION.layout.privileged if t.name == "height_map").isaaclab_clip,
     )
 
@@ -337,16 +345,19 @@ class ActionsCfg:
 
 @configclass
 class CommandsCfg:
-    """task_spec.CommandSpec: vx, vy, wz uniform, a standing fraction, fixed resampling time."""
+    """task_spec.CommandSpec: vx, vy, wz uniform, turns in place, a standing fraction, fixed
+    resampling time; the command term also keeps the curriculum's odometer."""
 
-    base_velocity = il_mdp.UniformVelocityCommandCfg(
+    base_velocity = mdp.NavilaVelocityCommandCfg(
         asset_name=spec.ROBOT_ENTITY,
         resampling_time_range=(TASK.commands.resample_s, TASK.commands.resample_s),
         rel_standing_envs=TASK.commands.standing_fraction,
         rel_heading_envs=0.0,
         heading_command=False,
         debug_vis=False,
-        ranges=il_mdp.UniformVelocityCommandCfg.Ranges(
+        turn_in_place_fraction=TASK.commands.turn_in_place_fraction,
+        turn_in_place_min_wz=TASK.commands.turn_in_place_min_wz,
+        ranges=mdp.NavilaVelocityCommandCfg.Ranges(
             lin_vel_x=tuple(TASK.commands.vx),
             lin_vel_y=tuple(TASK.commands.vy),
             ang_vel_z=tuple(TASK.commands.wz),
@@ -501,7 +512,6 @@ class CurriculumCfg:
             "command_name": spec.COMMAND_NAME,
             "promote_fraction": TASK.terrain.promote_fraction,
             "demote_fraction": TASK.terrain.demote_fraction,
-            "asset_cfg": _robot(),
         },
     )
 
@@ -530,6 +540,9 @@ def _make_play(cfg: ManagerBasedRLEnvCfg) -> None:
     cfg.scene.terrain.terrain_generator.curriculum = False
     cfg.observations.policy.enable_corruption = False
     cfg.observations.policy.proprio_history.params["corrupt"] = False
+    height_map = getattr(cfg.observations.policy, "height_map", None)
+    if height_map is not None:
+        height_map.params["density_range"] = None  # evaluation: no thinning (the trainer's too)
     cfg.events.push_robot = None
     cfg.curriculum.terrain_levels = None
     cfg.commands.base_velocity.debug_vis = True
@@ -547,6 +560,7 @@ class Go2BlindEnvCfg(ManagerBasedRLEnvCfg):
     terminations: TerminationsCfg = TerminationsCfg()
     events: EventsCfg = EventsCfg()
     curriculum: CurriculumCfg = CurriculumCfg()
+    only_positive_rewards: bool = TASK.only_positive_rewards  # read by mdp.NavilaRLEnv
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()
@@ -567,6 +581,7 @@ class Go2VisionEnvCfg(ManagerBasedRLEnvCfg):
     terminations: TerminationsCfg = TerminationsCfg()
     events: EventsCfg = EventsCfg()
     curriculum: CurriculumCfg = CurriculumCfg()
+    only_positive_rewards: bool = TASK.only_positive_rewards  # read by mdp.NavilaRLEnv
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()

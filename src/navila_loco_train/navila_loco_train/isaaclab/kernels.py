@@ -217,28 +217,6 @@ def joint_limit_violation(
     return torch.sum(below + above, dim=1)
 
 
-# ------------------------------------------------------------------------------ curriculum
-def terrain_level_moves(
-    walked: torch.Tensor,
-    command_xy: torch.Tensor,
-    elapsed_s: torch.Tensor,
-    tile_m: float,
-    promote_fraction: float,
-    demote_fraction: float,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(move_up, move_down) at episode end, task_spec.TerrainSpec's rule.
-
-    (The MuJoCo trainer has since moved to an odometer; see the README.) Up when the robot walked
-    more than ``promote_fraction`` x the tile size from its spawn point;
-    down when it walked less than ``demote_fraction`` x the distance its command asked for over
-    the episode so far (|v_xy| x elapsed time), unless it also went up.
-    """
-    up = walked > promote_fraction * tile_m
-    expected = torch.linalg.norm(command_xy, dim=-1) * elapsed_s
-    down = (walked < demote_fraction * expected) & ~up
-    return up, down
-
-
 # ------------------------------------------------------------------------------ terrain
 def level_of(difficulty: float, levels: int) -> int:
     """Isaac Lab's curriculum difficulty for row i is in [i / rows, (i + 1) / rows): row i."""

@@ -18,7 +18,14 @@ isaac-sim.github.io/IsaacLab/v2.3.1/source/api/lab/isaaclab.envs.mdp.html):
 * ``RayCaster.data.ray_hits_w`` (inf for rays that hit nothing);
 * ``TerrainImporter.update_env_origins(env_ids, move_up, move_down)`` / ``terrain_levels``;
 * ``isaaclab.terrains.height_field.utils.height_field_to_mesh`` and ``HfTerrainBaseCfg`` for
-  the curriculum tiles.
+  the curriculum tiles;
+* ``isaaclab.envs.mdp.UniformVelocityCommand`` (``vel_command_b``, ``_resample_command``,
+  ``_update_metrics``, ``metrics``: summed every step, averaged into the log and zeroed by the
+  command manager's reset, which runs after the curriculum's) and ``UniformVelocityCommandCfg``
+  (``class_type``);
+* ``ManagerBasedRLEnv.load_managers`` / ``reward_manager``, ``RewardManager.compute(dt)``,
+  ``termination_manager.terminated`` (ended by a termination term, time-outs excluded),
+  ``common_step_counter``.
 """
 
 from __future__ import annotations
@@ -29,13 +36,22 @@ from dataclasses import MISSING
 import numpy as np
 import torch
 
+from navila_loco_train.heightmap import lidar_keep, map_refresh_due
 from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, kernels
+from navila_loco_train.task_spec import CommandSpec, TerrainSpec
 
 try:
     import isaaclab.envs.mdp as il_mdp
     from isaaclab.actuators import ImplicitActuator
     from isaaclab.envs import ManagerBasedEnv, ManagerBasedRLEnv
-    from isaaclab.managers import EventTermCfg, ManagerTermBase, ObservationTermCfg, SceneEntityCfg
+    from isaaclab.envs.mdp import UniformVelocityCommand, UniformVelocityCommandCfg
+    from isaaclab.managers import (
+        EventTermCfg,
+        ManagerTermBase,
+        ObservationTermCfg,
+        RewardManager,
+        SceneEntityCfg,
+    )
     from isaaclab.terrains.height_field.hf_terrains_cfg import HfTerrainBaseCfg
     from isaaclab.terrains.height_field.utils import height_field_to_mesh
     from isaaclab.utils import configclass
@@ -52,29 +68,72 @@ def base_rpy(env: ManagerBasedEnv, asset_cfg: SceneEntityCfg) -> torch.Tensor:
     return kernels.rpy_from_quat(asset.data.root_quat_w)
 
 
-def height_map(
-    env: ManagerBasedEnv,
-    sensor_cfg: SceneEntityCfg,
-    asset_cfg: SceneEntityCfg,
-    map_cfg: dict,
-    grid_pos: Sequence[float],
-    grid_quat_wxyz: Sequence[float],
-) -> torch.Tensor:
+class HeightMap(ManagerTermBase):
     """The vision policy's height map, built as heightmap_node builds it from a LiDAR cloud.
 
     The points are the terrain's top surface under a vertical ray lattice around the robot (the
     ``height_scanner`` ray caster - what the MuJoCo trainer samples too), taken into the policy's
-    grid frame and reduced per cell by ``kernels.height_map``.
+    grid frame and reduced per cell by ``kernels.height_map``. As in the MuJoCo trainer
+    (``LocoEnv.height_maps``), each env's map is rebuilt every ``period_steps`` policy steps
+    (the LiDAR's rate; envs staggered by index, every env fresh after a reset) and, with a
+    ``density_range``, its points are thinned like a LiDAR scan with an r_ref drawn per map;
+    in between the env keeps its last map. A second call in the same step returns the same maps.
     """
-    sensor = env.scene.sensors[sensor_cfg.name]
-    robot = env.scene[asset_cfg.name]
-    hits = sensor.data.ray_hits_w
-    pos = torch.tensor(grid_pos, dtype=hits.dtype, device=hits.device)
-    quat = torch.tensor(grid_quat_wxyz, dtype=hits.dtype, device=hits.device)
-    points = kernels.points_in_grid_frame(
-        hits, robot.data.root_pos_w, robot.data.root_quat_w, pos, quat
-    )
-    return kernels.height_map(points, **map_cfg)
+
+    def __init__(self, cfg: ObservationTermCfg, env: ManagerBasedEnv) -> None:
+        super().__init__(cfg, env)
+        if int(cfg.params.get("period_steps", 1)) < 1:
+            raise ValueError("height map period_steps must be >= 1")
+        self._maps: torch.Tensor | None = None
+        self._due = torch.ones(env.num_envs, dtype=torch.bool, device=env.device)
+        self._index = torch.arange(env.num_envs, device=env.device)
+        self._step: int | None = None
+
+    def reset(self, env_ids: Sequence[int] | torch.Tensor | None = None) -> None:
+        if env_ids is None:
+            self._due[:] = True
+        else:
+            self._due[env_ids] = True
+
+    def __call__(
+        self,
+        env: ManagerBasedEnv,
+        sensor_cfg: SceneEntityCfg,
+        asset_cfg: SceneEntityCfg,
+        map_cfg: dict,
+        grid_pos: Sequence[float],
+        grid_quat_wxyz: Sequence[float],
+        period_steps: int = 1,
+        density_range: Sequence[float] | None = None,
+    ) -> torch.Tensor:
+        step = int(getattr(env, "common_step_counter", 0))
+        if step != self._step:
+            self._due |= map_refresh_due(step, self._index, int(period_steps))
+            self._step = step
+        ids = self._due.nonzero().squeeze(-1)
+        if len(ids):
+            sensor = env.scene.sensors[sensor_cfg.name]
+            robot = env.scene[asset_cfg.name]
+            hits = sensor.data.ray_hits_w[ids]
+            pos = torch.tensor(grid_pos, dtype=hits.dtype, device=hits.device)
+            quat = torch.tensor(grid_quat_wxyz, dtype=hits.dtype, device=hits.device)
+            points = kernels.points_in_grid_frame(
+                hits, robot.data.root_pos_w[ids], robot.data.root_quat_w[ids], pos, quat
+            )
+            if density_range is not None:
+                lo, hi = float(density_range[0]), float(density_range[1])
+                r_ref = torch.empty(len(ids), dtype=points.dtype, device=points.device)
+                r_ref.uniform_(lo, hi)
+                keep = lidar_keep(points, r_ref, torch.rand_like(points[..., 0]))
+                points = torch.where(keep[..., None], points, torch.full_like(points, np.nan))
+            maps = kernels.height_map(points, **map_cfg)
+            if self._maps is None:
+                self._maps = maps.new_zeros((env.num_envs, maps.shape[1]))
+            self._maps[ids] = maps
+            self._due[:] = False
+        if self._maps is None:
+            raise RuntimeError("height map asked for before any env was due")
+        return self._maps.clone()
 
 
 FrameFunc = Callable[[ManagerBasedEnv, SceneEntityCfg, str], torch.Tensor]
@@ -269,6 +328,61 @@ class MotorStrength(ManagerTermBase):
             actuator.effort_limit[env_ids] = tau0[env_ids] * factor
 
 
+# ------------------------------------------------------------------------------ commands
+class NavilaVelocityCommand(UniformVelocityCommand):
+    """Isaac Lab's uniform (vx, vy, wz) command, plus what the MuJoCo trainer adds to it.
+
+    * Turn-in-place commands: ``turn_in_place_fraction`` of the draws become vx = vy = 0 with
+      |wz| in [``turn_in_place_min_wz``, max |wz|] (NaVILA's "turn left 30 degrees"), by
+      task_spec's ``CommandSpec.turn_in_place`` - the MuJoCo trainer's own code.
+    * The curriculum's odometer: metrics ``path_m`` (|v_xy| of the base, world frame) and
+      ``commanded_path_m`` (|command v_xy|), summed over the episode every step.
+    """
+
+    cfg: NavilaVelocityCommandCfg
+
+    def __init__(self, cfg: NavilaVelocityCommandCfg, env: ManagerBasedRLEnv) -> None:
+        super().__init__(cfg, env)
+        r = cfg.ranges
+        self.spec = CommandSpec(
+            vx=tuple(r.lin_vel_x),
+            vy=tuple(r.lin_vel_y),
+            wz=tuple(r.ang_vel_z),
+            turn_in_place_fraction=float(cfg.turn_in_place_fraction),
+            turn_in_place_min_wz=float(cfg.turn_in_place_min_wz),
+        )
+        self.metrics["path_m"] = torch.zeros(self.num_envs, device=self.device)
+        self.metrics["commanded_path_m"] = torch.zeros(self.num_envs, device=self.device)
+
+    def _resample_command(self, env_ids: Sequence[int]) -> None:
+        super()._resample_command(env_ids)
+        ids = torch.as_tensor(env_ids, dtype=torch.long, device=self.device)
+        k = len(ids)
+        if k == 0 or self.spec.turn_in_place_fraction <= 0:
+            return
+        cmd = self.vel_command_b[ids]
+        turn = torch.rand(k, device=self.device) < self.spec.turn_in_place_fraction
+        flip = torch.rand(k, device=self.device) < 0.5
+        self.spec.turn_in_place(cmd, turn, torch.rand(k, device=self.device), flip)
+        self.vel_command_b[ids] = cmd
+
+    def _update_metrics(self) -> None:
+        super()._update_metrics()
+        dt = self._env.step_dt
+        v = self.robot.data.root_lin_vel_w[:, :2]
+        self.metrics["path_m"] += torch.linalg.norm(v, dim=1) * dt
+        self.metrics["commanded_path_m"] += torch.linalg.norm(self.vel_command_b[:, :2], dim=1) * dt
+
+
+@configclass
+class NavilaVelocityCommandCfg(UniformVelocityCommandCfg):
+    """``UniformVelocityCommandCfg`` with task_spec's turn-in-place share."""
+
+    class_type: type = NavilaVelocityCommand
+    turn_in_place_fraction: float = 0.0
+    turn_in_place_min_wz: float = 0.3
+
+
 # ------------------------------------------------------------------------------ curriculum
 def terrain_levels(
     env: ManagerBasedRLEnv,
@@ -276,29 +390,43 @@ def terrain_levels(
     command_name: str,
     promote_fraction: float,
     demote_fraction: float,
-    asset_cfg: SceneEntityCfg,
 ) -> torch.Tensor:
-    """Move finished episodes up or down the difficulty rows (task_spec.TerrainSpec's rule).
+    """Move finished episodes up or down the difficulty rows: task_spec's
+    ``TerrainSpec.level_moves`` (the MuJoCo trainer's code) on the command term's odometer.
 
-    Evaluated at reset, before the robot is moved back: walked = distance from the spawn origin.
+    Runs at reset before the command manager's reset zeroes the odometer. A fall is an episode
+    ended by a termination term (time-outs excluded).
     """
-    robot = env.scene[asset_cfg.name]
     terrain = env.scene.terrain
     ids = torch.as_tensor(env_ids, device=env.device, dtype=torch.long)
-    offset = robot.data.root_pos_w[ids, :2] - env.scene.env_origins[ids, :2]
-    walked = torch.linalg.norm(offset, dim=1)
-    command_xy = env.command_manager.get_command(command_name)[ids, :2]
-    elapsed_s = env.episode_length_buf[ids].to(walked.dtype) * env.step_dt
-    up, down = kernels.terrain_level_moves(
-        walked,
-        command_xy,
-        elapsed_s,
-        float(terrain.cfg.terrain_generator.size[0]),
-        promote_fraction,
-        demote_fraction,
+    metrics = env.command_manager.get_term(command_name).metrics
+    rule = TerrainSpec(
+        tile_m=float(terrain.cfg.terrain_generator.size[0]),
+        promote_fraction=promote_fraction,
+        demote_fraction=demote_fraction,
     )
+    fell = env.termination_manager.terminated[ids]
+    up, down = rule.level_moves(metrics["path_m"][ids], metrics["commanded_path_m"][ids], fell)
     terrain.update_env_origins(ids, up, down)
     return torch.mean(terrain.terrain_levels.float())
+
+
+# ------------------------------------------------------------------------------ environment
+class OnlyPositiveRewardManager(RewardManager):
+    """The step reward clipped at 0 (task_spec's ``only_positive_rewards``, as legged_gym and
+    the MuJoCo trainer do); the per-term episode sums in the log stay unclipped, as there."""
+
+    def compute(self, dt: float) -> torch.Tensor:
+        return super().compute(dt).clamp_(min=0.0)
+
+
+class NavilaRLEnv(ManagerBasedRLEnv):
+    """``ManagerBasedRLEnv`` whose reward manager honours ``cfg.only_positive_rewards``."""
+
+    def load_managers(self) -> None:
+        super().load_managers()
+        if getattr(self.cfg, "only_positive_rewards", False):
+            self.reward_manager = OnlyPositiveRewardManager(self.cfg.rewards, self)
 
 
 # ------------------------------------------------------------------------------ terrain

@@ -2,15 +2,16 @@
 
 Registering needs gymnasium only: the entry points are strings, resolved by Isaac Lab's
 ``gym.make`` / ``hydra_task_config`` inside a running simulator, as Isaac Lab's own tasks are
-registered (``isaaclab_tasks/.../velocity/config/go2/__init__.py``: ``entry_point
-"isaaclab.envs:ManagerBasedRLEnv"``, kwargs ``env_cfg_entry_point`` and ``rsl_rl_cfg_entry_point``).
+registered (``isaaclab_tasks/.../velocity/config/go2/__init__.py``: kwargs
+``env_cfg_entry_point`` and ``rsl_rl_cfg_entry_point``). The entry point is ``mdp.NavilaRLEnv``,
+Isaac Lab's ``ManagerBasedRLEnv`` with task_spec's only-positive step reward.
 """
 
 from __future__ import annotations
 
 from navila_loco_train.isaaclab.spec import TASK_IDS
 
-ENV_ENTRY_POINT = "isaaclab.envs:ManagerBasedRLEnv"
+ENV_ENTRY_POINT = "navila_loco_train.isaaclab.mdp:NavilaRLEnv"  # only-positive rewards
 _PKG = "navila_loco_train.isaaclab"
 
 
