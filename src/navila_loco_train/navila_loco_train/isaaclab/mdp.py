@@ -356,7 +356,7 @@ class NavilaVelocityCommand(UniformVelocityCommand):
 
     def _resample_command(self, env_ids: Sequence[int]) -> None:
         super()._resample_command(env_ids)
-        ids = torch.as_tensor(env_ids, dtype=torch.long, device=self.device)
+        ids = torch.arange(self.num_envs, device=self.device)[env_ids]  # a slice, list or tensor
         k = len(ids)
         if k == 0 or self.spec.turn_in_place_fraction <= 0:
             return
