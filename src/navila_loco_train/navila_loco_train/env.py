@@ -137,9 +137,26 @@ class LocoEnv:
         self._state_out = np.zeros((self.n, cfg.decimation, self.nstate))
         self._sens_out = np.zeros((self.n, cfg.decimation, m.nsensordata))
         self.log: dict[str, float] = {}
-        self.reset_envs(np.arange(n))
-        self._read_state(np.zeros((n, m.nsensordata)))
+        self._respawn_all()
+
+    def _respawn_all(self) -> None:
+        self.reset_envs(np.arange(self.n))
+        self._read_state(np.zeros((self.n, self.tm.model.nsensordata)))
         self.policy_obs, self.critic_obs = self._observe()
+
+    def set_levels(self, levels: np.ndarray) -> None:
+        """Put the robots on these curriculum levels (a resumed run's) and respawn them all.
+
+        One level per robot; a run with another robot count draws from the saved levels (their
+        distribution is what matters). Levels beyond this curriculum are clipped into it.
+        """
+        levels = np.asarray(levels, dtype=int)
+        if levels.ndim != 1 or levels.size == 0:
+            raise ValueError("levels must be a non-empty 1-D array")
+        if levels.size != self.n:
+            levels = self.rng.choice(levels, size=self.n)
+        self.level[:] = np.clip(levels, 0, self.task.terrain.levels - 1)
+        self._respawn_all()
 
     # ------------------------------------------------------------------ state access
     def _read_state(self, sens: np.ndarray) -> None:

@@ -145,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--resume and --init-from exclude each other")
 
     import torch
-    from rsl_rl.runners import OnPolicyRunner
 
     from navila_loco_train.export import export_policy_dir
+    from navila_loco_train.runner import LocoRunner, terrain_levels_from
     from navila_loco_train.vec_env import RslLocoVecEnv
 
     for flag in ("iterations", "num_envs", "threads"):
@@ -194,11 +194,22 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     vec = RslLocoVecEnv(env, device=device)
-    runner = OnPolicyRunner(
-        vec, rsl_cfg(task, cfg["policy_name"]), log_dir=str(run_dir), device=device
-    )
+    runner = LocoRunner(vec, rsl_cfg(task, cfg["policy_name"]), log_dir=str(run_dir), device=device)
     if args.resume:
-        runner.load(args.resume, map_location=device)  # a GPU checkpoint also resumes on CPU
+        infos = runner.load(args.resume, map_location=device)  # GPU checkpoints resume on CPU
+        try:
+            levels = terrain_levels_from(infos)
+        except ValueError as exc:
+            print(f"[train] refused --resume: {exc}", file=sys.stderr)
+            env.close()
+            return 2
+        if levels is None:
+            print(
+                "[train] no terrain levels in the checkpoint: curriculum from the start", flush=True
+            )
+        else:
+            env.set_levels(levels)
+            print(f"[train] terrain levels resumed: mean {env.level.mean():.2f}", flush=True)
     if args.init_from:
         from navila_loco_train.warm_start import warm_start
 

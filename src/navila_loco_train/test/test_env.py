@@ -131,6 +131,22 @@ def test_curriculum_promotes_walkers_and_demotes_stragglers(small_task: TaskSpec
     env.close()
 
 
+def test_set_levels_respawns_every_robot_on_its_level(small_task: TaskSpec) -> None:
+    """A resumed run's levels: one per robot, or drawn from them for another robot count."""
+    env = make_env(small_task, n=6, randomize=False)
+    tile = small_task.terrain.tile_m
+    env.set_levels(np.array([1, 0, 1, 1, 0, 1]))
+    assert env.level.tolist() == [1, 0, 1, 1, 0, 1]
+    on_level = np.floor(env.base_pos[:, 0] / tile).astype(int)  # rows of tiles along x
+    assert on_level.tolist() == env.level.tolist()
+    assert np.all(env.episode_length == 0) and np.all(np.isfinite(env.policy_obs))
+    env.set_levels(np.array([1, 1, 7]))  # 3 saved robots for 6, one beyond this curriculum
+    assert set(env.level.tolist()) == {1}
+    with pytest.raises(ValueError, match="levels"):
+        env.set_levels(np.array([], dtype=int))
+    env.close()
+
+
 def test_the_odometer_counts_the_path_and_restarts_at_a_respawn(small_task: TaskSpec) -> None:
     env = make_env(small_task, n=2, randomize=False)
     env.commands[:] = [[0.5, 0.0, 0.0], [0.0, 0.0, 0.0]]

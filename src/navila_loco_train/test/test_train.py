@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 import yaml
 
 from navila_loco_node.config import load_loco_config
@@ -17,7 +18,7 @@ from navila_loco_train.train import main
 from .conftest import CONFIG_DIR
 
 
-def test_train_two_iterations_and_export(tmp_path: Path) -> None:
+def test_train_two_iterations_export_and_resume(tmp_path: Path, capsys) -> None:
     cfg = yaml.safe_load(
         (Path(__file__).parents[1] / "navila_loco_train/configs/go2_blind.yaml").read_text()
     )
@@ -56,6 +57,15 @@ def test_train_two_iterations_and_export(tmp_path: Path) -> None:
     x = np.zeros(450, dtype=np.float32)
     outs = [load_policy(export / f, 450, 12)(x) for f in ("policy.jit", "policy.onnx")]
     np.testing.assert_allclose(outs[0], outs[1], atol=1e-4)
+    # the checkpoint carries each robot's terrain level, and --resume puts the robots back there
+    ckpt = max(run.glob("model_*.pt"), key=lambda f: f.stat().st_mtime)
+    infos = torch.load(ckpt, weights_only=False)["infos"]
+    assert len(infos["terrain_levels"]) == 8
+    saved = np.array(infos["terrain_levels"])
+    resumed = tmp_path / "resumed"
+    args = ["--config", str(path), "--iterations", "1", "--device", "cpu", "--resume", str(ckpt)]
+    assert main([*args, "--out", str(resumed), "--export-to", str(resumed / "policy")]) == 0
+    assert f"terrain levels resumed: mean {saved.mean():.2f}" in capsys.readouterr().out
 
 
 def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
