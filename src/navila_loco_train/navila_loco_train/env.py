@@ -191,24 +191,22 @@ class LocoEnv:
         self.commands[ids] = cmd
         self.command_timer[ids] = c.resample_s
 
-    def _update_curriculum(self, ids: np.ndarray, fell: np.ndarray | None = None) -> None:
+    def _update_curriculum(self, ids: np.ndarray, fell: np.ndarray) -> None:
         """Promote robots that walked half a tile of path without falling; demote those that
         fell or walked less than half of their commanded path (see TerrainSpec)."""
         t = self.task.terrain
-        fell = np.zeros(len(ids), dtype=bool) if fell is None else fell
         up, down = t.level_moves(self.path_m[ids], self.commanded_path_m[ids], fell)
         lvl = self.level[ids] + up.astype(int) - down.astype(int)
         top = lvl >= t.levels  # solved the hardest level: anywhere again
         lvl[top] = self.rng.integers(0, t.levels, size=int(top.sum()))
         self.level[ids] = np.clip(lvl, 0, t.levels - 1)
 
-    def reset_envs(self, ids: np.ndarray, fell: np.ndarray | None = None) -> None:
-        """Respawn robots `ids` (curriculum first; `fell[i]`: robot ids[i] ended by a fall)."""
+    def reset_envs(self, ids: np.ndarray) -> None:
+        """Respawn robots `ids` on their current levels (the curriculum moves them first, in
+        `step`, when their episodes end)."""
         if len(ids) == 0:
             return
         m = self.tm.model
-        if self.total_steps > 0:
-            self._update_curriculum(ids, fell)
         self.path_m[ids] = 0.0
         self.commanded_path_m[ids] = 0.0
         k = len(ids)
@@ -340,8 +338,10 @@ class LocoEnv:
         self.path_m += np.linalg.norm(self.lin_vel_world[:, :2], axis=1) * self.dt
         self.commanded_path_m += np.linalg.norm(self.commands[:, :2], axis=1) * self.dt
         ended = np.flatnonzero(done)
-        self._log_episodes(ended)
-        self.reset_envs(ended, terminated[ended])
+        if len(ended):
+            self._log_episodes(ended)
+            self._update_curriculum(ended, terminated[ended])
+            self.reset_envs(ended)
 
         # commands and pushes
         self.command_timer -= self.dt

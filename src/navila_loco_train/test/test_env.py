@@ -135,6 +135,10 @@ def test_set_levels_respawns_every_robot_on_its_level(small_task: TaskSpec) -> N
     """A resumed run's levels: one per robot, or drawn from them for another robot count."""
     env = make_env(small_task, n=6, randomize=False)
     tile = small_task.terrain.tile_m
+    env.commands[:] = [1.0, 0.0, 0.0]
+    env.command_timer[:] = 100.0
+    for _ in range(5):  # mid-run: standing robots told to walk would be demoted by a curriculum
+        env.step(np.zeros((6, 12)))  # move, but setting levels is not an episode end
     env.set_levels(np.array([1, 0, 1, 1, 0, 1]))
     assert env.level.tolist() == [1, 0, 1, 1, 0, 1]
     on_level = np.floor(env.base_pos[:, 0] / tile).astype(int)  # rows of tiles along x
