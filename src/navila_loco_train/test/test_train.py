@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 import yaml
 
@@ -78,3 +79,14 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     assert main(["--config", str(bad), "--out", str(tmp_path)]) == 2
     assert "unknown env settings ['warp']" in capsys.readouterr().err
     assert not list(tmp_path.glob("x/*")), "a refused run writes no run directory"
+
+
+def test_checkpoint_terrain_levels_are_read_or_refused() -> None:
+    from navila_loco_train.runner import terrain_levels_from
+
+    assert terrain_levels_from(None) is None  # a checkpoint from before levels were saved
+    assert terrain_levels_from({"other": 1}) is None
+    assert terrain_levels_from({"terrain_levels": [0, 2, 1]}).tolist() == [0, 2, 1]
+    for bad in ([], [[1, 2]]):
+        with pytest.raises(ValueError, match="terrain levels"):
+            terrain_levels_from({"terrain_levels": bad})
