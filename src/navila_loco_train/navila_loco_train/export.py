@@ -1,6 +1,8 @@
 """Write a trained policy as a policy directory (the contract with navila_loco_node):
 
     policy.onnx, policy.jit   the actor with its observation normaliser: obs vector -> actions
+    checkpoint.pt             actor + critic + terrain levels for training on (--resume), no
+                              optimiser state; the node never reads it
     loco_params.yaml          navila_loco overrides (observation layout, policy path/sizes)
     train.yaml, summary.json  how it was trained (config, task numbers, command, seed, figures)
 
@@ -22,6 +24,7 @@ import yaml
 from navila_loco_node.config import LocoConfig
 from navila_loco_node.policy import load_policy
 from navila_loco_node.policy_dir import POLICY_PARAMS_FILE
+from navila_loco_train.train import POLICY_CHECKPOINT
 
 
 def loco_params(loco: LocoConfig, policy_file: str) -> dict[str, Any]:
@@ -70,6 +73,7 @@ def export_policy_dir(
     out.mkdir(parents=True, exist_ok=True)
     runner.export_policy_to_jit(str(out), "policy.jit")
     runner.export_policy_to_onnx(str(out), "policy.onnx")
+    runner.save_weights(out / POLICY_CHECKPOINT)
     _single_file_onnx(out / "policy.onnx")
     params = loco_params(loco, "policy.onnx")
     (out / POLICY_PARAMS_FILE).write_text(

@@ -5,13 +5,19 @@ lease (15 minutes on a lent GPU machine) then spends a good part of its iteratio
 to where the previous run stopped. `LocoRunner` writes each robot's terrain level into the
 checkpoint's `infos` (rsl-rl's slot for extra state), and `terrain_levels_from` reads them back
 for `LocoEnv.set_levels` on `--resume`.
+
+It also writes the compact checkpoint a policy directory ships (`save_weights`: actor, critic and
+levels, no optimiser state - a third of the size), which `--resume` and `--init-from` accept, and
+trains the critic alone (`learn_critic_only`) when a run starts from an actor without its critic.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from rsl_rl.runners import OnPolicyRunner
 
 from navila_loco_train.vec_env import RslLocoVecEnv
@@ -23,8 +29,48 @@ class LocoRunner(OnPolicyRunner):
     env: RslLocoVecEnv
 
     def save(self, path: str, infos: dict[str, Any] | None = None) -> None:
-        levels = self.env.env.level.astype(int).tolist()
-        super().save(path, {**(infos or {}), LEVELS_KEY: levels})
+        super().save(path, {**(infos or {}), LEVELS_KEY: self._levels()})
+
+    def save_weights(self, path: str | Path) -> None:
+        """Actor, critic, iteration and terrain levels, without the optimiser's state (Adam's
+        moments double the size, and a resumed run rebuilds them in a few iterations)."""
+        state = self.alg.save()
+        state.pop("optimizer_state_dict", None)
+        state["iter"] = self.current_learning_iteration
+        state["infos"] = {LEVELS_KEY: self._levels()}
+        torch.save(state, str(path))
+
+    def load(self, path: str, load_cfg=None, strict: bool = True, map_location=None) -> dict:
+        """rsl-rl's load, also for checkpoints without optimiser state (`save_weights`')."""
+        if load_cfg is None:
+            ck = torch.load(path, weights_only=False, map_location="cpu")
+            if "optimizer_state_dict" not in ck:
+                load_cfg = {"actor": True, "critic": True, "iteration": True}
+        return super().load(path, load_cfg, strict, map_location)
+
+    def learn_critic_only(self, iterations: int) -> None:
+        """Collect and update with the actor frozen: a fresh critic learns the values of the
+        policy as it is before any advantage reaches the actor. The adaptive learning rate sees
+        no policy change (KL 0) and would grow meanwhile, so it is put back afterwards."""
+        if iterations < 1:
+            return
+        actor = self.alg.get_policy()
+        frozen = [p for p in actor.parameters() if p.requires_grad]
+        lr = self.alg.learning_rate
+        for p in frozen:
+            p.requires_grad_(False)
+        try:
+            self.learn(iterations, init_at_random_ep_len=True)
+        finally:
+            for p in frozen:
+                p.requires_grad_(True)
+            self.alg.learning_rate = lr
+            for group in self.alg.optimizer.param_groups:
+                group["lr"] = lr
+        self.current_learning_iteration += 1  # learn() restarts at the last index done
+
+    def _levels(self) -> list[int]:
+        return self.env.env.level.astype(int).tolist()
 
 
 def terrain_levels_from(infos: dict[str, Any] | None) -> np.ndarray | None:

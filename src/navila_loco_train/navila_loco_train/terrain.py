@@ -3,8 +3,10 @@ field, plus exact height look-ups for spawning, the base-height termination and 
 
 Tile (level l, type t) covers x in [l * tile, (l + 1) * tile), y in [t * tile, (t + 1) * tile).
 Difficulty grows with the level: rough-ground noise, step height and box height are interpolated
-between the spec's ranges. Each tile's centre is a flat 1 m square where robots spawn. No MuJoCo
-import: `hfield_mjcf()` returns the XML, and the model builder puts it in navila_sim's scene.
+between the spec's ranges. Types: flat, rough, steps (a pyramid: walking out steps down, coming
+back climbs), steps_up (the same pyramid as a pit: walking out climbs), boxes. Each tile's
+centre is a flat 1 m square where robots spawn. No MuJoCo import: `hfield_mjcf()` returns the
+XML, and the model builder puts it in navila_sim's scene.
 """
 
 from __future__ import annotations
@@ -146,10 +148,12 @@ def make_tile(
         tile = _rough(n, _level_value(rough_noise_m, level, levels), resolution, rng)
     elif kind == "steps":
         tile = _steps(n, _level_value(step_height_m, level, levels), resolution)
+    elif kind == "steps_up":  # the pyramid turned into a pit: walking out of it climbs
+        tile = -_steps(n, _level_value(step_height_m, level, levels), resolution)
     elif kind == "boxes":
         tile = _boxes(n, _level_value(box_height_m, level, levels), resolution, rng)
     else:
-        raise ValueError(f"unknown terrain type {kind!r}; known: flat rough steps boxes")
+        raise ValueError(f"unknown terrain type {kind!r}; known: flat rough steps steps_up boxes")
     c = n // 2
     half = round(SPAWN_HALF_M / resolution)
     tile[c - half : c + half + 1, c - half : c + half + 1] = tile[c, c]

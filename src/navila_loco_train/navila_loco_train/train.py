@@ -9,6 +9,12 @@ Progress: rsl-rl prints every iteration (rewards, episode length, throughput); t
 and checkpoints go to <out>/<policy_name>/<time>/; the policy directory goes to
 <run dir>/export (or --export-to). A time budget stops training cleanly (the exported policy is
 the last iteration's) - how the shipped policies were trained on a lent GPU machine.
+
+A policy directory is also a starting point: it carries checkpoint.pt (actor, critic, iteration
+and terrain levels; no optimiser state), so `--resume models/go2_vision` continues a shipped
+policy, and `--init-from models/go2_blind` starts another layout from it. Policy directories
+exported before checkpoint.pt existed hold only the actor: `--init-from <dir> --init-std S`
+takes it with a fresh critic, trained alone first (`--critic-warmup`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ import yaml
 from navila_loco_train.task_spec import TaskSpec, TerrainSpec
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+POLICY_CHECKPOINT = "checkpoint.pt"  # in a policy directory: actor + critic, no optimiser state
+CRITIC_WARMUP_ITERATIONS = 10  # a fresh critic's values settle in about this many iterations
 
 
 def load_train_config(name_or_path: str) -> dict[str, Any]:
@@ -52,6 +60,18 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
         if key in terrain:
             terrain[key] = tuple(terrain[key])
     return TaskSpec(terrain=TerrainSpec(**terrain))
+
+
+def resume_path(path: str) -> str:
+    """--resume's checkpoint file: the path itself, or a policy directory's checkpoint.pt."""
+    if not path:
+        return ""
+    p = Path(path)
+    if p.is_dir():
+        p = p / POLICY_CHECKPOINT
+    if not p.is_file():
+        raise FileNotFoundError(f"no checkpoint {str(p)!r}")
+    return str(p)
 
 
 def rsl_cfg(task: TaskSpec, experiment: str) -> dict[str, Any]:
@@ -133,16 +153,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--export-to", default="", help="policy directory to write (default: run/export)"
     )
-    ap.add_argument("--resume", default="", help="rsl-rl checkpoint (model_*.pt) to continue from")
+    ap.add_argument(
+        "--resume",
+        default="",
+        help="continue from an rsl-rl checkpoint (model_*.pt) or a policy directory's "
+        "checkpoint.pt (same layout; iteration and terrain levels continue)",
+    )
     ap.add_argument(
         "--init-from",
         default="",
-        help="start from another run's checkpoint with a sub-layout (the vision policy from a "
-        "blind model_*.pt; its run's train.yaml must be beside it); new inputs start at weight 0",
+        help="start from another run: a model_*.pt (its run's train.yaml beside it) or a policy "
+        "directory (models/go2_vision), same layout or a sub-layout (vision from blind: new "
+        "inputs start at weight 0); the iteration count and curriculum start afresh",
+    )
+    ap.add_argument(
+        "--init-std",
+        type=float,
+        default=None,
+        help="exploration noise std for --init-from (required for a policy directory that holds "
+        "only the exported actor: use its run's last Policy/mean_std)",
+    )
+    ap.add_argument(
+        "--critic-warmup",
+        type=int,
+        default=None,
+        help="iterations that train the critic alone before PPO touches the actor (default: "
+        f"{CRITIC_WARMUP_ITERATIONS} when --init-from starts a fresh critic, else 0)",
     )
     args = ap.parse_args(argv)
     if args.resume and args.init_from:
         ap.error("--resume and --init-from exclude each other")
+    if args.init_std is not None and not args.init_std > 0:
+        ap.error(f"--init-std must be > 0, got {args.init_std}")
+    if args.critic_warmup is not None and args.critic_warmup < 0:
+        ap.error(f"--critic-warmup must be >= 0, got {args.critic_warmup}")
 
     import torch
 
@@ -156,9 +200,9 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
     try:
         cfg = load_train_config(args.config)
-        for ckpt in (args.resume, args.init_from):
-            if ckpt and not Path(ckpt).is_file():
-                raise FileNotFoundError(f"no checkpoint {ckpt!r}")
+        args.resume = resume_path(args.resume)
+        if args.init_from and not Path(args.init_from).exists():
+            raise FileNotFoundError(f"no checkpoint or policy directory {args.init_from!r}")
     except (FileNotFoundError, ValueError, yaml.YAMLError) as exc:
         print(f"[train] refused: {exc}", file=sys.stderr)
         return 2
@@ -214,12 +258,18 @@ def main(argv: list[str] | None = None) -> int:
         from navila_loco_train.warm_start import warm_start
 
         try:
-            counts = warm_start(runner, env, args.init_from, loco_for)
-        except (FileNotFoundError, ValueError, KeyError) as exc:
+            counts = warm_start(runner, env, args.init_from, loco_for, std=args.init_std)
+        except (FileNotFoundError, ValueError, KeyError, RuntimeError) as exc:
             print(f"[train] refused --init-from: {exc}", file=sys.stderr)
             env.close()
             return 2
         print(f"[train] started from {args.init_from}: {counts}", flush=True)
+        if args.critic_warmup is None and counts["fresh_critic"]:
+            args.critic_warmup = CRITIC_WARMUP_ITERATIONS
+    if args.critic_warmup:
+        n = args.critic_warmup
+        print(f"[train] critic alone for {n} iterations (actor frozen)", flush=True)
+        runner.learn_critic_only(n)
     total = int(args.iterations or cfg.get("iterations", 1000))
     done = 0
     if args.time_budget_s > 0:
@@ -252,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         "num_envs": env.n,
         "threads": env.cfg.num_threads,
         "seed": seed,
+        "action_std": float(runner.alg.get_policy().output_std.detach().mean()),
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     export_dir = Path(args.export_to) if args.export_to else run_dir / "export"

@@ -1,5 +1,6 @@
-"""Start a policy from one trained on a smaller observation layout (the vision policy from the
-blind one), so a CPU-only run does not have to learn to walk again.
+"""Start a policy from another one: from a checkpoint or a shipped policy directory, with the
+same observation layout or a smaller one (the vision policy from the blind one), so a run does
+not have to learn to walk again.
 
 The blind policy's inputs are a subset of the vision policy's (the same proprio terms and
 history; the vision layout adds the height map). Every input is named (`input_names`), the
@@ -8,11 +9,20 @@ of the same name, and the new inputs get zero weights: the started policy acts e
 source one (tested), and PPO then learns what the height map is worth. The new inputs'
 normaliser statistics come from height maps sampled on the training terrain (`terrain_stats`),
 since the source's sample count is large and the running statistics would adapt to them slowly.
+
+Sources (`load_source`): an rsl-rl checkpoint (model_*.pt, its run's train.yaml beside it), or a
+policy directory as `navila-loco-train` exports it (models/go2_vision). A policy directory
+carries `checkpoint.pt` (actor and critic, no optimiser state) since this was written; older ones
+(the first shipped policies, whose run checkpoints were not kept) hold only the exported actor:
+its weights and observation normaliser come from policy.jit, the exploration noise is given
+(`std`), and the critic starts fresh - train it alone for a few iterations first
+(`LocoRunner.learn_critic_only`), or its first random advantages would spoil the actor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +32,58 @@ import yaml
 
 from navila_loco_node.config import LocoConfig
 from navila_loco_train.env import input_names
+from navila_loco_train.train import POLICY_CHECKPOINT
 
 FIRST_LAYER = "mlp.0.weight"
 NORMALIZER = ("obs_normalizer._mean", "obs_normalizer._var", "obs_normalizer._std")
+STD_KEY = "distribution.std_param"  # rsl-rl's Gaussian head, noise_std_type "scalar"
+POLICY_JIT = "policy.jit"
+
+
+@dataclass
+class StartSource:
+    """Weights to start from: the actor's state, the critic's (None: it starts fresh), and the
+    training config of the run they came from (for its observation layout)."""
+
+    actor: dict[str, torch.Tensor]
+    critic: dict[str, torch.Tensor] | None
+    train_config: dict[str, Any]
+    what: str
+
+
+def load_source(path: str | Path, std: float | None = None) -> StartSource:
+    """A checkpoint file, or a policy directory (its checkpoint.pt, else its policy.jit actor
+    with exploration noise `std`, which must then be given)."""
+    path = Path(path)
+    if path.is_dir():
+        if (path / POLICY_CHECKPOINT).is_file():
+            path = path / POLICY_CHECKPOINT
+        elif (path / POLICY_JIT).is_file():
+            if std is None or not std > 0:
+                raise ValueError(
+                    f"{path} holds only the exported actor (no {POLICY_CHECKPOINT}): give its "
+                    "exploration noise std (> 0; the run's last Policy/mean_std in its logs)"
+                )
+            actor = dict(torch.jit.load(str(path / POLICY_JIT), map_location="cpu").state_dict())
+            out_dim = actor[_last_layer(actor)].shape[0]
+            actor[STD_KEY] = torch.full((out_dim,), float(std))
+            return StartSource(actor, None, source_layout(path / POLICY_JIT), f"{path} (actor)")
+        else:
+            raise FileNotFoundError(f"{path}: neither {POLICY_CHECKPOINT} nor {POLICY_JIT}")
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint {str(path)!r}")
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    if std is not None and STD_KEY in ck["actor_state_dict"]:
+        ck["actor_state_dict"][STD_KEY] = torch.full_like(ck["actor_state_dict"][STD_KEY], std)
+    return StartSource(
+        ck["actor_state_dict"], ck["critic_state_dict"], source_layout(path), str(path)
+    )
+
+
+def _last_layer(state: dict[str, torch.Tensor]) -> str:
+    """The output layer's weight key (the highest-numbered mlp.K.weight)."""
+    keys = [k for k in state if k.startswith("mlp.") and k.endswith(".weight")]
+    return max(keys, key=lambda k: int(k.split(".")[1]))
 
 
 def remap_state(
@@ -98,44 +157,44 @@ def terrain_stats(env: Any, samples: int = 2048, seed: int = 0) -> dict[str, tup
 
 
 def source_layout(checkpoint: Path) -> dict[str, Any]:
-    """The training config of the run a checkpoint belongs to (its run directory's train.yaml)."""
+    """The training config of the run a checkpoint (or an exported policy file) belongs to: the
+    train.yaml beside it (run directories and policy directories both have one)."""
     run_cfg = checkpoint.parent / "train.yaml"
     if not run_cfg.is_file():
-        raise FileNotFoundError(f"{checkpoint}: no train.yaml beside it (not an rsl-rl run dir)")
+        raise FileNotFoundError(f"{checkpoint}: no train.yaml beside it (not a run or policy dir)")
     return yaml.safe_load(run_cfg.read_text())["train_config"]
 
 
 def warm_start(
-    runner: Any, env: Any, checkpoint: str | Path, loco_of: Callable[[dict[str, Any]], LocoConfig]
-) -> dict[str, int]:
-    """Load `checkpoint` (a model_*.pt of another run) into `runner`, remapped to `env`'s
-    layouts. `loco_of(train_config)` builds the source run's LocoConfig. Returns counts."""
-    path = Path(checkpoint)
-    src_loco = loco_of(source_layout(path))
+    runner: Any,
+    env: Any,
+    source: str | Path,
+    loco_of: Callable[[dict[str, Any]], LocoConfig],
+    std: float | None = None,
+) -> dict[str, Any]:
+    """Load `source` (a model_*.pt of another run, or a policy directory; see `load_source`)
+    into `runner`, remapped to `env`'s layouts. `loco_of(train_config)` builds the source run's
+    LocoConfig; `std` sets the actor's exploration noise (required for an actor-only source).
+    Returns counts and whether the critic starts fresh."""
+    src = load_source(source, std)
+    src_loco = loco_of(src.train_config)
     crit = env.task.critic_extra_terms
     src_names = input_names(src_loco, crit)
     dst_names = input_names(env.loco, crit)
-    ck = torch.load(path, map_location="cpu", weights_only=False)
     mine = runner.alg.save()
     stats = terrain_stats(env)
     state = {
         "actor_state_dict": remap_state(
-            ck["actor_state_dict"],
-            mine["actor_state_dict"],
-            src_names["policy"],
-            dst_names["policy"],
-            stats,
-        ),
-        "critic_state_dict": remap_state(
-            ck["critic_state_dict"],
-            mine["critic_state_dict"],
-            src_names["critic"],
-            dst_names["critic"],
-            stats,
-        ),
+            src.actor, mine["actor_state_dict"], src_names["policy"], dst_names["policy"], stats
+        )
     }
-    runner.alg.load(state, {"actor": True, "critic": True}, strict=True)
+    if src.critic is not None:
+        state["critic_state_dict"] = remap_state(
+            src.critic, mine["critic_state_dict"], src_names["critic"], dst_names["critic"], stats
+        )
+    runner.alg.load(state, {"actor": True, "critic": src.critic is not None}, strict=True)
     return {
         "copied_inputs": len(src_names["policy"]),
         "new_inputs": len(dst_names["policy"]) - len(src_names["policy"]),
+        "fresh_critic": src.critic is None,
     }

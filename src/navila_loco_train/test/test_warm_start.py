@@ -3,6 +3,7 @@ acts exactly like the source, wrong directions are refused, and the CLI runs it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -45,12 +46,12 @@ def blind_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def runner_for(config: Path):
-    from rsl_rl.runners import OnPolicyRunner
+    from navila_loco_train.runner import LocoRunner
 
     cfg = load_train_config(str(config))
     task = task_from_config(cfg)
     env, _, _ = build_env(cfg, {}, task)
-    runner = OnPolicyRunner(
+    runner = LocoRunner(
         RslLocoVecEnv(env, device="cpu"), rsl_cfg(task, "t"), log_dir=None, device="cpu"
     )
     return env, runner
@@ -70,7 +71,7 @@ def test_vision_policy_started_from_blind_acts_like_it(
     blind.load(str(blind_checkpoint), map_location="cpu")
     env, vision = runner_for(tiny_config(tmp_path, "go2_vision"))
     counts = warm_start(vision, env, blind_checkpoint, loco_for)
-    assert counts == {"copied_inputs": 450, "new_inputs": 459}
+    assert counts == {"copied_inputs": 450, "new_inputs": 459, "fresh_critic": False}
     names = input_names(env.loco, env.task.critic_extra_terms)
     blind_names = input_names(blind_env.loco, env.task.critic_extra_terms)
     cols = [names["policy"].index(n) for n in blind_names["policy"]]
@@ -103,3 +104,67 @@ def test_cli_trains_the_vision_policy_from_a_blind_checkpoint(
     args += ["--device", "cpu", "--out", str(tmp_path / "runs")]
     assert main([*args, "--init-from", str(blind_checkpoint)]) == 0
     assert main([*args, "--init-from", str(tmp_path / "missing.pt")]) == 2
+
+
+SHIPPED_VISION = Path(__file__).resolve().parents[3] / "models" / "go2_vision"
+
+
+def test_policy_directory_without_checkpoint_starts_the_actor_with_a_fresh_critic(
+    tmp_path: Path,
+) -> None:
+    from navila_loco_node.policy import load_policy
+
+    env, runner = runner_for(tiny_config(tmp_path, "go2_vision"))
+    with pytest.raises(ValueError, match="exploration noise std"):
+        warm_start(runner, env, SHIPPED_VISION, loco_for)  # only the actor: std must be given
+    fresh_critic = {k: v.clone() for k, v in runner.alg.save()["critic_state_dict"].items()}
+    counts = warm_start(runner, env, SHIPPED_VISION, loco_for, std=0.37)
+    assert counts == {"copied_inputs": 909, "new_inputs": 0, "fresh_critic": True}
+    shipped = load_policy(SHIPPED_VISION / "policy.jit", 909, 12)
+    obs = env.policy_obs.astype(np.float32)
+    want = np.stack([shipped(row) for row in obs])
+    np.testing.assert_allclose(act(runner, obs), want, atol=1e-5)
+    saved = runner.alg.save()
+    assert torch.allclose(saved["actor_state_dict"]["distribution.std_param"], torch.tensor(0.37))
+    for key, value in fresh_critic.items():  # untouched: the source has no critic
+        assert torch.equal(saved["critic_state_dict"][key], value)
+    # the critic learns alone: the actor and the learning rate are as they were afterwards
+    runner.alg.learning_rate = 3e-4
+    for group in runner.alg.optimizer.param_groups:
+        group["lr"] = 3e-4
+    actor_before = {
+        k: v.clone() for k, v in saved["actor_state_dict"].items() if "normalizer" not in k
+    }
+    runner.learn_critic_only(2)
+    after = runner.alg.save()
+    for key, value in actor_before.items():
+        assert torch.equal(after["actor_state_dict"][key], value), key
+    assert not torch.equal(after["critic_state_dict"]["mlp.0.weight"], fresh_critic["mlp.0.weight"])
+    assert runner.alg.learning_rate == 3e-4
+    assert all(p.requires_grad for p in runner.alg.get_policy().parameters())
+    assert runner.current_learning_iteration == 2
+    env.close()
+
+
+def test_cli_continues_a_policy_directory(tmp_path: Path, capsys) -> None:
+    args = ["--config", str(tiny_config(tmp_path, "go2_vision")), "--iterations", "1"]
+    args += ["--device", "cpu", "--out", str(tmp_path / "runs")]
+    first = tmp_path / "first"
+    init = ["--init-from", str(SHIPPED_VISION), "--init-std", "0.37", "--critic-warmup", "1"]
+    assert main([*args, *init, "--export-to", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert "critic alone for 1 iterations" in out and "'fresh_critic': True" in out
+    ck = torch.load(first / "checkpoint.pt", weights_only=False)
+    assert "optimizer_state_dict" not in ck and len(ck["infos"]["terrain_levels"]) == 4
+    assert ck["iter"] == 1  # the warm-up iteration, then one PPO iteration
+    assert json.loads((first / "summary.json").read_text())["action_std"] > 0
+    # the exported directory carries its critic: --resume continues it, --init-from needs no std
+    assert main([*args, "--resume", str(first), "--export-to", str(tmp_path / "second")]) == 0
+    assert "terrain levels resumed" in capsys.readouterr().out
+    assert main([*args, "--init-from", str(first), "--export-to", str(tmp_path / "third")]) == 0
+    out = capsys.readouterr().out
+    assert "'fresh_critic': False" in out and "critic alone" not in out
+    assert main([*args, "--init-from", str(SHIPPED_VISION)]) == 2  # no std for an actor-only dir
+    assert "exploration noise std" in capsys.readouterr().err
+    assert main([*args, "--resume", str(SHIPPED_VISION)]) == 2  # nothing to resume there
+    assert "no checkpoint" in capsys.readouterr().err

@@ -459,7 +459,8 @@ def navila_tile_terrain(difficulty: float, cfg: NavilaTileTerrainCfg) -> np.ndar
 
 @configclass
 class NavilaTileTerrainCfg(HfTerrainBaseCfg):
-    """A curriculum tile: ``kind`` (flat, rough, steps, boxes), task_spec.TerrainSpec's ranges."""
+    """A curriculum tile: ``kind`` (flat, rough, steps, steps_up, boxes), task_spec.TerrainSpec's
+    ranges."""
 
     function = navila_tile_terrain
 
