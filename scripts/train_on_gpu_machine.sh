@@ -5,7 +5,9 @@
 #
 #   OUT=/tmp/out CONFIG=go2_blind BUDGET_S=450 ENVS=2048 THREADS=16 scripts/train_on_gpu_machine.sh
 #
-# RESUME=<model_*.pt> continues a run (carry the checkpoint along; train.yaml need not travel);
+# RESUME=<model_*.pt or policy dir> continues a run (carry the checkpoint along; train.yaml need
+# not travel; a policy directory with checkpoint.pt is in the repository already);
+# INIT_FROM=<policy dir or model_*.pt> [INIT_STD=<s>] starts a new run from one (--init-from);
 # SKIP_BENCH=1 leaves out the throughput benchmark when every second goes to training.
 #
 # Wheels for packages that machine lacks (mujoco, rsl-rl-lib, tensordict, ...) may lie in .whl/;
@@ -19,6 +21,8 @@ BUDGET_S=${BUDGET_S:-450}
 ENVS=${ENVS:-2048}
 THREADS=${THREADS:-$(nproc)}
 RESUME=${RESUME:-}
+INIT_FROM=${INIT_FROM:-}
+INIT_STD=${INIT_STD:-}
 mkdir -p "$OUT"
 if [ -z "${NAVILA_SKIP_WHEELS:-}" ] && ls .whl/*.whl > /dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -40,7 +44,8 @@ fi
 set +e
 python3 -m navila_loco_train.train --config "$CONFIG" --num-envs "$ENVS" --threads "$THREADS" \
   --time-budget-s "$BUDGET_S" --out /tmp/navila_runs --export-to "/tmp/navila_export/$CONFIG" \
-  ${RESUME:+--resume "$RESUME"} > "$OUT/train_log.txt" 2>&1
+  ${RESUME:+--resume "$RESUME"} ${INIT_FROM:+--init-from "$INIT_FROM"} \
+  ${INIT_STD:+--init-std "$INIT_STD"} > "$OUT/train_log.txt" 2>&1
 rc=$?
 set -e
 grep -E "^\[train\]|Learning iteration|Mean reward|Mean episode length|track_lin|terrain_level" \

@@ -40,6 +40,18 @@ def test_difficulty_grows_with_level() -> None:
     assert spread[1][3] > 0.1  # steps of 12 cm at the hardest level, several of them
 
 
+def test_steps_walk_down_from_the_spawn_and_steps_up_climb() -> None:
+    spec = TerrainSpec(types=("steps", "steps_up"), levels=2, tile_m=4.0)
+    t = make_terrain(spec, seed=0)
+    cx, cy = t.tile_center(np.array([1, 1]), np.array([0, 1])).T
+    out = np.arange(0.0, 1.9, 0.1)  # walking +x from the tile centre
+    down = t.height_at(cx[0] + out, np.full_like(out, cy[0]))
+    up = t.height_at(cx[1] + out, np.full_like(out, cy[1]))
+    assert np.all(np.diff(down) <= 0) and np.all(np.diff(up) >= 0)
+    np.testing.assert_allclose(up - up[0], -(down - down[0]))  # the same pyramid, as a pit
+    assert up[-1] - up[0] > 0.3  # several 12 cm steps to climb at the top level
+
+
 def test_height_at_matches_the_compiled_height_field() -> None:
     terrain = make_terrain(SMALL_TERRAIN, seed=1)
     tm = build_train_model(
