@@ -4,6 +4,7 @@ acts exactly like the source, wrong directions are refused, and the CLI runs it.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -109,18 +110,29 @@ def test_cli_trains_the_vision_policy_from_a_blind_checkpoint(
 SHIPPED_VISION = Path(__file__).resolve().parents[3] / "models" / "go2_vision"
 
 
+@pytest.fixture
+def actor_only(tmp_path: Path) -> Path:
+    """A policy directory as exported before checkpoint.pt existed: the shipped vision policy's
+    files less its checkpoint."""
+    out = tmp_path / "actor_only"
+    out.mkdir()
+    for name in ("policy.jit", "policy.onnx", "loco_params.yaml", "train.yaml"):
+        shutil.copy(SHIPPED_VISION / name, out / name)
+    return out
+
+
 def test_policy_directory_without_checkpoint_starts_the_actor_with_a_fresh_critic(
-    tmp_path: Path,
+    tmp_path: Path, actor_only: Path
 ) -> None:
     from navila_loco_node.policy import load_policy
 
     env, runner = runner_for(tiny_config(tmp_path, "go2_vision"))
     with pytest.raises(ValueError, match="exploration noise std"):
-        warm_start(runner, env, SHIPPED_VISION, loco_for)  # only the actor: std must be given
+        warm_start(runner, env, actor_only, loco_for)  # only the actor: std must be given
     fresh_critic = {k: v.clone() for k, v in runner.alg.save()["critic_state_dict"].items()}
-    counts = warm_start(runner, env, SHIPPED_VISION, loco_for, std=0.37)
+    counts = warm_start(runner, env, actor_only, loco_for, std=0.37)
     assert counts == {"copied_inputs": 909, "new_inputs": 0, "fresh_critic": True}
-    shipped = load_policy(SHIPPED_VISION / "policy.jit", 909, 12)
+    shipped = load_policy(actor_only / "policy.jit", 909, 12)
     obs = env.policy_obs.astype(np.float32)
     want = np.stack([shipped(row) for row in obs])
     np.testing.assert_allclose(act(runner, obs), want, atol=1e-5)
@@ -146,11 +158,11 @@ def test_policy_directory_without_checkpoint_starts_the_actor_with_a_fresh_criti
     env.close()
 
 
-def test_cli_continues_a_policy_directory(tmp_path: Path, capsys) -> None:
+def test_cli_continues_a_policy_directory(tmp_path: Path, actor_only: Path, capsys) -> None:
     args = ["--config", str(tiny_config(tmp_path, "go2_vision")), "--iterations", "1"]
     args += ["--device", "cpu", "--out", str(tmp_path / "runs")]
     first = tmp_path / "first"
-    init = ["--init-from", str(SHIPPED_VISION), "--init-std", "0.37", "--critic-warmup", "1"]
+    init = ["--init-from", str(actor_only), "--init-std", "0.37", "--critic-warmup", "1"]
     assert main([*args, *init, "--export-to", str(first)]) == 0
     out = capsys.readouterr().out
     assert "critic alone for 1 iterations" in out and "'fresh_critic': True" in out
@@ -164,7 +176,17 @@ def test_cli_continues_a_policy_directory(tmp_path: Path, capsys) -> None:
     assert main([*args, "--init-from", str(first), "--export-to", str(tmp_path / "third")]) == 0
     out = capsys.readouterr().out
     assert "'fresh_critic': False" in out and "critic alone" not in out
-    assert main([*args, "--init-from", str(SHIPPED_VISION)]) == 2  # no std for an actor-only dir
+    assert main([*args, "--init-from", str(actor_only)]) == 2  # no std for an actor-only dir
     assert "exploration noise std" in capsys.readouterr().err
-    assert main([*args, "--resume", str(SHIPPED_VISION)]) == 2  # nothing to resume there
+    assert main([*args, "--resume", str(actor_only)]) == 2  # nothing to resume there
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_the_shipped_vision_policy_directory_resumes_with_its_critic(tmp_path: Path) -> None:
+    env, runner = runner_for(tiny_config(tmp_path, "go2_vision"))
+    counts = warm_start(runner, env, SHIPPED_VISION, loco_for)
+    assert counts == {"copied_inputs": 909, "new_inputs": 0, "fresh_critic": False}
+    ck = torch.load(SHIPPED_VISION / "checkpoint.pt", weights_only=False)
+    for key, value in runner.alg.save()["critic_state_dict"].items():
+        assert torch.equal(value, ck["critic_state_dict"][key]), key
+    env.close()
