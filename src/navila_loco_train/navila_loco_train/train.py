@@ -12,7 +12,7 @@ the last iteration's) - how the shipped policies were trained on a lent GPU mach
 
 A policy directory is also a starting point: it carries checkpoint.pt (actor, critic, iteration
 and terrain levels; no optimiser state), so `--resume models/go2_vision` continues a shipped
-policy, and `--init-from models/go2_blind` starts another layout from it. Policy directories
+policy, and `--init-from <policy dir>` starts a new run (or layout) from it. Policy directories
 exported before checkpoint.pt existed hold only the actor: `--init-from <dir> --init-std S`
 takes it with a fresh critic, trained alone first (`--critic-warmup`).
 """
