@@ -32,7 +32,7 @@ import yaml
 
 from navila_loco_node.config import LocoConfig
 from navila_loco_train.env import input_names
-from navila_loco_train.train import POLICY_CHECKPOINT
+from navila_loco_train.train import POLICY_CHECKPOINT, resume_path
 
 FIRST_LAYER = "mlp.0.weight"
 NORMALIZER = ("obs_normalizer._mean", "obs_normalizer._var", "obs_normalizer._std")
@@ -48,36 +48,29 @@ class StartSource:
     actor: dict[str, torch.Tensor]
     critic: dict[str, torch.Tensor] | None
     train_config: dict[str, Any]
-    what: str
 
 
 def load_source(path: str | Path, std: float | None = None) -> StartSource:
     """A checkpoint file, or a policy directory (its checkpoint.pt, else its policy.jit actor
     with exploration noise `std`, which must then be given)."""
     path = Path(path)
-    if path.is_dir():
-        if (path / POLICY_CHECKPOINT).is_file():
-            path = path / POLICY_CHECKPOINT
-        elif (path / POLICY_JIT).is_file():
-            if std is None or not std > 0:
-                raise ValueError(
-                    f"{path} holds only the exported actor (no {POLICY_CHECKPOINT}): give its "
-                    "exploration noise std (> 0; the run's last Policy/mean_std in its logs)"
-                )
-            actor = dict(torch.jit.load(str(path / POLICY_JIT), map_location="cpu").state_dict())
-            out_dim = actor[_last_layer(actor)].shape[0]
-            actor[STD_KEY] = torch.full((out_dim,), float(std))
-            return StartSource(actor, None, source_layout(path / POLICY_JIT), f"{path} (actor)")
-        else:
+    if path.is_dir() and not (path / POLICY_CHECKPOINT).is_file():
+        if not (path / POLICY_JIT).is_file():
             raise FileNotFoundError(f"{path}: neither {POLICY_CHECKPOINT} nor {POLICY_JIT}")
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint {str(path)!r}")
+        if std is None or not std > 0:
+            raise ValueError(
+                f"{path} holds only the exported actor (no {POLICY_CHECKPOINT}): give its "
+                "exploration noise std (> 0; the run's last Policy/mean_std in its logs)"
+            )
+        actor = dict(torch.jit.load(str(path / POLICY_JIT), map_location="cpu").state_dict())
+        out_dim = actor[_last_layer(actor)].shape[0]
+        actor[STD_KEY] = torch.full((out_dim,), float(std))
+        return StartSource(actor, None, source_layout(path / POLICY_JIT))
+    path = Path(resume_path(str(path)))  # a checkpoint file, or the directory's checkpoint.pt
     ck = torch.load(path, map_location="cpu", weights_only=False)
     if std is not None and STD_KEY in ck["actor_state_dict"]:
         ck["actor_state_dict"][STD_KEY] = torch.full_like(ck["actor_state_dict"][STD_KEY], std)
-    return StartSource(
-        ck["actor_state_dict"], ck["critic_state_dict"], source_layout(path), str(path)
-    )
+    return StartSource(ck["actor_state_dict"], ck["critic_state_dict"], source_layout(path))
 
 
 def _last_layer(state: dict[str, torch.Tensor]) -> str:
