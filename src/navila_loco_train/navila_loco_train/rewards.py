@@ -11,20 +11,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, TRACKING_STD2, TaskSpec
+from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, TaskSpec
 
 if TYPE_CHECKING:
     from navila_loco_train.env import LocoEnv
 
 
-def track_lin_vel_xy_exp(env: LocoEnv) -> np.ndarray:
+def track_lin_vel_xy_exp(env: LocoEnv, task: TaskSpec) -> np.ndarray:
     err = np.sum((env.commands[:, :2] - env.lin_vel[:, :2]) ** 2, axis=1)
-    return np.exp(-err / TRACKING_STD2)
+    return np.exp(-err / task.tracking_std2)
 
 
-def track_ang_vel_z_exp(env: LocoEnv) -> np.ndarray:
+def track_ang_vel_z_exp(env: LocoEnv, task: TaskSpec) -> np.ndarray:
     err = (env.commands[:, 2] - env.ang_vel[:, 2]) ** 2
-    return np.exp(-err / TRACKING_STD2)
+    return np.exp(-err / task.tracking_std2)
 
 
 def lin_vel_z_l2(env: LocoEnv) -> np.ndarray:
@@ -89,7 +89,7 @@ TERMS = {
     "joint_pos_limits": joint_pos_limits,
     "stand_still": stand_still,
 }
-NEEDS_TASK = {"feet_air_time", "stand_still"}
+NEEDS_TASK = {"track_lin_vel_xy_exp", "track_ang_vel_z_exp", "feet_air_time", "stand_still"}
 
 
 def compute(env: LocoEnv, task: TaskSpec) -> dict[str, np.ndarray]:

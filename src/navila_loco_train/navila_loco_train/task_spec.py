@@ -167,6 +167,10 @@ class TaskSpec:
     terrain: TerrainSpec = field(default_factory=TerrainSpec)
     ppo: PPOSpec = field(default_factory=PPOSpec)
     reward_weights: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
+    # Width of both tracking kernels, exp(-err^2 / tracking_std2). The default 0.25 barely
+    # notices small errors (0.14 m/s costs 7 % of the term), so a policy may settle on a speed
+    # bias; a fine-tuning config narrows it (train configs' `rewards: tracking_std2`).
+    tracking_std2: float = TRACKING_STD2
     # legged_gym's `only_positive_rewards`: the per-step total is clipped at 0, so ending an
     # episode early (falling on purpose) never pays while the penalties still outweigh tracking,
     # which a short training budget otherwise learns within a few dozen iterations.

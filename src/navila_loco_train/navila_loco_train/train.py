@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,26 @@ def load_train_config(name_or_path: str) -> dict[str, Any]:
 
 
 def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
-    """task_spec's numbers, with the config's optional `terrain:` overrides (smaller grids for
-    quick runs and tests)."""
+    """task_spec's numbers, with the config's optional overrides: `terrain:` (smaller grids for
+    quick runs and tests, other tile types) and `rewards:` (`tracking_std2`, and `weights` that
+    replace single terms' weights; an unknown term is an error, not a silently ignored key)."""
     terrain = dict(cfg.get("terrain") or {})
     for key in ("types", "rough_noise_m", "step_height_m", "box_height_m"):
         if key in terrain:
             terrain[key] = tuple(terrain[key])
-    return TaskSpec(terrain=TerrainSpec(**terrain))
+    task = TaskSpec(terrain=TerrainSpec(**terrain))
+    rewards = dict(cfg.get("rewards") or {})
+    weights = dict(rewards.pop("weights", None) or {})
+    std2 = float(rewards.pop("tracking_std2", task.tracking_std2))
+    if rewards:
+        raise ValueError(f"unknown rewards keys {sorted(rewards)}; known: tracking_std2, weights")
+    unknown = sorted(set(weights) - set(task.reward_weights))
+    if unknown:
+        raise ValueError(f"unknown reward terms {unknown}; known: {sorted(task.reward_weights)}")
+    if not std2 > 0.0:
+        raise ValueError(f"rewards.tracking_std2 must be > 0, got {std2}")
+    merged = {**task.reward_weights, **{k: float(v) for k, v in weights.items()}}
+    return replace(task, tracking_std2=std2, reward_weights=merged)
 
 
 def resume_path(path: str) -> str:

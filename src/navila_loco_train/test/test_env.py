@@ -4,6 +4,7 @@ curriculum and the observation contract with the deployed node."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -98,16 +99,18 @@ def test_tracking_reward_is_one_when_tracking_perfectly(small_task: TaskSpec) ->
     env = make_env(small_task, randomize=False)
     env.step(np.zeros((env.n, 12)))
     env.commands[:] = np.column_stack([env.lin_vel[:, 0], env.lin_vel[:, 1], env.ang_vel[:, 2]])
-    np.testing.assert_allclose(rewards.track_lin_vel_xy_exp(env), 1.0)
-    np.testing.assert_allclose(rewards.track_ang_vel_z_exp(env), 1.0)
+    np.testing.assert_allclose(rewards.track_lin_vel_xy_exp(env, small_task), 1.0)
+    np.testing.assert_allclose(rewards.track_ang_vel_z_exp(env, small_task), 1.0)
     env.commands[:, 0] += 0.5  # 0.5 m/s off: exp(-0.25 / 0.25)
-    np.testing.assert_allclose(rewards.track_lin_vel_xy_exp(env), math.exp(-1.0))
+    np.testing.assert_allclose(rewards.track_lin_vel_xy_exp(env, small_task), math.exp(-1.0))
+    env.commands[:, 2] += 0.2  # a narrower kernel (std^2 0.1): 0.2 rad/s off costs exp(-0.4)
+    narrow = replace(small_task, tracking_std2=0.1)
+    np.testing.assert_allclose(rewards.track_ang_vel_z_exp(env, narrow), math.exp(-0.4))
+    np.testing.assert_allclose(rewards.track_lin_vel_xy_exp(env, narrow), math.exp(-2.5))
     env.close()
 
 
 def test_unknown_reward_term_is_refused(small_task: TaskSpec) -> None:
-    from dataclasses import replace
-
     env = make_env(small_task, randomize=False)
     bad = replace(small_task, reward_weights={"fly": 1.0})
     from navila_loco_train import rewards

@@ -90,3 +90,26 @@ def test_checkpoint_terrain_levels_are_read_or_refused() -> None:
     for bad in ([], [[1, 2]]):
         with pytest.raises(ValueError, match="terrain levels"):
             terrain_levels_from({"terrain_levels": bad})
+
+
+def test_config_rewards_section_sets_kernel_and_weights() -> None:
+    from navila_loco_train.task_spec import REWARD_WEIGHTS, TRACKING_STD2
+    from navila_loco_train.train import load_train_config, task_from_config
+
+    plain = task_from_config({"policy_name": "p", "robot": "go2", "env": {}})
+    assert plain.tracking_std2 == TRACKING_STD2 and plain.reward_weights == REWARD_WEIGHTS
+    task = task_from_config(
+        {"rewards": {"tracking_std2": 0.1, "weights": {"track_lin_vel_xy_exp": 2.0}}}
+    )
+    assert task.tracking_std2 == 0.1
+    assert task.reward_weights == {**REWARD_WEIGHTS, "track_lin_vel_xy_exp": 2.0}
+    for bad, match in (
+        ({"weights": {"fly": 1.0}}, "fly"),
+        ({"tracking_sigma": 0.1}, "tracking_sigma"),
+        ({"tracking_std2": 0.0}, "> 0"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            task_from_config({"rewards": bad})
+    tight = task_from_config(load_train_config("go2_vision_finetune_tight"))
+    assert tight.tracking_std2 < TRACKING_STD2
+    assert tight.terrain == task_from_config(load_train_config("go2_vision_finetune")).terrain

@@ -36,7 +36,7 @@ from heightmap_node.config import builder_config_from_params, load_params_file, 
 from navila_loco_node.config import LocoConfig, load_loco_config, load_params
 from navila_loco_node.observation import JOINT_TERMS, VEC3_TERMS
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
-from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, TRACKING_STD2, TaskSpec
+from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M
 
 ROBOT = "go2"
@@ -460,7 +460,7 @@ def reward_table(task: TaskSpec, train: TrainSpec, robot: RobotSpec) -> dict[str
     An unknown term name in task_spec is an error: silently dropping a reward would train a
     different policy than the MuJoCo trainer does.
     """
-    std = math.sqrt(TRACKING_STD2)
+    std = math.sqrt(task.tracking_std2)
     small = task.commands.small
     known: dict[str, tuple[str, dict[str, Any]]] = {
         "track_lin_vel_xy_exp": (
