@@ -33,9 +33,13 @@ class LocoRunner(OnPolicyRunner):
 
     def save_weights(self, path: str | Path) -> None:
         """Actor, critic, iteration and terrain levels, without the optimiser's state (Adam's
-        moments double the size, and a resumed run rebuilds them in a few iterations)."""
+        moments double the size, and a resumed run rebuilds them in a few iterations). Tensors are
+        saved on the CPU, so a policy directory trained on a GPU loads anywhere with plain
+        torch.load."""
         state = self.alg.save()
         state.pop("optimizer_state_dict", None)
+        for key in ("actor_state_dict", "critic_state_dict"):
+            state[key] = {k: v.detach().cpu() for k, v in state[key].items()}
         state["iter"] = self.current_learning_iteration
         state["infos"] = {LEVELS_KEY: self._levels()}
         torch.save(state, str(path))
