@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         args.resume = resume_path(args.resume)
         if args.init_from and not Path(args.init_from).exists():
             raise FileNotFoundError(f"no checkpoint or policy directory {args.init_from!r}")
-    except (FileNotFoundError, ValueError, yaml.YAMLError) as exc:
+        task = task_from_config(cfg)  # bad terrain / rewards sections: refused, no traceback
+    except (FileNotFoundError, ValueError, TypeError, yaml.YAMLError) as exc:
         print(f"[train] refused: {exc}", file=sys.stderr)
         return 2
     if args.seed is not None:
@@ -228,7 +229,6 @@ def main(argv: list[str] | None = None) -> int:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
         torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
-    task = task_from_config(cfg)
     overrides = {"num_envs": args.num_envs, "num_threads": args.threads}
     t0 = time.time()
     try:

@@ -78,6 +78,14 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     bad.write_text(yaml.safe_dump({"policy_name": "x", "robot": "go2", "env": {"warp": 9}}))
     assert main(["--config", str(bad), "--out", str(tmp_path)]) == 2
     assert "unknown env settings ['warp']" in capsys.readouterr().err
+    for section, match in (
+        ({"rewards": {"tracking_std2": "abc"}}, "could not convert string to float: 'abc'"),
+        ({"rewards": {"weights": {"fly": 1.0}}}, "unknown reward terms ['fly']"),
+        ({"terrain": {"hills": 3}}, "unexpected keyword argument 'hills'"),
+    ):
+        bad.write_text(yaml.safe_dump({"policy_name": "x", "robot": "go2", "env": {}, **section}))
+        assert main(["--config", str(bad), "--out", str(tmp_path)]) == 2
+        assert match in capsys.readouterr().err
     assert not list(tmp_path.glob("x/*")), "a refused run writes no run directory"
 
 
