@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from navila_loco_train.model import build_train_model
 from navila_loco_train.task_spec import TerrainSpec
@@ -50,6 +51,28 @@ def test_steps_walk_down_from_the_spawn_and_steps_up_climb() -> None:
     assert np.all(np.diff(down) <= 0) and np.all(np.diff(up) >= 0)
     np.testing.assert_allclose(up - up[0], -(down - down[0]))  # the same pyramid, as a pit
     assert up[-1] - up[0] > 0.3  # several 12 cm steps to climb at the top level
+
+
+def test_a_finer_grid_keeps_the_steps_and_only_sharpens_their_edges() -> None:
+    """go2_vision_finetune_sharp's 2 cm grid: the same treads and rises as the 5 cm default, with
+    each rise inside one grid cell (a 2 cm wide ramp instead of 5 cm: near the vertical faces of
+    the evaluation's platforms)."""
+    coarse = make_terrain(TerrainSpec(types=("steps_up",), levels=2, tile_m=4.0), seed=0)
+    fine = make_terrain(
+        TerrainSpec(types=("steps_up",), levels=2, tile_m=4.0, resolution_m=0.02), seed=0
+    )
+    cx, cy = coarse.tile_center(np.array([1]), np.array([0]))[0]
+    treads = SPAWN_HALF_M + 0.2 + 0.4 * np.arange(3)  # mid-tread distances from the centre
+    np.testing.assert_allclose(
+        fine.height_at(cx + treads, np.full(3, cy)), coarse.height_at(cx + treads, np.full(3, cy))
+    )
+    for t in (coarse, fine):
+        x = cx + np.arange(SPAWN_HALF_M + 0.3, SPAWN_HALF_M + 0.5, 5e-4)  # across the 1st edge
+        h = t.height_at(x, np.full_like(x, cy))
+        rise = h.max() - h.min()
+        assert rise > 0.1
+        ramp = np.ptp(x[(h > h.min() + 1e-6) & (h < h.max() - 1e-6)])
+        assert ramp == pytest.approx(t.resolution, abs=1.5e-3)
 
 
 def test_height_at_matches_the_compiled_height_field() -> None:

@@ -4,6 +4,7 @@ and a policy directory that navila_loco_node's own loader runs."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,7 @@ def test_config_rewards_section_sets_kernel_and_weights() -> None:
     tight = task_from_config(load_train_config("go2_vision_finetune_tight"))
     assert tight.tracking_std2 < TRACKING_STD2
     assert tight.terrain == task_from_config(load_train_config("go2_vision_finetune")).terrain
+    sharp = task_from_config(load_train_config("go2_vision_finetune_sharp"))
+    assert sharp.terrain == replace(tight.terrain, resolution_m=0.02)  # only the grid differs
+    assert sharp.tracking_std2 == tight.tracking_std2
+    assert sharp.reward_weights == tight.reward_weights
