@@ -128,6 +128,20 @@ class TerrainSpec:
     promote_fraction: float = 0.5  # path > this x tile size without a fall -> harder
     demote_fraction: float = 0.5  # path < this x commanded path, or a fall -> easier
 
+    def __post_init__(self) -> None:
+        """A grid that does not divide a tile into whole cells builds tiles of round(tile / res)
+        cells, off tile_center's positions by a growing amount per level, so robots would spawn
+        beside their flat squares; configs set resolution_m (the 2 cm finetune grid), so refuse
+        such a grid with its numbers instead."""
+        if not self.resolution_m > 0.0:
+            raise ValueError(f"terrain resolution_m must be > 0, got {self.resolution_m}")
+        cells = self.tile_m / self.resolution_m
+        if abs(cells - round(cells)) > 1e-6:
+            raise ValueError(
+                f"terrain resolution_m {self.resolution_m} must divide tile_m {self.tile_m} "
+                f"into whole cells (got {cells:.3f})"
+            )
+
     def level_moves(
         self, path_m: Array, commanded_path_m: Array, fell: Array
     ) -> tuple[Array, Array]:

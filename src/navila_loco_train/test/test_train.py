@@ -83,6 +83,8 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
         ({"rewards": {"tracking_std2": "abc"}}, "could not convert string to float: 'abc'"),
         ({"rewards": {"weights": {"fly": 1.0}}}, "unknown reward terms ['fly']"),
         ({"terrain": {"hills": 3}}, "unexpected keyword argument 'hills'"),
+        ({"terrain": {"resolution_m": 0.03}}, "must divide tile_m 8.0 into whole cells"),
+        ({"terrain": {"resolution_m": 0}}, "resolution_m must be > 0"),
     ):
         bad.write_text(yaml.safe_dump({"policy_name": "x", "robot": "go2", "env": {}, **section}))
         assert main(["--config", str(bad), "--out", str(tmp_path)]) == 2
