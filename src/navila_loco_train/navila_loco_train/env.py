@@ -29,7 +29,7 @@ from navila_loco_train.model import (
     build_train_model,
     make_variants,
 )
-from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS, TaskSpec
+from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS, TaskSpec, feet_stumbling
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
 from navila_sim.mujoco_gl import mujoco, rollout
 from navila_sim.robot import RobotSpec
@@ -124,6 +124,7 @@ class LocoEnv:
         self.delay = np.zeros(n, dtype=np.int64)
         self.feet_air_time = np.zeros((n, len(self.tm.feet_sensors)))
         self.feet_contact = np.zeros((n, len(self.tm.feet_sensors)), dtype=bool)
+        self.feet_stumble = np.zeros((n, len(self.tm.feet_sensors)), dtype=bool)
         self.episode_length = np.zeros(n, dtype=np.int64)
         top = min(cfg.init_max_level, task.terrain.levels - 1)
         self.level = self.rng.integers(0, top + 1, size=n)
@@ -131,7 +132,7 @@ class LocoEnv:
         self.path_m = np.zeros(n)  # odometer since the spawn (the curriculum's measure)
         self.commanded_path_m = np.zeros(n)  # what the commands asked for over the same time
         self.push_timer = np.zeros(n)
-        self.episode_sums = {k: np.zeros(n) for k in task.reward_weights}
+        self.episode_sums = {k: np.zeros(n) for k, w in task.reward_weights.items() if w != 0}
         self.total_steps = 0
         self._checked = False
         self._state_out = np.zeros((self.n, cfg.decimation, self.nstate))
@@ -232,6 +233,7 @@ class LocoEnv:
         self.last_dq[ids] = 0.0
         self.feet_air_time[ids] = 0.0
         self.feet_contact[ids] = False
+        self.feet_stumble[ids] = False
         self.episode_length[ids] = 0
         lo, hi = self.task.randomization.actuator_delay_steps
         self.delay[ids] = self.rng.integers(lo, hi + 1, size=k) if self.cfg.randomize else 0
@@ -304,6 +306,8 @@ class LocoEnv:
         self.first_contact = first_contact
         self.feet_air_time = np.where(contact, 0.0, self.feet_air_time + self.dt)
         self.feet_contact = contact
+        forces = sens[:, :, self.tm.feet_force_sensors]  # (n, physics steps, feet, 3)
+        self.feet_stumble = feet_stumbling(forces, cfg.contact_threshold_n).any(axis=1)
         if len(self.tm.undesired_sensors):
             self.undesired = (
                 sens[:, :, self.tm.undesired_sensors].max(axis=1) > cfg.contact_threshold_n

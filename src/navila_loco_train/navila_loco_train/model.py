@@ -42,6 +42,9 @@ class TrainModel:
     qadr: np.ndarray  # qpos address of each policy joint
     vadr: np.ndarray  # qvel address of each policy joint
     feet_sensors: np.ndarray  # sensordata index of each foot's touch sensor
+    # sensordata indices (feet x 3) of each foot's net contact force, world x, y, z: touch
+    # sensors give only the normal's magnitude, a stumble is told by the force's direction
+    feet_force_sensors: np.ndarray
     undesired_sensors: np.ndarray  # sensordata index of each undesired-contact touch sensor
     force_sensors: np.ndarray  # sensordata index of each policy joint's actuator force
     base_body: int
@@ -105,6 +108,19 @@ def build_train_model(
         site = _touch_site(b, "foot")
         foot_names.append(f"touch_{site}")
         sensor.append(ET.Element("touch", {"name": foot_names[-1], "site": site}))
+    for b in foot_bodies:
+        sensor.append(
+            ET.Element(
+                "contact",
+                {
+                    "name": f"netforce_{b.get('name')}",
+                    "body1": str(b.get("name")),
+                    "data": "force",
+                    "reduce": "netforce",
+                    "num": "1",
+                },
+            )
+        )
     for b in bad_bodies:
         site = _touch_site(b, "bad")
         bad_names.append(f"touch_{site}")
@@ -141,6 +157,9 @@ def build_train_model(
         qadr=np.array([m.jnt_qposadr[j] for j in jids]),
         vadr=np.array([m.jnt_dofadr[j] for j in jids]),
         feet_sensors=np.array([sensor_index(n) for n in foot_names]),
+        feet_force_sensors=np.array(
+            [sensor_index(f"netforce_{b.get('name')}") + np.arange(3) for b in foot_bodies]
+        ),
         undesired_sensors=np.array([sensor_index(n) for n in bad_names], dtype=np.int64),
         force_sensors=np.array([sensor_index(n) for n in force_names]),
         base_body=mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, robot.base_body),

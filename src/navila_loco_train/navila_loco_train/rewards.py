@@ -61,6 +61,12 @@ def undesired_contacts(env: LocoEnv) -> np.ndarray:
     return np.sum(env.undesired, axis=1).astype(np.float64)
 
 
+def feet_stumble(env: LocoEnv) -> np.ndarray:
+    """1 when a foot hit something more sideways than downwards this step (a step's face, a
+    box's side), legged_gym's stumble term: the falls on 10 cm steps and boxes begin so."""
+    return np.any(env.feet_stumble, axis=1).astype(np.float64)
+
+
 def flat_orientation_l2(env: LocoEnv) -> np.ndarray:
     return np.sum(env.gravity[:, :2] ** 2, axis=1)
 
@@ -88,6 +94,7 @@ TERMS = {
     "flat_orientation_l2": flat_orientation_l2,
     "joint_pos_limits": joint_pos_limits,
     "stand_still": stand_still,
+    "feet_stumble": feet_stumble,
 }
 NEEDS_TASK = {"track_lin_vel_xy_exp", "track_ang_vel_z_exp", "feet_air_time", "stand_still"}
 

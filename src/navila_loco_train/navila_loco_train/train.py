@@ -38,18 +38,51 @@ CRITIC_WARMUP_ITERATIONS = 10  # a fresh critic's values settle in about this ma
 
 
 def load_train_config(name_or_path: str) -> dict[str, Any]:
-    path = Path(name_or_path)
-    if not path.is_file():
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not path.is_file():
-        shipped = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
-        raise FileNotFoundError(f"no training config {name_or_path!r}; shipped: {shipped}")
-    cfg = yaml.safe_load(path.read_text())
+    """A training config by shipped name or path, resolved: `extends: <name or path>` loads that
+    config first (a path relative to this file's folder) and lays this file's keys over it -
+    mappings merge key by key, anything else (lists included) is replaced. Why: the finetune
+    configs are each one or two keys away from another, and full copies drift apart unseen.
+    The run's train.yaml records the resolved config."""
+    cfg = _load_config_chain(name_or_path, Path.cwd(), ())
     for key in ("policy_name", "robot", "env"):
         if key not in cfg:
-            raise ValueError(f"{path}: missing '{key}'")
+            raise ValueError(f"{cfg['_path']}: missing '{key}'")
+    return cfg
+
+
+def _find_config(name_or_path: str, base_dir: Path) -> Path:
+    for path in (base_dir / name_or_path, CONFIG_DIR / f"{name_or_path}.yaml"):
+        if path.is_file():
+            return path.resolve()
+    shipped = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    raise FileNotFoundError(f"no training config {name_or_path!r}; shipped: {shipped}")
+
+
+def _load_config_chain(name_or_path: str, base_dir: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    path = _find_config(name_or_path, base_dir)
+    if path in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path))
+        raise ValueError(f"training configs extend each other in a loop: {chain}")
+    cfg = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{path}: a training config is a mapping, got {type(cfg).__name__}")
+    parent = cfg.pop("extends", None)
+    if parent is not None:
+        if not isinstance(parent, str) or not parent:
+            raise ValueError(f"{path}: 'extends' names one config, got {parent!r}")
+        cfg = _merged(_load_config_chain(parent, path.parent, (*seen, path)), cfg)
     cfg["_path"] = str(path)
     return cfg
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def task_from_config(cfg: dict[str, Any]) -> TaskSpec:

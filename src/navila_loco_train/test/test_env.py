@@ -110,6 +110,31 @@ def test_tracking_reward_is_one_when_tracking_perfectly(small_task: TaskSpec) ->
     env.close()
 
 
+def test_feet_stumble_is_off_by_default_and_counts_robots_with_a_stumbling_foot(
+    small_task: TaskSpec,
+) -> None:
+    from navila_loco_train import rewards
+
+    env = make_env(small_task, n=3, randomize=False)
+    env.step(np.zeros((3, 12)))
+    assert "feet_stumble" not in rewards.compute(env, small_task)  # weight 0: not computed
+    assert "feet_stumble" not in env.episode_sums  # nor logged
+    env.close()
+    weighted = replace(
+        small_task, reward_weights={**small_task.reward_weights, "feet_stumble": -1.0}
+    )
+    env = make_env(weighted, n=3, randomize=False)
+    for _ in range(20):
+        env.step(np.zeros((3, 12)))  # standing on the flat: no foot is pushed sideways
+    assert env.feet_stumble.shape == (3, 4) and not env.feet_stumble.any()
+    assert rewards.compute(env, weighted)["feet_stumble"].tolist() == [0.0, 0.0, 0.0]
+    env.feet_stumble[1, 2] = env.feet_stumble[2, :] = True
+    assert rewards.feet_stumble(env).tolist() == [0.0, 1.0, 1.0]  # robots, not feet
+    env.reset_envs(np.array([2]))
+    assert not env.feet_stumble[2].any()
+    env.close()
+
+
 def test_unknown_reward_term_is_refused(small_task: TaskSpec) -> None:
     env = make_env(small_task, randomize=False)
     bad = replace(small_task, reward_weights={"fly": 1.0})

@@ -32,10 +32,12 @@ from navila_loco_train.heightmap import HeightMapSampler, lidar_keep, map_refres
 from navila_loco_train.isaaclab import kernels, launch, registration, spec
 from navila_loco_train.task_spec import (
     FEET_AIR_TIME_THRESHOLD_S,
+    FEET_STUMBLE_RATIO,
     REWARD_WEIGHTS,
     TRACKING_STD2,
     TaskSpec,
     TerrainSpec,
+    feet_stumbling,
 )
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
 
@@ -518,6 +520,28 @@ def test_curriculum_rule_is_one_code_for_numpy_and_torch() -> None:
     for lib in (np.asarray, torch.tensor):
         up, down = t.level_moves(lib(path), lib(commanded), lib(fell))
         assert up.tolist() == want_up and down.tolist() == want_down
+
+
+def test_feet_stumbling_is_one_code_for_numpy_and_torch() -> None:
+    """A stumble: the contact force more than FEET_STUMBLE_RATIO times as horizontal as vertical
+    and above the contact threshold; level-ground friction (<= 1.25) never is one."""
+    forces = [
+        [0.0, 0.0, -50.0],  # standing
+        [-60.0, 0.0, -50.0],  # friction at 1.2: still level ground
+        [-60.0, 80.0, -20.0],  # 100 N sideways, 20 down: a step's face
+        [0.5, 0.0, 0.0],  # a graze under the contact threshold
+        [0.0, -3.0, 1.4],  # small, but sideways
+        [0.0, 0.0, 0.0],  # no contact
+    ]
+    want = [False, False, True, False, True, False]
+    for lib in (np.asarray, torch.tensor):
+        assert feet_stumbling(lib(forces), 1.0).tolist() == want
+    assert feet_stumbling(np.asarray(forces), 1.0, ratio=5.0).tolist() == [False] * 6
+    assert spec.REWARDS["vision"]["feet_stumble"].params == {
+        "ratio": FEET_STUMBLE_RATIO,
+        "threshold": 1.0,
+        "sensor_bodies": ".*_foot",
+    }
 
 
 def test_turn_in_place_is_one_code_for_numpy_and_torch() -> None:

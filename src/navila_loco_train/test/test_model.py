@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from navila_loco_train.model import build_train_model, make_variants
-from navila_loco_train.task_spec import RandomizationSpec
+from navila_loco_train.task_spec import RandomizationSpec, feet_stumbling
 from navila_loco_train.terrain import make_terrain
 from navila_sim.mujoco_gl import mujoco
 from navila_sim.robot import load_robot
@@ -67,3 +67,36 @@ def test_contact_sensors_see_the_feet_on_the_ground() -> None:
         mujoco.mj_step(m, d)
     assert np.all(d.sensordata[tm.feet_sensors] > 5.0)  # ~15 kg on four feet
     assert np.all(d.sensordata[tm.undesired_sensors] == 0.0)
+
+
+def test_feet_force_sensors_are_world_frame_and_flat_ground_never_stumbles() -> None:
+    """The feet's net contact forces carry the robot's weight upwards and, pushed sideways, the
+    push; on level ground friction (<= 1.25 x the normal force) keeps every foot below the
+    stumble ratio, so the stumble term cannot fire while walking on the flat."""
+    loco, tm = _model()
+    m, d = tm.model, mujoco.MjData(tm.model)
+    d.qpos[:2] = (SMALL_TERRAIN.tile_m / 2, SMALL_TERRAIN.tile_m / 2)
+    d.qpos[2] = 0.34
+    d.qpos[tm.qadr] = loco.joints.default_pos
+    d.ctrl[tm.act_of_policy] = loco.joints.default_pos
+    weight = float(np.sum(m.body_mass)) * 9.81
+    assert tm.feet_force_sensors.shape == (4, 3)
+    for _ in range(200):
+        mujoco.mj_step(m, d)
+    forces = d.sensordata[tm.feet_force_sensors]  # (feet, 3)
+    # the sensor reports the force the foot exerts (MuJoCo's body1 side): downwards, all of it
+    assert np.sum(forces[:, 2]) == pytest.approx(-weight, rel=0.03)
+    # splayed legs push the ground outwards a little, left against right: the sum cancels
+    assert np.all(np.linalg.norm(forces[:, :2], axis=1) < 0.5 * np.abs(forces[:, 2]))
+    assert np.all(np.abs(np.sum(forces[:, :2], axis=0)) < 0.05 * weight)
+    assert not feet_stumbling(forces, 1.0).any()
+    push = 40.0  # N along world +y, under what friction holds (0.4 x 150 N at the least)
+    d.xfrc_applied[tm.base_body, 1] = push
+    stumbled = np.zeros(4, dtype=bool)
+    for _ in range(100):
+        mujoco.mj_step(m, d)
+        stumbled |= feet_stumbling(d.sensordata[tm.feet_force_sensors], 1.0)
+    forces = d.sensordata[tm.feet_force_sensors]
+    assert np.sum(forces[:, 1]) == pytest.approx(push, rel=0.1)  # the feet push the ground +y
+    assert abs(np.sum(forces[:, 0])) < 0.1 * push
+    assert not stumbled.any()

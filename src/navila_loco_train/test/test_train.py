@@ -92,6 +92,73 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     assert not list(tmp_path.glob("x/*")), "a refused run writes no run directory"
 
 
+def test_extends_lays_a_config_over_another(tmp_path: Path, capsys) -> None:
+    from navila_loco_train.train import load_train_config
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub/base.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "policy_name": "base",
+                "robot": "go2",
+                "env": {"num_envs": 8, "feet": ["*_foot"], "num_variants": 2},
+                "terrain": {"types": ["flat", "steps"], "levels": 3},
+                "seed": 4,
+            }
+        )
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        yaml.safe_dump(
+            {
+                "extends": "sub/base.yaml",  # relative to the extending file's folder
+                "env": {"num_envs": 4, "feet": ["FL_foot"]},
+                "terrain": {"types": ["boxes"]},
+                "seed": 7,
+            }
+        )
+    )
+    cfg = load_train_config(str(child))
+    assert cfg["env"] == {"num_envs": 4, "feet": ["FL_foot"], "num_variants": 2}  # merged
+    assert cfg["terrain"] == {"types": ["boxes"], "levels": 3}  # a list is replaced, not merged
+    assert (cfg["policy_name"], cfg["seed"]) == ("base", 7)
+    assert "extends" not in cfg and cfg["_path"] == str(child.resolve())
+    # a shipped name as parent, from anywhere
+    child.write_text(yaml.safe_dump({"extends": "go2_blind", "env": {"num_envs": 16}}))
+    blind, cfg = load_train_config("go2_blind"), load_train_config(str(child))
+    assert cfg["loco_overrides"] == blind["loco_overrides"]
+    assert cfg["env"] == {**blind["env"], "num_envs": 16}
+    # the shipped finetune configs: one or two keys over their parent
+    ft = load_train_config("go2_blind_finetune")
+    assert ft["loco_overrides"] == blind["loco_overrides"]  # same 450-input layout
+    assert ft["terrain"]["resolution_m"] == 0.02 and ft["rewards"] == {"tracking_std2": 0.1}
+    sharp = load_train_config("go2_vision_finetune_sharp")
+    tight = load_train_config("go2_vision_finetune_tight")
+    assert sharp["terrain"] == {**tight["terrain"], "resolution_m": 0.02}
+    assert {k: v for k, v in sharp.items() if k not in ("terrain", "_path")} == {
+        k: v for k, v in tight.items() if k not in ("terrain", "_path")
+    }
+    stumble = load_train_config("go2_vision_finetune_stumble")
+    assert stumble["rewards"] == {"tracking_std2": 0.1, "weights": {"feet_stumble": -1.0}}
+    assert {k: v for k, v in stumble.items() if k not in ("rewards", "_path")} == {
+        k: v for k, v in sharp.items() if k not in ("rewards", "_path")
+    }
+    # loops, a bad extends value and a missing parent are refused with the reason
+    loop_a, loop_b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    loop_a.write_text("extends: b.yaml\n")
+    loop_b.write_text("extends: a.yaml\n")
+    for text, match in (
+        (None, "extend each other in a loop"),
+        ("extends: [go2_blind]\n", "'extends' names one config"),
+        ("extends: nowhere\n", "no training config 'nowhere'"),
+        ("- a list\n", "a training config is a mapping"),
+    ):
+        if text is not None:
+            loop_a.write_text(text)
+        assert main(["--config", str(loop_a), "--out", str(tmp_path)]) == 2
+        assert match in capsys.readouterr().err
+
+
 def test_checkpoint_terrain_levels_are_read_or_refused() -> None:
     from navila_loco_train.runner import terrain_levels_from
 

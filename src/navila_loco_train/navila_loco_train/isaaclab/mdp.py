@@ -38,7 +38,7 @@ import torch
 
 from navila_loco_train.heightmap import lidar_keep, map_refresh_due
 from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, kernels
-from navila_loco_train.task_spec import CommandSpec, TerrainSpec
+from navila_loco_train.task_spec import CommandSpec, TerrainSpec, feet_stumbling
 
 try:
     import isaaclab.envs.mdp as il_mdp
@@ -260,6 +260,17 @@ def joint_pos_limits(
     if lo.numel() != q.shape[1] or hi.numel() != q.shape[1]:
         raise ValueError(f"joint_pos_limits: {q.shape[1]} joints but {lo.numel()} limits")
     return kernels.joint_limit_violation(q, lo, hi)
+
+
+def feet_stumble(
+    env: ManagerBasedRLEnv, sensor_cfg: SceneEntityCfg, ratio: float, threshold: float
+) -> torch.Tensor:
+    """1 when a foot's contact force was more sideways than downwards in the sensor's history
+    (the last physics steps), as the MuJoCo trainer's feet_stumble over a control period."""
+    sensor = env.scene.sensors[sensor_cfg.name]
+    forces = sensor.data.net_forces_w_history[:, :, sensor_cfg.body_ids]  # (N, T, feet, 3)
+    hit = feet_stumbling(forces, threshold, ratio)
+    return hit.flatten(1).any(dim=1).to(forces.dtype)
 
 
 # ------------------------------------------------------------------------------ terminations

@@ -36,7 +36,7 @@ from heightmap_node.config import builder_config_from_params, load_params_file, 
 from navila_loco_node.config import LocoConfig, load_loco_config, load_params
 from navila_loco_node.observation import JOINT_TERMS, VEC3_TERMS
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
-from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, TaskSpec
+from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, FEET_STUMBLE_RATIO, TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M
 
 ROBOT = "go2"
@@ -498,6 +498,14 @@ def reward_table(task: TaskSpec, train: TrainSpec, robot: RobotSpec) -> dict[str
         "stand_still": (
             f"{_OURS}.stand_still",
             {"command_name": COMMAND_NAME, "command_small": small},
+        ),
+        "feet_stumble": (
+            f"{_OURS}.feet_stumble",
+            {
+                "ratio": FEET_STUMBLE_RATIO,
+                "threshold": CONTACT_THRESHOLD_N,
+                "sensor_bodies": train.feet_bodies,
+            },
         ),
     }
     unknown = sorted(set(task.reward_weights) - set(known))
