@@ -20,9 +20,10 @@ from navila_bringup.stack import SimStackOptions
 pytestmark = pytest.mark.ros
 
 POLICY = Path(__file__).resolve().parents[1] / "models" / "go2_blind"
-# Measured on 2 cores (5 runs): 6-9 cm short of the 1 m, 8-13 degrees short of the 90 (the
-# policy turns in place at ~90 % of the commanded rate). Margins for a loaded CI machine:
-TOL_M = 0.3
+# Measured on 2 cores with stage 4 of the policy (5 runs): 23-27 cm long of the 1 m (it creeps
+# ~5 cm while told to stand and drifts ~14 cm forward turning in place; stage 3 ended 6-9 cm
+# short but fell on every step), 7-11 degrees short of the 90. Margins for a loaded CI machine:
+TOL_M = 0.4
 TOL_DEG = 25.0
 
 
