@@ -125,6 +125,7 @@ class LocoEnv:
         self.feet_air_time = np.zeros((n, len(self.tm.feet_sensors)))
         self.feet_contact = np.zeros((n, len(self.tm.feet_sensors)), dtype=bool)
         self.feet_stumble = np.zeros((n, len(self.tm.feet_sensors)), dtype=bool)
+        self.last_feet_forces = np.zeros((n, cfg.decimation, len(self.tm.feet_sensors), 3))
         self.episode_length = np.zeros(n, dtype=np.int64)
         top = min(cfg.init_max_level, task.terrain.levels - 1)
         self.level = self.rng.integers(0, top + 1, size=n)
@@ -306,8 +307,9 @@ class LocoEnv:
         self.first_contact = first_contact
         self.feet_air_time = np.where(contact, 0.0, self.feet_air_time + self.dt)
         self.feet_contact = contact
-        forces = sens[:, :, self.tm.feet_force_sensors]  # (n, physics steps, feet, 3)
-        self.feet_stumble = feet_stumbling(forces, cfg.contact_threshold_n).any(axis=1)
+        # (n, physics steps, feet, 3): world-frame net contact force of each foot, every step
+        self.last_feet_forces = sens[:, :, self.tm.feet_force_sensors]
+        self.feet_stumble = feet_stumbling(self.last_feet_forces, cfg.contact_threshold_n).any(1)
         if len(self.tm.undesired_sensors):
             self.undesired = (
                 sens[:, :, self.tm.undesired_sensors].max(axis=1) > cfg.contact_threshold_n

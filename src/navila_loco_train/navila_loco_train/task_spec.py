@@ -77,9 +77,9 @@ FEET_AIR_TIME_THRESHOLD_S = 0.5
 # (legged_gym's feet_stumble uses 5 on trimesh walls). Friction alone stays under 1.25 (the
 # largest randomised coefficient) on level ground; MuJoCo's height-field contacts near cell edges
 # tilt their normals a little, so a hard-slipping foot can pass 2 there, but a walking policy
-# does so in 0.01 % of foot contacts on flat tiles, against 2-11 % on steps_up and boxes tiles
-# (shipped policies, 160 robots, 10 s). On the 2 cm grid a step's edge is 79 deg, whose normal
-# alone is 5.1 times as horizontal as vertical: 5 would miss a foot caught on it.
+# does so in 0.01 % of foot contacts on flat tiles, against 1-13 % on steps_up and boxes tiles
+# (benchmarks/probe_stumbles.py, shipped policies). On the 2 cm grid a step's edge is 79 deg,
+# whose normal alone is 5.1 times as horizontal as vertical: 5 would miss a foot caught on it.
 FEET_STUMBLE_RATIO = 2.0
 
 

@@ -1,0 +1,49 @@
+"""Smoke test: benchmarks/probe_stumbles.py runs the shipped blind policy on a small terrain (a
+config that extends the shipped finetune config) and writes its JSON; bad input is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = ROOT / "benchmarks" / "probe_stumbles.py"
+
+
+def run_probe(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(PROBE), "--policy", str(ROOT / "models" / "go2_blind"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_probe_counts_stumbles_per_terrain_type(tmp_path: Path) -> None:
+    cfg = tmp_path / "small.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "extends": "go2_blind_finetune",
+                "terrain": {"types": ["flat", "steps_up"], "levels": 2, "tile_m": 4.0},
+            }
+        )
+    )
+    out = tmp_path / "probe.json"
+    proc = run_probe(
+        "--config", str(cfg), "--level", "1", "--envs", "4", "--seconds", "1", "--out", str(out)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert set(data["types"]) == {"flat", "steps_up"} and data["stumble_ratio"] == 2.0
+    for row in data["types"].values():
+        assert row["foot_contacts"] > 0  # 2 robots x 50 steps on their feet
+        assert 0.0 <= row["stumble_step_share"] <= 1.0
+        assert row["ratio_p50"] < 1.25  # standing and walking feet push mostly down
+    assert "saved" in proc.stdout
+    proc = run_probe("--config", str(cfg), "--level", "5", "--out", str(out))
+    assert proc.returncode == 2 and "--level must be in [0, 1]" in proc.stderr
