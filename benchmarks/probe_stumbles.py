@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from navila_loco_node.policy_dir import policy_overrides
 from navila_loco_train.task_spec import FEET_STUMBLE_RATIO
 from navila_loco_train.train import build_env, load_train_config, task_from_config
 
@@ -33,15 +34,21 @@ def probe(
     task = task_from_config(cfg)
     if not 0 <= level < task.terrain.levels:
         raise ValueError(f"--level must be in [0, {task.terrain.levels - 1}], got {level}")
-    env, _, _ = build_env(cfg, {"num_envs": envs, "num_threads": threads, "num_variants": 2}, task)
+    inputs = policy_overrides(policy_dir).get("policy.num_inputs")
     policy = torch.jit.load(str(Path(policy_dir) / "policy.jit"))
+    env, _, _ = build_env(cfg, {"num_envs": envs, "num_threads": threads, "num_variants": 2}, task)
+    if inputs is not None and inputs != env.obs.size:
+        env.close()
+        raise ValueError(
+            f"policy {policy_dir} takes {inputs} inputs, config {config!r} builds {env.obs.size}"
+        )
     types = task.terrain.types
     ratios: dict[str, list[np.ndarray]] = {t: [] for t in types}
     stumble_steps = np.zeros(len(types))
     robot_steps = np.zeros(len(types))
     falls = np.zeros(len(types), dtype=int)
     env.set_levels(np.full(envs, level))
-    steps = max(1, round(seconds / env.dt))
+    steps = max(1, round(seconds / env.dt))  # at least one step for any --seconds > 0
     t0 = time.perf_counter()
     for k in range(steps):
         with torch.no_grad():
@@ -94,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="physics threads")
     ap.add_argument("--out", default="results/probe_stumbles.json", help="JSON output")
     args = ap.parse_args(argv)
+    for flag in ("envs", "threads"):
+        if getattr(args, flag) < 1:
+            ap.error(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    if not args.seconds > 0.0:
+        ap.error(f"--seconds must be > 0, got {args.seconds}")
     try:
         result = probe(args.policy, args.config, args.level, args.envs, args.seconds, args.threads)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:

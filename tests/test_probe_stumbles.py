@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = ROOT / "benchmarks" / "probe_stumbles.py"
 
 
-def run_probe(*args: str) -> subprocess.CompletedProcess[str]:
+def run_probe(*args: str, policy: str = "go2_blind") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(PROBE), "--policy", str(ROOT / "models" / "go2_blind"), *args],
+        [sys.executable, str(PROBE), "--policy", str(ROOT / "models" / policy), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -47,3 +47,13 @@ def test_probe_counts_stumbles_per_terrain_type(tmp_path: Path) -> None:
     assert "saved" in proc.stdout
     proc = run_probe("--config", str(cfg), "--level", "5", "--out", str(out))
     assert proc.returncode == 2 and "--level must be in [0, 1]" in proc.stderr
+    for bad, match in (
+        (("--envs", "0"), "--envs must be >= 1"),
+        (("--seconds", "-1"), "--seconds must be > 0"),
+    ):
+        proc = run_probe("--config", str(cfg), *bad, "--out", str(out))
+        assert proc.returncode == 2 and match in proc.stderr
+    # a vision policy on the blind layout: refused before any step
+    proc = run_probe("--config", str(cfg), "--level", "1", "--out", str(out), policy="go2_vision")
+    assert proc.returncode == 2
+    assert "takes 909 inputs" in proc.stderr and "builds 450" in proc.stderr
