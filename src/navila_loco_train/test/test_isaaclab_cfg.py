@@ -40,6 +40,7 @@ from navila_loco_train.task_spec import (
     feet_stumbling,
 )
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
+from navila_loco_train.train import load_train_config, task_from_config
 
 PKG_DIR = Path(il_pkg.__file__).resolve().parent
 TRAIN_PKG_DIR = PKG_DIR.parent
@@ -181,6 +182,55 @@ def test_an_unknown_task_spec_reward_is_refused() -> None:
     task = replace(TaskSpec(), reward_weights={**REWARD_WEIGHTS, "feet_slide": -0.1})
     with pytest.raises(ValueError, match="feet_slide"):
         spec.reward_table(task, bundle.train, bundle.robot)
+
+
+# ------------------------------------------------------------------------------ training configs
+@pytest.mark.parametrize("config", list(spec.TRAIN_CONFIGS))
+def test_each_task_is_its_training_configs_task(config: str) -> None:
+    """The bundle's task is the MuJoCo trainer's task_from_config of the resolved config."""
+    doc = load_train_config(config)
+    bundle = spec.load(config)
+    assert bundle.config_name == config and bundle.train_config_path == Path(doc["_path"])
+    assert bundle.task == task_from_config(doc)
+    assert bundle.train.init_max_level == doc["env"].get("init_max_level", 2)
+    assert bundle.train.num_envs == doc["env"]["num_envs"]
+    assert {k: r.weight for k, r in bundle.rewards.items()} == bundle.task.reward_weights
+    std2 = bundle.rewards["track_lin_vel_xy_exp"].params["std"] ** 2
+    assert std2 == pytest.approx(bundle.task.tracking_std2)
+    base = spec.load(bundle.variant)
+    assert bundle.layout == base.layout and bundle.robot == base.robot
+    assert bundle.train.policy_name == base.train.policy_name  # --resume finds the base run
+
+
+def test_finetune_tasks_carry_their_stages_terrain_and_rewards() -> None:
+    sharp = spec.load("go2_vision_finetune_sharp")
+    assert sharp.variant == "vision" and sharp.layout.policy_size == 909
+    t = sharp.task.terrain
+    assert t.types == ("flat", "rough", "steps", "steps_up", "boxes") and t.resolution_m == 0.02
+    assert sharp.task.tracking_std2 == 0.1 and sharp.train.init_max_level == 9
+    blind = spec.load("go2_blind_finetune")
+    assert blind.variant == "blind" and blind.layout.policy_size == 450
+    assert blind.task.terrain == t and blind.task.tracking_std2 == 0.1
+    # the variant names are the base configs
+    assert spec.load("blind") == spec.load("go2_blind")
+    assert spec.load("vision").task == TaskSpec()
+
+
+def test_default_start_levels_are_the_mujoco_envs() -> None:
+    from navila_loco_train.env import EnvConfig
+
+    assert EnvConfig().init_max_level == spec.INIT_MAX_TERRAIN_LEVEL
+
+
+def test_a_config_for_another_robot_or_layout_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "h1.yaml").write_text("extends: go2_blind\nrobot: h1\n")
+    with pytest.raises(ValueError, match="this port is for 'go2'"):
+        spec.load(str(tmp_path / "h1.yaml"))
+    (tmp_path / "wrong.yaml").write_text(
+        "extends: go2_blind\nloco_overrides:\n  policy.num_inputs: 451\n"
+    )
+    with pytest.raises(ValueError, match=r"450 inputs but policy\.num_inputs is 451"):
+        spec.load(str(tmp_path / "wrong.yaml"))
 
 
 def _module_tree(name: str) -> ast.Module:
@@ -984,11 +1034,73 @@ def test_env_cfgs_build_with_the_declared_layout(fake_isaaclab: types.SimpleName
     assert play.events.push_robot is None and play.curriculum.terrain_levels is None
 
 
+def test_finetune_env_cfgs_apply_their_training_config(
+    fake_isaaclab: types.SimpleNamespace,
+) -> None:
+    m = fake_isaaclab.env_cfg
+    for cls, config in (
+        (m.Go2BlindFinetuneEnvCfg, "go2_blind_finetune"),
+        (m.Go2VisionFinetuneEnvCfg, "go2_vision_finetune_sharp"),
+    ):
+        bundle = spec.load(config)
+        cfg = cls()
+        gen = cfg.scene.terrain.terrain_generator
+        assert (gen.num_rows, gen.num_cols, gen.horizontal_scale) == (10, 5, 0.02)
+        assert [tile.kind for tile in gen.sub_terrains.values()] == list(bundle.task.terrain.types)
+        assert {tile.proportion for tile in gen.sub_terrains.values()} == {0.2}
+        assert cfg.scene.terrain.max_init_terrain_level == 9
+        assert cfg.scene.num_envs == bundle.train.num_envs == 1024
+        terms = _terms(cfg.rewards)
+        assert {k: v.weight for k, v in terms.items()} == bundle.task.reward_weights
+        for name in ("track_lin_vel_xy_exp", "track_ang_vel_z_exp"):
+            assert terms[name].params["std"] == pytest.approx(math.sqrt(0.1))
+            assert terms[name].params["command_name"] == spec.COMMAND_NAME
+        assert terms["stand_still"].params["asset_cfg"].joint_names == list(
+            bundle.robot.joint_names
+        )  # the Isaac Lab-only params stay
+        assert terms["feet_stumble"].params["sensor_cfg"].body_names == ".*_foot"
+        # the layout is the base task's
+        base = (m.Go2BlindEnvCfg if bundle.variant == "blind" else m.Go2VisionEnvCfg)()
+        assert list(_terms(cfg.observations.policy)) == list(_terms(base.observations.policy))
+    # building a finetune config leaves the base tasks' defaults alone
+    base = m.Go2VisionEnvCfg()
+    gen = base.scene.terrain.terrain_generator
+    assert (gen.num_cols, gen.horizontal_scale, base.scene.terrain.max_init_terrain_level) == (
+        4,
+        0.05,
+        2,
+    )
+    assert base.rewards.track_lin_vel_xy_exp.params["std"] == pytest.approx(math.sqrt(0.25))
+    play = m.Go2VisionFinetunePlayEnvCfg()
+    assert play.scene.num_envs == m.PLAY_NUM_ENVS and play.curriculum.terrain_levels is None
+    assert play.scene.terrain.terrain_generator.num_cols == 5
+    assert play.scene.terrain.terrain_generator.curriculum is False
+
+
+def test_a_task_that_changes_more_than_terrain_and_rewards_is_refused(
+    fake_isaaclab: types.SimpleNamespace,
+) -> None:
+    m = fake_isaaclab.env_cfg
+    cfg = m.Go2VisionEnvCfg()
+    sharp = spec.load("go2_vision_finetune_sharp")
+    longer = replace(
+        sharp, task=replace(sharp.task, terminations=replace(sharp.task.terminations, episode_s=5))
+    )
+    with pytest.raises(ValueError, match="more than the terrain and rewards"):
+        m._apply_train_config(cfg, longer)
+    with pytest.raises(ValueError, match="needs go2_vision's observation layout"):
+        m._apply_train_config(cfg, replace(sharp, layout=spec.load("blind").layout))
+
+
 def test_runner_cfgs_carry_the_ppo_spec(fake_isaaclab: types.SimpleNamespace) -> None:
     ppo = TaskSpec().ppo
+    agents = fake_isaaclab.agents
     for cls, variant in (
-        (fake_isaaclab.agents.Go2BlindPPORunnerCfg, "blind"),
-        (fake_isaaclab.agents.Go2VisionPPORunnerCfg, "vision"),
+        (agents.Go2BlindPPORunnerCfg, "blind"),
+        (agents.Go2VisionPPORunnerCfg, "vision"),
+        # a finetune task continues its base task's experiment
+        (agents.Go2BlindFinetunePPORunnerCfg, "blind"),
+        (agents.Go2VisionFinetunePPORunnerCfg, "vision"),
     ):
         cfg = cls()
         assert cfg.obs_groups == spec.OBS_GROUPS and cfg.clip_actions == 20.0

@@ -3,7 +3,8 @@
 These train the same Go2 policies as ``navila-loco-train`` (rsl-rl PPO on MuJoCo) in Isaac Lab, for
 users with an RTX machine: the same observation layout (blind 450 inputs, vision 909), rewards,
 terminations, domain randomisation, terrain curriculum and PPO settings, read from the same
-sources (``navila_loco_train.task_spec``, ``config/go2.yaml``, ``configs/go2_<variant>.yaml``).
+sources (``navila_loco_train.task_spec``, ``config/go2.yaml``, the training configs
+``configs/<name>.yaml``).
 Isaac Sim cannot run here (no RTX GPU, no Isaac Lab install), so the Isaac Lab side was written
 against the Isaac Lab 2.3 API and has never been executed; see README.md in this folder.
 

@@ -27,8 +27,10 @@ except ImportError as exc:
 
 check_isaaclab_version()
 
-BLIND = spec.load("blind")
-VISION = spec.load("vision")
+BLIND = spec.load("go2_blind")
+VISION = spec.load("go2_vision")
+BLIND_FINETUNE = spec.load("go2_blind_finetune")
+VISION_FINETUNE = spec.load("go2_vision_finetune_sharp")
 PPO = VISION.task.ppo
 # Checkpoint every this many iterations (the MuJoCo trainer's rsl_cfg save_interval).
 SAVE_INTERVAL = 100
@@ -92,3 +94,19 @@ class Go2VisionPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()
         self.obs_groups = {k: list(v) for k, v in spec.OBS_GROUPS.items()}
+
+
+# The finetune tasks continue a base task's run: the same experiment (Isaac Lab's --resume looks
+# for --load_run there), their own configs' seed and iterations.
+@configclass
+class Go2BlindFinetunePPORunnerCfg(Go2BlindPPORunnerCfg):
+    seed = BLIND_FINETUNE.train.seed
+    max_iterations = BLIND_FINETUNE.train.iterations
+    experiment_name = f"navila_{BLIND_FINETUNE.train.policy_name}"
+
+
+@configclass
+class Go2VisionFinetunePPORunnerCfg(Go2VisionPPORunnerCfg):
+    seed = VISION_FINETUNE.train.seed
+    max_iterations = VISION_FINETUNE.train.iterations
+    experiment_name = f"navila_{VISION_FINETUNE.train.policy_name}"

@@ -9,10 +9,14 @@ Tasks (registered by ``registration.register_tasks``):
 * ``Go2BlindEnvCfg``  - 450 policy inputs: 45 proprio + 9 x 45 history; critic + base lin. vel.
 * ``Go2VisionEnvCfg`` - 909 policy inputs: 45 proprio + 459 height map + 9 x 45 history;
   critic + base lin. vel. + the clean height map.
-* ``Go2BlindPlayEnvCfg`` / ``Go2VisionPlayEnvCfg`` - the same, for evaluation and export.
+* ``Go2BlindFinetuneEnvCfg`` / ``Go2VisionFinetuneEnvCfg`` - the same layouts with the terrain,
+  rewards and start levels of the shipped policies' last training stages (``configs/
+  go2_blind_finetune.yaml``, ``go2_vision_finetune_sharp.yaml``), to continue a base task's run.
+* ``...PlayEnvCfg`` of each - the same, for evaluation and export.
 
-Every number is read through ``spec.load`` from ``task_spec.py``, ``config/go2.yaml`` and
-``configs/go2_<variant>.yaml``, the sources of the MuJoCo trainer; ``spec.py`` says which is which.
+Every number is read through ``spec.load`` from ``task_spec.py``, ``config/go2.yaml`` and the
+training configs (``configs/<name>.yaml``), the sources of the MuJoCo trainer; ``spec.py`` says
+which is which.
 
 Isaac Lab API used (Isaac Lab 2.3; manager-based workflow as in isaaclab_tasks'
 ``locomotion/velocity/velocity_env_cfg.py``): ``isaaclab.envs.ManagerBasedRLEnvCfg``;
@@ -29,10 +33,11 @@ Isaac Lab API used (Isaac Lab 2.3; manager-based workflow as in isaaclab_tasks'
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, spec
-from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS
+from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS, TerrainSpec
 
 try:
     import isaaclab.envs.mdp as il_mdp
@@ -60,8 +65,10 @@ except ImportError as exc:
 
 check_isaaclab_version()
 
-BLIND = spec.load("blind")
-VISION = spec.load("vision")
+BLIND = spec.load("go2_blind")
+VISION = spec.load("go2_vision")
+BLIND_FINETUNE = spec.load("go2_blind_finetune")
+VISION_FINETUNE = spec.load("go2_vision_finetune_sharp")
 if BLIND.robot != VISION.robot or BLIND.rewards != VISION.rewards:
     raise ValueError("the blind and vision Go2 tasks must share the robot and the rewards")
 ROBOT = VISION.robot
@@ -118,9 +125,8 @@ def go2_robot_cfg() -> ArticulationCfg:
     )
 
 
-def terrain_generator_cfg() -> TerrainGeneratorCfg:
-    """task_spec.TerrainSpec's grid: rows = difficulty levels, one column per terrain type."""
-    t = TASK.terrain
+def terrain_generator_cfg(t: TerrainSpec) -> TerrainGeneratorCfg:
+    """A TerrainSpec's grid: rows = difficulty levels, one column per terrain type."""
     tiles = {
         kind: mdp.NavilaTileTerrainCfg(
             proportion=1.0 / len(t.types),
@@ -164,8 +170,8 @@ class Go2SceneCfg(InteractiveSceneCfg):
     terrain = TerrainImporterCfg(
         prim_path="/World/ground",
         terrain_type="generator",
-        terrain_generator=terrain_generator_cfg(),
-        max_init_terrain_level=spec.INIT_MAX_TERRAIN_LEVEL,
+        terrain_generator=terrain_generator_cfg(TASK.terrain),
+        max_init_terrain_level=VISION.train.init_max_level,  # each task sets its own (_finish_env)
         collision_group=-1,
         # friction 1 combined by "multiply": the robot's randomised friction is the contact's
         physics_material=sim_utils.RigidBodyMaterialCfg(
@@ -378,11 +384,25 @@ def _reward(name: str, func: Any, **extra: Any) -> RewTerm:
     if func.__name__ != func_name or not func.__module__.startswith(module):
         used = f"{func.__module__}.{func.__name__}"
         raise ValueError(f"reward {name}: the config uses {used}, spec.REWARDS says {r.func}")
+    return RewTerm(func=func, weight=r.weight, params={**_reward_params(r), **extra})
+
+
+def _reward_params(r: spec.RewardSpec) -> dict[str, Any]:
+    """A reward's spec params as Isaac Lab takes them: ``sensor_bodies`` -> ``sensor_cfg``."""
     params = dict(r.params)
     bodies = params.pop("sensor_bodies", None)
     if bodies is not None:
         params["sensor_cfg"] = SceneEntityCfg(spec.CONTACT_SENSOR, body_names=bodies)
-    return RewTerm(func=func, weight=r.weight, params={**params, **extra})
+    return params
+
+
+def _apply_rewards(rewards: RewardsCfg, bundle: spec.TaskBundle) -> None:
+    """A training config's weights and kernel widths over the terms (their functions and the
+    Isaac Lab-only params stay)."""
+    for name, r in bundle.rewards.items():
+        term = getattr(rewards, name)
+        term.weight = r.weight
+        term.params = {**term.params, **_reward_params(r)}
 
 
 @configclass
@@ -518,9 +538,45 @@ class CurriculumCfg:
 
 
 # ------------------------------------------------------------------------------ environments
-def _finish_env(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> None:
-    """Timing (config/go2.yaml), episode length (task_spec) and sensor update rates."""
+def _apply_train_config(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> None:
+    """What a training config sets: envs, seed, terrain grid and start levels, rewards.
+
+    The commands, terminations and randomisation are task_spec's for every config (the MuJoCo
+    trainer's task_from_config overrides terrain and rewards only); a bundle whose task differs
+    elsewhere is refused rather than trained half-applied.
+    """
+    same_elsewhere = replace(
+        bundle.task,
+        terrain=TASK.terrain,
+        tracking_std2=TASK.tracking_std2,
+        reward_weights=TASK.reward_weights,
+    )
+    if same_elsewhere != TASK:
+        raise ValueError(
+            f"{bundle.train_config_path}: its task differs from task_spec's in more than the "
+            "terrain and rewards, which this port does not apply"
+        )
+    base = VISION if bundle.variant == "vision" else BLIND
+    if bundle.layout != base.layout or bundle.robot != ROBOT:
+        raise ValueError(
+            f"{bundle.train_config_path}: a task on the {bundle.variant} config classes needs "
+            f"{base.config_name}'s observation layout and robot"
+        )
+    t = bundle.task.terrain
     cfg.seed = bundle.train.seed
+    cfg.scene.num_envs = bundle.train.num_envs
+    cfg.scene.terrain.terrain_generator = terrain_generator_cfg(t)
+    cfg.scene.terrain.max_init_terrain_level = min(bundle.train.init_max_level, t.levels - 1)
+    cfg.curriculum.terrain_levels.params.update(
+        promote_fraction=t.promote_fraction, demote_fraction=t.demote_fraction
+    )
+    _apply_rewards(cfg.rewards, bundle)
+
+
+def _finish_env(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> None:
+    """The training config's settings, timing (config/go2.yaml), episode length (task_spec) and
+    sensor update rates."""
+    _apply_train_config(cfg, bundle)
     cfg.decimation = ROBOT.decimation
     cfg.episode_length_s = TASK.terminations.episode_s
     cfg.sim.dt = ROBOT.physics_dt
@@ -590,6 +646,26 @@ class Go2VisionEnvCfg(ManagerBasedRLEnvCfg):
 
 
 @configclass
+class Go2BlindFinetuneEnvCfg(Go2BlindEnvCfg):
+    """go2_blind_finetune: the blind layout on go2_blind stage 4's terrain, rewards and start
+    levels."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _finish_env(self, BLIND_FINETUNE)
+
+
+@configclass
+class Go2VisionFinetuneEnvCfg(Go2VisionEnvCfg):
+    """go2_vision_finetune_sharp: the vision layout on the shipped go2_vision stage's terrain
+    (steps_up tiles, 2 cm grid), tracking kernel and start levels."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _finish_env(self, VISION_FINETUNE)
+
+
+@configclass
 class Go2BlindPlayEnvCfg(Go2BlindEnvCfg):
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -598,6 +674,20 @@ class Go2BlindPlayEnvCfg(Go2BlindEnvCfg):
 
 @configclass
 class Go2VisionPlayEnvCfg(Go2VisionEnvCfg):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _make_play(self)
+
+
+@configclass
+class Go2BlindFinetunePlayEnvCfg(Go2BlindFinetuneEnvCfg):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _make_play(self)
+
+
+@configclass
+class Go2VisionFinetunePlayEnvCfg(Go2VisionFinetuneEnvCfg):
     def __post_init__(self) -> None:
         super().__post_init__()
         _make_play(self)

@@ -47,7 +47,8 @@ def isaaclab_script(action: str, isaaclab_path: str | None) -> Path:
     return script
 
 
-def _task_variant(task: str) -> tuple[str, bool]:
+def _task_config(task: str) -> tuple[str, bool]:
+    """(training config, play) of a task id."""
     for key, task_id in TASK_IDS.items():
         if task_id == task:
             return key
@@ -66,10 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--task", required=True, help=f"one of {sorted(task_entries())}")
     ap.add_argument("--isaaclab", default=None, help="Isaac Lab checkout (default $ISAACLAB_PATH)")
     args, rest = ap.parse_known_args(argv)
-    variant, _play = _task_variant(args.task)
+    config, _play = _task_config(args.task)
     script = isaaclab_script(args.action, args.isaaclab)
     register_tasks()
-    experiment = f"navila_{load(variant).train.policy_name}"
+    experiment = f"navila_{load(config).train.policy_name}"
     logs = Path.cwd() / "logs" / "rsl_rl" / experiment
     print(
         f"[navila] {args.action} {args.task} with {script}\n"

@@ -9,20 +9,20 @@ Isaac Lab's ``ManagerBasedRLEnv`` with task_spec's only-positive step reward.
 
 from __future__ import annotations
 
-from navila_loco_train.isaaclab.spec import TASK_IDS
+from navila_loco_train.isaaclab.spec import TASK_IDS, class_stem
 
 ENV_ENTRY_POINT = "navila_loco_train.isaaclab.mdp:NavilaRLEnv"  # only-positive rewards
 _PKG = "navila_loco_train.isaaclab"
 
 
 def task_entries() -> dict[str, dict[str, str]]:
-    """{task id: gym kwargs} for the four tasks (blind / vision, train / play)."""
+    """{task id: gym kwargs} for every task (training config x train / play)."""
     out = {}
-    for (variant, play), task_id in TASK_IDS.items():
-        name = variant.capitalize()
+    for (config, play), task_id in TASK_IDS.items():
+        name = class_stem(config)
         out[task_id] = {
-            "env_cfg_entry_point": f"{_PKG}.go2_env_cfg:Go2{name}{'Play' if play else ''}EnvCfg",
-            "rsl_rl_cfg_entry_point": f"{_PKG}.agents:Go2{name}PPORunnerCfg",
+            "env_cfg_entry_point": f"{_PKG}.go2_env_cfg:{name}{'Play' if play else ''}EnvCfg",
+            "rsl_rl_cfg_entry_point": f"{_PKG}.agents:{name}PPORunnerCfg",
         }
     return out
 

@@ -11,8 +11,11 @@ Every number comes from one of the places the MuJoCo trainer reads too, never fr
 * ``config/<robot>.yaml`` - joints (names in policy order, default pose, kp, kd, torque and
   position limits), action scale and clip, the observation layout (``navila_loco``), the physics
   step and decimation (``navila_sim``), the height-map grid and its frame (``heightmap_node``);
-* ``navila_loco_train/configs/<robot>_<variant>.yaml`` - the per-policy choices (blind layout
-  overrides, feet / undesired-contact bodies, number of envs, iterations, seed);
+* ``navila_loco_train/configs/<name>.yaml``, read by the MuJoCo trainer's own
+  ``load_train_config`` / ``task_from_config`` - the per-policy choices (blind layout overrides,
+  feet / undesired-contact bodies, number of envs, iterations, seed, the levels envs start on)
+  and a finetune stage's terrain and reward overrides (``TRAIN_CONFIGS`` lists the configs that
+  have an Isaac Lab task);
 * ``navila_loco_train.terrain`` / ``navila_loco_train.heightmap`` - the tile shapes and the
   height-map sampling lattice of the MuJoCo trainer.
 
@@ -30,17 +33,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from heightmap_node.config import builder_config_from_params, load_params_file, preset_defaults
 from navila_loco_node.config import LocoConfig, load_loco_config, load_params
 from navila_loco_node.observation import JOINT_TERMS, VEC3_TERMS
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
 from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, FEET_STUMBLE_RATIO, TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M
+from navila_loco_train.train import load_train_config, task_from_config
 
 ROBOT = "go2"
-VARIANTS = ("blind", "vision")
+VARIANTS = ("blind", "vision")  # observation layouts: without / with the height map
+# The training configs that have an Isaac Lab task, and the stem of its task id and config classes
+# ("Blind-Finetune": NaVILA-Go2-Blind-Finetune-v0, Go2BlindFinetuneEnvCfg). The finetune tasks
+# are the configs of the shipped policies' last stages (models/go2_*/README.md): the same
+# observation layout as their base task, other terrain and rewards, robots on all levels; on an
+# RTX machine they continue a base task's run (same experiment name, so Isaac Lab's --resume finds
+# it).
+TRAIN_CONFIGS = {
+    "go2_blind": "Blind",
+    "go2_vision": "Vision",
+    "go2_blind_finetune": "Blind-Finetune",
+    "go2_vision_finetune_sharp": "Vision-Finetune",
+}
 
 # Isaac Lab names (manager terms, scene entities, observation groups).
 COMMAND_NAME = "base_velocity"
@@ -62,15 +76,21 @@ CONTACT_THRESHOLD_N = 1.0
 # spawn square, any yaw, joints within +-0.05 rad of the default pose.
 SPAWN_XY_HALF_M = 0.8 * SPAWN_HALF_M
 RESET_JOINT_OFFSET_RAD = 0.05
-# First rows of the curriculum grid the envs start on (LocoEnv's EnvConfig.init_max_level).
+# Envs start on curriculum levels 0..this unless the config's env.init_max_level says otherwise
+# (the default of LocoEnv's EnvConfig.init_max_level; env.py imports MuJoCo, so not read from it).
 INIT_MAX_TERRAIN_LEVEL = 2
 
+# {(training config, play): gym task id}
 TASK_IDS = {
-    ("blind", False): "NaVILA-Go2-Blind-v0",
-    ("blind", True): "NaVILA-Go2-Blind-Play-v0",
-    ("vision", False): "NaVILA-Go2-Vision-v0",
-    ("vision", True): "NaVILA-Go2-Vision-Play-v0",
+    (config, play): f"NaVILA-Go2-{stem}{'-Play' if play else ''}-v0"
+    for config, stem in TRAIN_CONFIGS.items()
+    for play in (False, True)
 }
+
+
+def class_stem(config: str) -> str:
+    """The config classes' name stem of a task's training config: "Go2BlindFinetune"."""
+    return "Go2" + TRAIN_CONFIGS[config].replace("-", "")
 
 
 # ------------------------------------------------------------------------------ file lookup
@@ -99,18 +119,9 @@ def find_robot_config(robot: str = ROBOT) -> Path:
     )
 
 
-def train_config_path(variant: str, robot: str = ROBOT) -> Path:
-    """The training engineer's per-policy file, navila_loco_train/configs/<robot>_<variant>.yaml."""
-    _check_variant(variant)
-    path = Path(__file__).resolve().parent.parent / "configs" / f"{robot}_{variant}.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(f"missing policy config {path} (navila_loco_train package data)")
-    return path
-
-
-def _check_variant(variant: str) -> None:
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; known: {VARIANTS}")
+def config_name(name: str, robot: str = ROBOT) -> str:
+    """A training config's name: a variant ("vision") means the robot's base config."""
+    return f"{robot}_{name}" if name in VARIANTS else name
 
 
 # ------------------------------------------------------------------------------ data types
@@ -266,7 +277,7 @@ class HeightMapSpec:
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """The per-policy choices of navila_loco_train/configs/<robot>_<variant>.yaml."""
+    """The per-policy choices of a training config (navila_loco_train/configs/<name>.yaml)."""
 
     policy_name: str
     num_envs: int
@@ -275,14 +286,17 @@ class TrainSpec:
     feet_bodies: str  # Isaac Lab body-name regex
     undesired_contact_bodies: str
     loco_overrides: Mapping[str, Any]
+    init_max_level: int = INIT_MAX_TERRAIN_LEVEL  # envs start on levels 0..this
 
 
 @dataclass(frozen=True)
 class TaskBundle:
-    """Everything one Isaac Lab task needs, for one variant."""
+    """Everything one Isaac Lab task needs, for one training config."""
 
-    variant: str
-    config_path: Path
+    variant: str  # the observation layout: "blind" or "vision"
+    config_name: str  # the training config (go2_vision_finetune_sharp)
+    train_config_path: Path
+    config_path: Path  # config/<robot>.yaml
     task: TaskSpec
     robot: RobotSpec
     layout: ObservationLayout
@@ -311,9 +325,8 @@ def _bodies(patterns: Any, what: str) -> str:
     return regexes[0] if len(regexes) == 1 else "|".join(f"(?:{r})" for r in regexes)
 
 
-def load_train_spec(variant: str, robot: str = ROBOT) -> TrainSpec:
-    path = train_config_path(variant, robot)
-    doc = yaml.safe_load(path.read_text()) or {}
+def load_train_spec(doc: Mapping[str, Any]) -> TrainSpec:
+    """The per-policy choices of a resolved training config (``load_train_config``'s result)."""
     env = doc.get("env") or {}
     try:
         return TrainSpec(
@@ -324,9 +337,10 @@ def load_train_spec(variant: str, robot: str = ROBOT) -> TrainSpec:
             feet_bodies=_bodies(env.get("feet"), "feet"),
             undesired_contact_bodies=_bodies(env.get("undesired_contacts"), "undesired_contacts"),
             loco_overrides=dict(doc.get("loco_overrides") or {}),
+            init_max_level=int(env.get("init_max_level", INIT_MAX_TERRAIN_LEVEL)),
         )
     except KeyError as exc:
-        raise ValueError(f"{path}: missing key {exc}") from exc
+        raise ValueError(f"{doc.get('_path')}: missing key {exc}") from exc
 
 
 def load_robot_spec(loco: LocoConfig, config_path: Path) -> RobotSpec:
@@ -520,25 +534,36 @@ def reward_table(task: TaskSpec, train: TrainSpec, robot: RobotSpec) -> dict[str
     }
 
 
-@functools.lru_cache(maxsize=8)
-def load(variant: str, robot: str = ROBOT) -> TaskBundle:
-    """Everything the Isaac Lab task for ``variant`` declares, from the shared sources."""
-    _check_variant(variant)
+@functools.lru_cache(maxsize=16)
+def load(name: str, robot: str = ROBOT) -> TaskBundle:
+    """Everything the Isaac Lab task for a training config declares, from the shared sources.
+
+    ``name``: a training config as navila-loco-train's --config takes it (``extends:`` resolved),
+    or a variant ("blind", "vision") for the robot's base config. Its task (terrain, reward
+    weights, tracking kernel) comes from the MuJoCo trainer's own ``task_from_config``.
+    """
+    doc = load_train_config(config_name(name, robot))
+    train_path = Path(doc["_path"])
+    if doc.get("robot") != robot:
+        raise ValueError(f"{train_path}: robot {doc.get('robot')!r}, this port is for {robot!r}")
     config_path = find_robot_config(robot)
-    train = load_train_spec(variant, robot)
+    train = load_train_spec(doc)
     loco = load_loco_config(config_path, **dict(train.loco_overrides))
-    task = TaskSpec()
+    task = task_from_config(doc)
     robot_spec = load_robot_spec(loco, config_path)
     has_map = "height_map" in loco.observation.terms
+    variant = "vision" if has_map else "blind"
     height_map = load_height_map_spec(config_path) if has_map else None
     layout = observation_layout(variant, loco, task, height_map)
     if loco.policy_num_inputs and layout.policy_size != loco.policy_num_inputs:
         raise ValueError(
-            f"{variant}: the layout has {layout.policy_size} inputs but policy.num_inputs is "
-            f"{loco.policy_num_inputs} ({config_path} + {train_config_path(variant, robot)})"
+            f"{name}: the layout has {layout.policy_size} inputs but policy.num_inputs is "
+            f"{loco.policy_num_inputs} ({config_path} + {train_path})"
         )
     return TaskBundle(
         variant=variant,
+        config_name=train_path.stem,
+        train_config_path=train_path,
         config_path=config_path,
         task=task,
         robot=robot_spec,
@@ -561,6 +586,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "TASK_IDS",
+    "TRAIN_CONFIGS",
     "HeightMapSpec",
     "ObsTermSpec",
     "ObservationLayout",
