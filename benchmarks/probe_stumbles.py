@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from navila_loco_node.policy_dir import policy_overrides
+from navila_loco_train.probe import policy_in_env
 from navila_loco_train.task_spec import FEET_STUMBLE_RATIO
-from navila_loco_train.train import build_env, load_train_config, task_from_config
+from navila_loco_train.train import load_train_config, task_from_config
 
 
 def probe(
@@ -34,14 +33,10 @@ def probe(
     task = task_from_config(cfg)
     if not 0 <= level < task.terrain.levels:
         raise ValueError(f"--level must be in [0, {task.terrain.levels - 1}], got {level}")
-    inputs = policy_overrides(policy_dir).get("policy.num_inputs")
-    policy = torch.jit.load(str(Path(policy_dir) / "policy.jit"))
-    env, _, _ = build_env(cfg, {"num_envs": envs, "num_threads": threads, "num_variants": 2}, task)
-    if inputs is not None and inputs != env.obs.size:
-        env.close()
-        raise ValueError(
-            f"policy {policy_dir} takes {inputs} inputs, config {config!r} builds {env.obs.size}"
-        )
+    run = policy_in_env(
+        policy_dir, cfg, task, {"num_envs": envs, "num_threads": threads, "num_variants": 2}
+    )
+    env = run.env
     types = task.terrain.types
     ratios: dict[str, list[np.ndarray]] = {t: [] for t in types}
     stumble_steps = np.zeros(len(types))
@@ -51,9 +46,7 @@ def probe(
     steps = max(1, round(seconds / env.dt))  # at least one step for any --seconds > 0
     t0 = time.perf_counter()
     for k in range(steps):
-        with torch.no_grad():
-            actions = policy(torch.as_tensor(env.policy_obs, dtype=torch.float32)).numpy()
-        _, _, _, terminated, _ = env.step(actions)
+        _, _, _, terminated, _ = run.step()
         forces = env.last_feet_forces  # (envs, physics steps, feet, 3)
         horizontal = np.linalg.norm(forces[..., :2], axis=-1)
         vertical = np.abs(forces[..., 2])

@@ -121,6 +121,7 @@ class LocoEnv:
         self.last_dq = np.zeros((n, j))
         self.commands = np.zeros((n, 3))
         self.command_timer = np.zeros(n)
+        self._held_command: np.ndarray | None = None  # hold_commands()
         self.delay = np.zeros(n, dtype=np.int64)
         self.feet_air_time = np.zeros((n, len(self.tm.feet_sensors)))
         self.feet_contact = np.zeros((n, len(self.tm.feet_sensors)), dtype=bool)
@@ -190,8 +191,28 @@ class LocoEnv:
         if turn.any():
             c.turn_in_place(cmd, turn, self.rng.random(k), self.rng.random(k) < 0.5)
         cmd[self.rng.random(k) < c.standing_fraction] = 0.0
+        if self._held_command is not None:
+            cmd[:] = self._held_command
         self.commands[ids] = cmd
         self.command_timer[ids] = c.resample_s
+
+    def hold_commands(self, command: Sequence[float] | None) -> None:
+        """Command every robot (vx, vy, wz) from now on, respawns included; None goes back to
+        the training commands at each robot's next resample.
+
+        For probing a trained policy with fixed commands (benchmarks/probe_drift.py). The robots
+        see the command from the next step's observation on (one control step later: building
+        an observation now would push an extra frame into the proprio history).
+        """
+        if command is None:
+            self._held_command = None
+            return
+        cmd = np.asarray(command, dtype=float)
+        if cmd.shape != (3,) or not np.all(np.isfinite(cmd)):
+            raise ValueError(f"a held command is three finite numbers (vx, vy, wz): {command!r}")
+        self._held_command = cmd
+        self.commands[:] = cmd
+        self.command_timer[:] = self.task.commands.resample_s
 
     def _update_curriculum(self, ids: np.ndarray, fell: np.ndarray) -> None:
         """Promote robots that walked half a tile of path without falling; demote those that

@@ -271,3 +271,30 @@ def test_height_maps_refresh_at_the_lidar_rate_and_on_reset(small_task: TaskSpec
     env.step(zero)
     assert calls[-1][0] == [1, 2]  # the reset robot at once, robot 2 on its turn
     env.close()
+
+
+def test_held_commands_survive_resamples_and_respawns(small_task: TaskSpec) -> None:
+    env = make_env(small_task, n=4, randomize=False)
+    env.hold_commands([0.0, 0.0, math.pi / 6])
+    zero = np.zeros((env.n, env.num_actions))
+    env.step(zero)
+    turn = np.array([0.0, 0.0, math.pi / 6])
+    assert np.allclose(env.commands, turn)
+    obs_cmd = env.policy_obs[:, 6:9]  # base_ang_vel 3, base_rpy 3, then the command
+    assert np.allclose(obs_cmd, turn)
+    env.command_timer[:] = 0.0  # due for a resample: still the held command
+    env.step(zero)
+    assert np.allclose(env.commands, turn)
+    roll = math.pi / 2  # robot 1 on its side: terminates and respawns
+    env.state[1, env.qpos0 + 3 : env.qpos0 + 7] = (math.cos(roll / 2), math.sin(roll / 2), 0, 0)
+    _, _, _, terminated, _ = env.step(zero)
+    assert terminated[1]
+    assert env.episode_length[1] == 0 and np.allclose(env.commands[1], turn)
+    env.hold_commands(None)  # back to training commands at the next resample
+    env.command_timer[:] = 0.0
+    env.step(zero)
+    assert not np.allclose(env.commands, turn)
+    for bad in ([0.5, 0.0], [float("nan"), 0.0, 0.0]):
+        with pytest.raises(ValueError, match="three finite numbers"):
+            env.hold_commands(bad)
+    env.close()

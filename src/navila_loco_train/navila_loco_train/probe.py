@@ -1,0 +1,59 @@
+"""A trained policy directory driving the batched training env, without ROS: what the probes in
+benchmarks/ (probe_stumbles.py, probe_drift.py) measure a policy on.
+
+The policy is the exported TorchScript actor (``policy.jit``, the normaliser inside), the env the
+MuJoCo trainer's own ``LocoEnv`` built from a training config, so a probe sees the policy exactly
+as training did. A policy whose input count differs from the config's layout is refused before
+any step (TorchScript would only fail inside its first matrix product).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from navila_loco_node.policy_dir import policy_overrides
+from navila_loco_train.env import LocoEnv
+from navila_loco_train.task_spec import TaskSpec
+from navila_loco_train.train import build_env
+
+
+@dataclass
+class PolicyInEnv:
+    """A policy and the env it drives; ``step()`` is one control step on the policy's actions."""
+
+    policy: torch.jit.ScriptModule
+    env: LocoEnv
+
+    def step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            obs = torch.as_tensor(self.env.policy_obs, dtype=torch.float32)
+            actions = self.policy(obs).numpy()
+        return self.env.step(actions)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def policy_in_env(
+    policy_dir: str, cfg: dict[str, Any], task: TaskSpec, env_overrides: dict[str, Any]
+) -> PolicyInEnv:
+    """``policy_dir``'s actor on ``build_env(cfg, env_overrides, task)``; refuses a layout
+    mismatch (ValueError) and a directory without policy.jit (FileNotFoundError)."""
+    jit = Path(policy_dir) / "policy.jit"
+    if not jit.is_file():
+        raise FileNotFoundError(f"no policy.jit in {policy_dir}")
+    inputs = policy_overrides(policy_dir).get("policy.num_inputs")
+    policy = torch.jit.load(str(jit))
+    env, _, _ = build_env(cfg, env_overrides, task)
+    if inputs is not None and inputs != env.obs.size:
+        env.close()
+        raise ValueError(
+            f"policy {policy_dir} takes {inputs} inputs, config {cfg.get('_path')} builds "
+            f"{env.obs.size}"
+        )
+    return PolicyInEnv(policy, env)

@@ -1,0 +1,55 @@
+"""Smoke test: benchmarks/probe_drift.py runs the shipped blind policy through its command
+script on flat tiles and writes its JSON; bad input is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = ROOT / "benchmarks" / "probe_drift.py"
+
+
+def run_probe(*args: str, policy: str = "go2_blind") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(PROBE), "--policy", str(ROOT / "models" / policy), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_probe_measures_each_phase_of_the_command_script(tmp_path: Path) -> None:
+    out = tmp_path / "drift.json"
+    proc = run_probe(
+        "--config", "go2_blind_finetune", "--envs", "2", "--phase-s", "1.5", "--settle-s", "0.5",
+        "--out", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    phases = data["phases"]
+    assert list(phases) == ["stand", "turn_left", "walk", "turn_right", "stand_after"]
+    for row in phases.values():
+        assert row["falls"] == 0 and row["window_s"] == 1.0
+    # the shipped policy on flat ground: stands, turns the right way, walks forward
+    assert phases["stand"]["drift_m_mean"] < 0.05
+    assert phases["turn_left"]["wz_mean"] > 0.3 and phases["turn_right"]["wz_mean"] < -0.3
+    assert phases["walk"]["vx_mean"] > 0.3 and phases["walk"]["drift_m_mean"] > 0.3
+    assert "saved" in proc.stdout
+
+
+def test_probe_refuses_bad_input(tmp_path: Path) -> None:
+    out = tmp_path / "drift.json"
+    for bad, match in (
+        (("--envs", "0"), "--envs must be >= 1"),
+        (("--phase-s", "1", "--settle-s", "1"), "0 <= --settle-s < --phase-s"),
+    ):
+        proc = run_probe("--config", "go2_blind_finetune", *bad, "--out", str(out))
+        assert proc.returncode == 2 and match in proc.stderr
+    # a vision policy on the blind layout: refused before any step
+    proc = run_probe("--config", "go2_blind_finetune", "--out", str(out), policy="go2_vision")
+    assert proc.returncode == 2
+    assert "takes 909 inputs" in proc.stderr and "builds 450" in proc.stderr
+    assert not out.exists()
