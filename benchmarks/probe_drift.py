@@ -15,16 +15,13 @@ table and saves JSON to results/probe_drift.json (or --out).
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from navila_loco_train.probe import policy_in_env
+from navila_loco_train.probe import policy_in_env, probe_parser, run_probe
 from navila_loco_train.train import load_train_config, task_from_config
 
 TURN_WZ = math.pi / 6  # NaVILA's turn rate (rad/s)
@@ -110,31 +107,7 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--policy", required=True, help="policy directory (policy.jit)")
-    ap.add_argument("--config", required=True, help="training config (its layout and robot)")
-    ap.add_argument("--envs", type=int, default=32, help="robots")
-    ap.add_argument("--phase-s", type=float, default=3.5, help="seconds per command")
-    ap.add_argument("--settle-s", type=float, default=1.0, help="not measured after a change")
-    ap.add_argument("--threads", type=int, default=1, help="physics threads")
-    ap.add_argument("--out", default="results/probe_drift.json", help="JSON output")
-    args = ap.parse_args(argv)
-    for flag in ("envs", "threads"):
-        if getattr(args, flag) < 1:
-            ap.error(f"--{flag} must be >= 1, got {getattr(args, flag)}")
-    if not (args.phase_s > 0.0 and 0.0 <= args.settle_s < args.phase_s):
-        ap.error(
-            f"need --phase-s > 0 and 0 <= --settle-s < --phase-s, got {args.phase_s}, "
-            f"{args.settle_s}"
-        )
-    try:
-        result = probe(
-            args.policy, args.config, args.envs, args.phase_s, args.settle_s, args.threads
-        )
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"[probe] refused: {exc}", file=sys.stderr)
-        return 2
+def show(result: dict) -> None:
     print(
         f"{'phase':12s} {'command':>16s} {'lin err':>8s} {'ang err':>8s} {'vx':>7s} {'wz':>7s} "
         f"{'drift m':>8s} {'p90':>6s} {'settle m':>8s} {'falls':>5s}"
@@ -148,11 +121,26 @@ def main(argv: list[str] | None = None) -> int:
             f"{_fmt(row['drift_m_p90'], '6.3f')} {_fmt(row['settling_m_mean'], '8.3f')} "
             f"{row['falls']:5d}"
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(f"[probe] saved {out}")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = probe_parser(__doc__, envs=32, out="results/probe_drift.json")
+    ap.add_argument("--phase-s", type=float, default=3.5, help="seconds per command")
+    ap.add_argument("--settle-s", type=float, default=1.0, help="not measured after a change")
+    args = ap.parse_args(argv)
+    if not (args.phase_s > 0.0 and 0.0 <= args.settle_s < args.phase_s):
+        ap.error(
+            f"need --phase-s > 0 and 0 <= --settle-s < --phase-s, got {args.phase_s}, "
+            f"{args.settle_s}"
+        )
+    return run_probe(
+        ap,
+        args,
+        lambda: probe(
+            args.policy, args.config, args.envs, args.phase_s, args.settle_s, args.threads
+        ),
+        show,
+    )
 
 
 if __name__ == "__main__":

@@ -13,15 +13,12 @@ terminations (falls). Prints a table and saves JSON to results/probe_stumbles.js
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from navila_loco_train.probe import policy_in_env
+from navila_loco_train.probe import policy_in_env, probe_parser, run_probe
 from navila_loco_train.task_spec import FEET_STUMBLE_RATIO
 from navila_loco_train.train import load_train_config, task_from_config
 
@@ -84,26 +81,7 @@ def probe(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--policy", required=True, help="policy directory (policy.jit)")
-    ap.add_argument("--config", required=True, help="training config (its terrain and layout)")
-    ap.add_argument("--level", type=int, default=6, help="curriculum level every robot starts on")
-    ap.add_argument("--envs", type=int, default=160, help="robots (spread over the tile types)")
-    ap.add_argument("--seconds", type=float, default=10.0, help="simulated time")
-    ap.add_argument("--threads", type=int, default=1, help="physics threads")
-    ap.add_argument("--out", default="results/probe_stumbles.json", help="JSON output")
-    args = ap.parse_args(argv)
-    for flag in ("envs", "threads"):
-        if getattr(args, flag) < 1:
-            ap.error(f"--{flag} must be >= 1, got {getattr(args, flag)}")
-    if not args.seconds > 0.0:
-        ap.error(f"--seconds must be > 0, got {args.seconds}")
-    try:
-        result = probe(args.policy, args.config, args.level, args.envs, args.seconds, args.threads)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"[probe] refused: {exc}", file=sys.stderr)
-        return 2
+def show(result: dict) -> None:
     print(
         f"{'type':10s} {'stumble steps':>13s} {'contacts':>9s} {'p50':>6s} {'p99':>7s} "
         f"{'> ratio':>8s} {'falls':>5s}"
@@ -116,11 +94,21 @@ def main(argv: list[str] | None = None) -> int:
             f"{t:10s} {100 * row['stumble_step_share']:12.2f}% {row['foot_contacts']:9d} "
             f"{p50:>6s} {p99:>7s} {over:>8s} {row['terminations']:5d}"
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(f"[probe] saved {out}")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = probe_parser(__doc__, envs=160, out="results/probe_stumbles.json")
+    ap.add_argument("--level", type=int, default=6, help="curriculum level every robot starts on")
+    ap.add_argument("--seconds", type=float, default=10.0, help="simulated time")
+    args = ap.parse_args(argv)
+    if not args.seconds > 0.0:
+        ap.error(f"--seconds must be > 0, got {args.seconds}")
+    return run_probe(
+        ap,
+        args,
+        lambda: probe(args.policy, args.config, args.level, args.envs, args.seconds, args.threads),
+        show,
+    )
 
 
 if __name__ == "__main__":

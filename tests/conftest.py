@@ -7,7 +7,9 @@ the machine) and localhost-only discovery, and everything it starts is shut down
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,15 @@ def node_graph(ros_domain: int, tmp_path: Path) -> Iterator[callable]:
         graph.stop()
         for spec in graph.specs:
             print(f"----- log of node {spec.name} -----\n{graph.read_log(spec.name)}")
+
+
+@pytest.fixture
+def run_probe() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run benchmarks/<script> on a shipped policy (models/<policy>) with more arguments."""
+
+    def run(script: str, *args: str, policy: str = "go2_blind") -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, str(REPO_ROOT / "benchmarks" / script)]
+        cmd += ["--policy", str(REPO_ROOT / "models" / policy), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+    return run

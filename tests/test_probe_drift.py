@@ -5,28 +5,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PROBE = ROOT / "benchmarks" / "probe_drift.py"
 
-
-def run_probe(*args: str, policy: str = "go2_blind") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(PROBE), "--policy", str(ROOT / "models" / policy), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_probe_measures_each_phase_of_the_command_script(tmp_path: Path) -> None:
+def test_probe_measures_each_phase_of_the_command_script(
+    tmp_path: Path, run_probe: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     out = tmp_path / "drift.json"
-    proc = run_probe(
-        "--config", "go2_blind_finetune", "--envs", "2", "--phase-s", "1.5", "--settle-s", "0.5",
-        "--out", str(out),
-    )  # fmt: skip
+    base = ("probe_drift.py", "--config", "go2_blind_finetune", "--out", str(out))
+    proc = run_probe(*base, "--envs", "2", "--phase-s", "1.5", "--settle-s", "0.5")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(out.read_text())
     phases = data["phases"]
@@ -40,16 +28,19 @@ def test_probe_measures_each_phase_of_the_command_script(tmp_path: Path) -> None
     assert "saved" in proc.stdout
 
 
-def test_probe_refuses_bad_input(tmp_path: Path) -> None:
+def test_probe_refuses_bad_input(
+    tmp_path: Path, run_probe: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     out = tmp_path / "drift.json"
+    base = ("probe_drift.py", "--config", "go2_blind_finetune", "--out", str(out))
     for bad, match in (
         (("--envs", "0"), "--envs must be >= 1"),
         (("--phase-s", "1", "--settle-s", "1"), "0 <= --settle-s < --phase-s"),
     ):
-        proc = run_probe("--config", "go2_blind_finetune", *bad, "--out", str(out))
+        proc = run_probe(*base, *bad)
         assert proc.returncode == 2 and match in proc.stderr
     # a vision policy on the blind layout: refused before any step
-    proc = run_probe("--config", "go2_blind_finetune", "--out", str(out), policy="go2_vision")
+    proc = run_probe(*base, policy="go2_vision")
     assert proc.returncode == 2
     assert "takes 909 inputs" in proc.stderr and "builds 450" in proc.stderr
     assert not out.exists()

@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-PROBE = ROOT / "benchmarks" / "probe_stumbles.py"
 
-
-def run_probe(*args: str, policy: str = "go2_blind") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(PROBE), "--policy", str(ROOT / "models" / policy), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_probe_counts_stumbles_per_terrain_type(tmp_path: Path) -> None:
+def test_probe_counts_stumbles_per_terrain_type(
+    tmp_path: Path, run_probe: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     cfg = tmp_path / "small.yaml"
     cfg.write_text(
         yaml.safe_dump(
@@ -34,9 +24,8 @@ def test_probe_counts_stumbles_per_terrain_type(tmp_path: Path) -> None:
         )
     )
     out = tmp_path / "probe.json"
-    proc = run_probe(
-        "--config", str(cfg), "--level", "1", "--envs", "4", "--seconds", "1", "--out", str(out)
-    )
+    base = ("probe_stumbles.py", "--config", str(cfg), "--out", str(out))
+    proc = run_probe(*base, "--level", "1", "--envs", "4", "--seconds", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(out.read_text())
     assert set(data["types"]) == {"flat", "steps_up"} and data["stumble_ratio"] == 2.0
@@ -45,15 +34,15 @@ def test_probe_counts_stumbles_per_terrain_type(tmp_path: Path) -> None:
         assert 0.0 <= row["stumble_step_share"] <= 1.0
         assert row["ratio_p50"] < 1.25  # standing and walking feet push mostly down
     assert "saved" in proc.stdout
-    proc = run_probe("--config", str(cfg), "--level", "5", "--out", str(out))
+    proc = run_probe(*base, "--level", "5")
     assert proc.returncode == 2 and "--level must be in [0, 1]" in proc.stderr
     for bad, match in (
         (("--envs", "0"), "--envs must be >= 1"),
         (("--seconds", "-1"), "--seconds must be > 0"),
     ):
-        proc = run_probe("--config", str(cfg), *bad, "--out", str(out))
+        proc = run_probe(*base, *bad)
         assert proc.returncode == 2 and match in proc.stderr
     # a vision policy on the blind layout: refused before any step
-    proc = run_probe("--config", str(cfg), "--level", "1", "--out", str(out), policy="go2_vision")
+    proc = run_probe(*base, "--level", "1", policy="go2_vision")
     assert proc.returncode == 2
     assert "takes 909 inputs" in proc.stderr and "builds 450" in proc.stderr

@@ -9,6 +9,10 @@ any step (TorchScript would only fail inside its first matrix product).
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,3 +61,37 @@ def policy_in_env(
             f"{env.obs.size}"
         )
     return PolicyInEnv(policy, env)
+
+
+def probe_parser(doc: str, envs: int, out: str) -> argparse.ArgumentParser:
+    """The arguments every probe takes: --policy, --config, --envs, --threads, --out."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--policy", required=True, help="policy directory (policy.jit)")
+    ap.add_argument("--config", required=True, help="training config (its terrain and layout)")
+    ap.add_argument("--envs", type=int, default=envs, help="robots")
+    ap.add_argument("--threads", type=int, default=1, help="physics threads")
+    ap.add_argument("--out", default=out, help="JSON output")
+    return ap
+
+
+def run_probe(
+    ap: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    measure: Callable[[], dict[str, Any]],
+    show: Callable[[dict[str, Any]], None],
+) -> int:
+    """Check the shared arguments, measure, print the table, save the JSON; 2 if refused."""
+    for flag in ("envs", "threads"):
+        if getattr(args, flag) < 1:
+            ap.error(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    try:
+        result = measure()
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"[probe] refused: {exc}", file=sys.stderr)
+        return 2
+    show(result)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(f"[probe] saved {out}")
+    return 0
