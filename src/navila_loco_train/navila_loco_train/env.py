@@ -190,6 +190,9 @@ class LocoEnv:
         turn = self.rng.random(k) < c.turn_in_place_fraction
         if turn.any():
             c.turn_in_place(cmd, turn, self.rng.random(k), self.rng.random(k) < 0.5)
+        if c.deploy_fraction > 0:  # (no draws when off: older runs replay unchanged)
+            pick = self.rng.random(k) < c.deploy_fraction
+            c.deployed(cmd, pick, self.rng.integers(0, len(c.deploy_commands), size=k))
         cmd[self.rng.random(k) < c.standing_fraction] = 0.0
         if self._held_command is not None:
             cmd[:] = self._held_command

@@ -16,6 +16,7 @@ here written against the operators NumPy arrays and torch tensors share, so the 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -36,6 +37,47 @@ class CommandSpec:
     turn_in_place_min_wz: float = 0.3  # |wz| of turn-in-place commands: [this, wz max]
     resample_s: float = 10.0
     small: float = 0.1  # |command| below this counts as "stand" (air-time off, stand_still on)
+    # NaVILA's executor sends exactly these (forward 0.5 m/s, turns +-pi/6 rad/s, for distance /
+    # speed seconds: NAVILA_FACTS.md). A share of the draws can be exactly one of them, so the
+    # policy tracks the deployed commands themselves, not the ranges on average: go2_blind stage
+    # 4 walks 0.559 m/s when asked for 0.5 (benchmarks/probe_drift.py), 12 % long on every
+    # "move forward". Off by default (configs: commands: deploy_fraction).
+    deploy_commands: tuple[tuple[float, float, float], ...] = (
+        (0.5, 0.0, 0.0),
+        (0.0, 0.0, math.pi / 6),
+        (0.0, 0.0, -math.pi / 6),
+    )
+    deploy_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("standing_fraction", "turn_in_place_fraction", "deploy_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"commands.{name} must be in [0, 1], got {value}")
+        if self.deploy_fraction > 0 and not self.deploy_commands:
+            raise ValueError("commands.deploy_fraction > 0 needs deploy_commands")
+        ranges = (self.vx, self.vy, self.wz)
+        for cmd in self.deploy_commands:
+            inside = len(cmd) == 3 and all(
+                lo <= v <= hi for v, (lo, hi) in zip(cmd, ranges, strict=True)
+            )
+            if not inside:
+                raise ValueError(
+                    f"deploy command {cmd} is not (vx, vy, wz) within the ranges vx {self.vx}, "
+                    f"vy {self.vy}, wz {self.wz}"
+                )
+
+    def deployed(self, cmd: Array, pick: Array, which: Array) -> Array:
+        """Make the `pick` rows of the (N, 3) command deploy_commands[which], in place.
+
+        `pick` (bool) and `which` (ints in [0, len(deploy_commands))) are (N,) draws.
+        """
+        for i, (vx, vy, wz) in enumerate(self.deploy_commands):
+            rows = pick & (which == i)
+            cmd[rows, 0] = vx
+            cmd[rows, 1] = vy
+            cmd[rows, 2] = wz
+        return cmd
 
     def turn_in_place(self, cmd: Array, turn: Array, uniform: Array, flip: Array) -> Array:
         """Make the `turn` rows of the (N, 3) command a turn on the spot, in place.

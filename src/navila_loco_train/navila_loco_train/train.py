@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from navila_loco_train.task_spec import TaskSpec, TerrainSpec
+from navila_loco_train.task_spec import CommandSpec, TaskSpec, TerrainSpec
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 POLICY_CHECKPOINT = "checkpoint.pt"  # in a policy directory: actor + critic, no optimiser state
@@ -87,13 +87,25 @@ def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     """task_spec's numbers, with the config's optional overrides: `terrain:` (smaller grids for
-    quick runs and tests, other tile types) and `rewards:` (`tracking_std2`, and `weights` that
-    replace single terms' weights; an unknown term is an error, not a silently ignored key)."""
+    quick runs and tests, other tile types), `commands:` (CommandSpec fields: ranges, shares)
+    and `rewards:` (`tracking_std2`, and `weights` that replace single terms' weights). An
+    unknown key or term is an error, not a silently ignored setting."""
     terrain = dict(cfg.get("terrain") or {})
     for key in ("types", "rough_noise_m", "step_height_m", "box_height_m"):
         if key in terrain:
             terrain[key] = tuple(terrain[key])
-    task = TaskSpec(terrain=TerrainSpec(**terrain))
+    commands = dict(cfg.get("commands") or {})
+    known = {f.name for f in fields(CommandSpec)}
+    if set(commands) - known:
+        raise ValueError(
+            f"unknown commands keys {sorted(set(commands) - known)}; known: {sorted(known)}"
+        )
+    for key in ("vx", "vy", "wz"):
+        if key in commands:
+            commands[key] = tuple(commands[key])
+    if "deploy_commands" in commands:
+        commands["deploy_commands"] = tuple(tuple(c) for c in commands["deploy_commands"])
+    task = TaskSpec(terrain=TerrainSpec(**terrain), commands=CommandSpec(**commands))
     rewards = dict(cfg.get("rewards") or {})
     weights = dict(rewards.pop("weights", None) or {})
     std2 = float(rewards.pop("tracking_std2", task.tracking_std2))

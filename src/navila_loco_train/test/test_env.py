@@ -298,3 +298,15 @@ def test_held_commands_survive_resamples_and_respawns(small_task: TaskSpec) -> N
         with pytest.raises(ValueError, match="three finite numbers"):
             env.hold_commands(bad)
     env.close()
+
+
+def test_deployed_command_draws(small_task: TaskSpec) -> None:
+    c = small_task.commands
+    task = replace(small_task, commands=replace(c, deploy_fraction=1.0, standing_fraction=0.0))
+    env = make_env(task, n=64, randomize=False)
+    got = {tuple(np.round(row, 6)) for row in env.commands}
+    assert got == {tuple(np.round(d, 6)) for d in c.deploy_commands}  # all three, nothing else
+    env.close()
+    env = make_env(small_task, n=64, randomize=False)  # off by default: uniform draws
+    assert not any(np.allclose(row, c.deploy_commands[0]) for row in env.commands)
+    env.close()

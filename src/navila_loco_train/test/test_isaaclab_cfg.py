@@ -608,6 +608,19 @@ def test_turn_in_place_is_one_code_for_numpy_and_torch() -> None:
     assert out[0][2][:2].tolist() == [0.0, 0.0] and out[0][2][2] == pytest.approx(-1.0, abs=1e-3)
 
 
+def test_deployed_commands_are_one_code_for_numpy_and_torch() -> None:
+    c = replace(TaskSpec().commands, deploy_fraction=0.5)
+    cmd = [[0.8, 0.0, 0.5], [0.6, 0.0, -0.2], [0.3, 0.0, 0.1], [0.2, 0.0, 0.9]]
+    pick, which = [True, False, True, True], [0, 2, 1, 2]
+    out = []
+    for lib in (np.asarray, torch.tensor):
+        got = c.deployed(lib(cmd), lib(pick), lib(which))
+        out.append(np.asarray(got.tolist()))
+    np.testing.assert_allclose(out[0], out[1], atol=1e-7)
+    assert out[0][1].tolist() == [0.6, 0.0, -0.2]  # not picked: untouched
+    np.testing.assert_allclose(out[0][[0, 2, 3]], np.asarray(c.deploy_commands)[[0, 1, 2]])
+
+
 def test_lidar_thinning_and_refresh_rule_work_on_torch() -> None:
     rng = np.random.default_rng(3)
     pts = rng.uniform(-1.5, 1.5, (4, 50, 3)).astype(np.float32)
@@ -1077,7 +1090,25 @@ def test_finetune_env_cfgs_apply_their_training_config(
     assert play.scene.terrain.terrain_generator.curriculum is False
 
 
-def test_a_task_that_changes_more_than_terrain_and_rewards_is_refused(
+def test_a_configs_command_draws_reach_the_command_term(
+    fake_isaaclab: types.SimpleNamespace,
+) -> None:
+    m = fake_isaaclab.env_cfg
+    deploy = spec.load("go2_blind_finetune_deploy")
+    cfg = m.Go2BlindEnvCfg()
+    m._apply_train_config(cfg, deploy)
+    cmd = cfg.commands.base_velocity
+    assert cmd.deploy_fraction == 0.3 == deploy.task.commands.deploy_fraction
+    assert cmd.deploy_commands == deploy.task.commands.deploy_commands
+    assert cmd.turn_in_place_fraction == deploy.task.commands.turn_in_place_fraction
+    assert (cmd.ranges.lin_vel_x, cmd.ranges.ang_vel_z) == ((0.0, 1.0), (-1.0, 1.0))
+    assert m.Go2BlindEnvCfg().commands.base_velocity.deploy_fraction == 0.0  # default: off
+    term = fake_isaaclab.mdp.NavilaVelocityCommand(cmd, _FakeEnv(2, 12))
+    assert term.spec.deploy_fraction == 0.3
+    assert term.spec.deploy_commands == deploy.task.commands.deploy_commands
+
+
+def test_a_task_that_changes_more_than_terrain_commands_and_rewards_is_refused(
     fake_isaaclab: types.SimpleNamespace,
 ) -> None:
     m = fake_isaaclab.env_cfg
@@ -1086,7 +1117,7 @@ def test_a_task_that_changes_more_than_terrain_and_rewards_is_refused(
     longer = replace(
         sharp, task=replace(sharp.task, terminations=replace(sharp.task.terminations, episode_s=5))
     )
-    with pytest.raises(ValueError, match="more than the terrain and rewards"):
+    with pytest.raises(ValueError, match="more than the terrain, commands and rewards"):
         m._apply_train_config(cfg, longer)
     with pytest.raises(ValueError, match="needs go2_vision's observation layout"):
         m._apply_train_config(cfg, replace(sharp, layout=spec.load("blind").layout))
@@ -1245,10 +1276,14 @@ def test_command_term_turns_in_place_and_keeps_the_odometer(
     wz = term.vel_command_b[:, 2].abs()
     assert term.vel_command_b[:, :2].abs().max() == 0.0
     assert bool(((wz >= 0.3) & (wz <= 1.0)).all())
+    term.spec = replace(term.spec, turn_in_place_fraction=0.0, deploy_fraction=1.0)
+    term._resample_command([0, 1])
+    deployed = {tuple(round(v, 6) for v in c) for c in term.spec.deploy_commands}
+    assert {tuple(round(v, 6) for v in row) for row in term.vel_command_b.tolist()} <= deployed
     term._update_metrics()
     term._update_metrics()
     torch.testing.assert_close(term.metrics["path_m"], torch.tensor([5.0, 1.0]) * 2 * env.step_dt)
-    assert term.metrics["commanded_path_m"].tolist() == [0.0, 0.0]  # turning: no path asked for
+    assert term.metrics["commanded_path_m"].min() >= 0.0
 
 
 class _Rays(types.SimpleNamespace):

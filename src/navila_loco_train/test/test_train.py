@@ -195,3 +195,27 @@ def test_config_rewards_section_sets_kernel_and_weights() -> None:
     assert sharp.terrain == replace(tight.terrain, resolution_m=0.02)  # only the grid differs
     assert sharp.tracking_std2 == tight.tracking_std2
     assert sharp.reward_weights == tight.reward_weights
+
+
+def test_config_commands_section_sets_the_command_draws() -> None:
+    from navila_loco_train.task_spec import CommandSpec
+    from navila_loco_train.train import load_train_config, task_from_config
+
+    assert task_from_config({}).commands == CommandSpec()
+    task = task_from_config(
+        {"commands": {"deploy_fraction": 0.3, "wz": [-0.8, 0.8], "deploy_commands": [[0.5, 0, 0]]}}
+    )
+    assert task.commands.deploy_fraction == 0.3 and task.commands.wz == (-0.8, 0.8)
+    assert task.commands.deploy_commands == ((0.5, 0.0, 0.0),)
+    for bad, match in (
+        ({"deploy_share": 0.3}, "unknown commands keys"),
+        ({"deploy_fraction": 1.5}, r"deploy_fraction must be in \[0, 1\]"),
+        ({"deploy_commands": [[1.5, 0, 0]]}, "not .* within the ranges"),
+        ({"deploy_commands": [[0.5, 0]]}, "not .* within the ranges"),
+        ({"deploy_fraction": 0.2, "deploy_commands": []}, "needs deploy_commands"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            task_from_config({"commands": bad})
+    deploy = task_from_config(load_train_config("go2_blind_finetune_deploy"))
+    base = task_from_config(load_train_config("go2_blind_finetune"))
+    assert deploy == replace(base, commands=replace(base.commands, deploy_fraction=0.3))

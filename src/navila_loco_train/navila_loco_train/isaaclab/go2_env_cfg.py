@@ -37,7 +37,7 @@ from dataclasses import replace
 from typing import Any
 
 from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, spec
-from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS, TerrainSpec
+from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS, CommandSpec, TerrainSpec
 
 try:
     import isaaclab.envs.mdp as il_mdp
@@ -336,6 +336,24 @@ class VisionObservationsCfg:
 
 
 # ------------------------------------------------------------------------------ actions, commands
+def _command_fields(c: CommandSpec) -> dict[str, Any]:
+    """A CommandSpec as NavilaVelocityCommandCfg fields (each task sets its config's)."""
+    return {
+        "resampling_time_range": (c.resample_s, c.resample_s),
+        "rel_standing_envs": c.standing_fraction,
+        "turn_in_place_fraction": c.turn_in_place_fraction,
+        "turn_in_place_min_wz": c.turn_in_place_min_wz,
+        "deploy_fraction": c.deploy_fraction,
+        "deploy_commands": tuple(c.deploy_commands),
+        "ranges": mdp.NavilaVelocityCommandCfg.Ranges(
+            lin_vel_x=tuple(c.vx),
+            lin_vel_y=tuple(c.vy),
+            ang_vel_z=tuple(c.wz),
+            heading=(-math.pi, math.pi),  # unused: heading_command is off
+        ),
+    }
+
+
 @configclass
 class ActionsCfg:
     """Joint targets = default pose + action_scale x action, policy joint order."""
@@ -351,24 +369,15 @@ class ActionsCfg:
 
 @configclass
 class CommandsCfg:
-    """task_spec.CommandSpec: vx, vy, wz uniform, turns in place, a standing fraction, fixed
-    resampling time; the command term also keeps the curriculum's odometer."""
+    """task_spec.CommandSpec: vx, vy, wz uniform, turns in place, deployed commands, a standing
+    fraction, fixed resampling time; the command term also keeps the curriculum's odometer."""
 
     base_velocity = mdp.NavilaVelocityCommandCfg(
         asset_name=spec.ROBOT_ENTITY,
-        resampling_time_range=(TASK.commands.resample_s, TASK.commands.resample_s),
-        rel_standing_envs=TASK.commands.standing_fraction,
         rel_heading_envs=0.0,
         heading_command=False,
         debug_vis=False,
-        turn_in_place_fraction=TASK.commands.turn_in_place_fraction,
-        turn_in_place_min_wz=TASK.commands.turn_in_place_min_wz,
-        ranges=mdp.NavilaVelocityCommandCfg.Ranges(
-            lin_vel_x=tuple(TASK.commands.vx),
-            lin_vel_y=tuple(TASK.commands.vy),
-            ang_vel_z=tuple(TASK.commands.wz),
-            heading=(-math.pi, math.pi),  # unused: heading_command is off
-        ),
+        **_command_fields(TASK.commands),
     )
 
 
@@ -539,22 +548,24 @@ class CurriculumCfg:
 
 # ------------------------------------------------------------------------------ environments
 def _apply_train_config(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> None:
-    """What a training config sets: envs, seed, terrain grid and start levels, rewards.
+    """What a training config sets: envs, seed, terrain grid and start levels, commands,
+    rewards.
 
-    The commands, terminations and randomisation are task_spec's for every config (the MuJoCo
-    trainer's task_from_config overrides terrain and rewards only); a bundle whose task differs
+    The terminations and randomisation are task_spec's for every config (the MuJoCo trainer's
+    task_from_config overrides terrain, commands and rewards only); a bundle whose task differs
     elsewhere is refused rather than trained half-applied.
     """
     same_elsewhere = replace(
         bundle.task,
         terrain=TASK.terrain,
+        commands=TASK.commands,
         tracking_std2=TASK.tracking_std2,
         reward_weights=TASK.reward_weights,
     )
     if same_elsewhere != TASK:
         raise ValueError(
             f"{bundle.train_config_path}: its task differs from task_spec's in more than the "
-            "terrain and rewards, which this port does not apply"
+            "terrain, commands and rewards, which this port does not apply"
         )
     base = VISION if bundle.variant == "vision" else BLIND
     if bundle.layout != base.layout or bundle.robot != ROBOT:
@@ -570,6 +581,8 @@ def _apply_train_config(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> N
     cfg.curriculum.terrain_levels.params.update(
         promote_fraction=t.promote_fraction, demote_fraction=t.demote_fraction
     )
+    for name, value in _command_fields(bundle.task.commands).items():
+        setattr(cfg.commands.base_velocity, name, value)
     _apply_rewards(cfg.rewards, bundle)
 
 

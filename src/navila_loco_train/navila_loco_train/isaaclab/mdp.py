@@ -346,6 +346,9 @@ class NavilaVelocityCommand(UniformVelocityCommand):
     * Turn-in-place commands: ``turn_in_place_fraction`` of the draws become vx = vy = 0 with
       |wz| in [``turn_in_place_min_wz``, max |wz|] (NaVILA's "turn left 30 degrees"), by
       task_spec's ``CommandSpec.turn_in_place`` - the MuJoCo trainer's own code.
+    * Deployed commands: ``deploy_fraction`` of the draws become exactly one of
+      ``deploy_commands`` (NaVILA's forward 0.5 m/s and +-pi/6 rad/s turns), by
+      ``CommandSpec.deployed``.
     * The curriculum's odometer: metrics ``path_m`` (|v_xy| of the base, world frame) and
       ``commanded_path_m`` (|command v_xy|), summed over the episode every step.
     """
@@ -361,6 +364,8 @@ class NavilaVelocityCommand(UniformVelocityCommand):
             wz=tuple(r.ang_vel_z),
             turn_in_place_fraction=float(cfg.turn_in_place_fraction),
             turn_in_place_min_wz=float(cfg.turn_in_place_min_wz),
+            deploy_commands=tuple(tuple(float(v) for v in c) for c in cfg.deploy_commands),
+            deploy_fraction=float(cfg.deploy_fraction),
         )
         self.metrics["path_m"] = torch.zeros(self.num_envs, device=self.device)
         self.metrics["commanded_path_m"] = torch.zeros(self.num_envs, device=self.device)
@@ -369,12 +374,17 @@ class NavilaVelocityCommand(UniformVelocityCommand):
         super()._resample_command(env_ids)
         ids = torch.arange(self.num_envs, device=self.device)[env_ids]  # a slice, list or tensor
         k = len(ids)
-        if k == 0 or self.spec.turn_in_place_fraction <= 0:
+        if k == 0:
             return
         cmd = self.vel_command_b[ids]
-        turn = torch.rand(k, device=self.device) < self.spec.turn_in_place_fraction
-        flip = torch.rand(k, device=self.device) < 0.5
-        self.spec.turn_in_place(cmd, turn, torch.rand(k, device=self.device), flip)
+        if self.spec.turn_in_place_fraction > 0:
+            turn = torch.rand(k, device=self.device) < self.spec.turn_in_place_fraction
+            flip = torch.rand(k, device=self.device) < 0.5
+            self.spec.turn_in_place(cmd, turn, torch.rand(k, device=self.device), flip)
+        if self.spec.deploy_fraction > 0:
+            pick = torch.rand(k, device=self.device) < self.spec.deploy_fraction
+            which = torch.randint(0, len(self.spec.deploy_commands), (k,), device=self.device)
+            self.spec.deployed(cmd, pick, which)
         self.vel_command_b[ids] = cmd
 
     def _update_metrics(self) -> None:
@@ -387,11 +397,13 @@ class NavilaVelocityCommand(UniformVelocityCommand):
 
 @configclass
 class NavilaVelocityCommandCfg(UniformVelocityCommandCfg):
-    """``UniformVelocityCommandCfg`` with task_spec's turn-in-place share."""
+    """``UniformVelocityCommandCfg`` with task_spec's turn-in-place and deployed-command shares."""
 
     class_type: type = NavilaVelocityCommand
     turn_in_place_fraction: float = 0.0
     turn_in_place_min_wz: float = 0.3
+    deploy_fraction: float = 0.0
+    deploy_commands: tuple = ()  # ((vx, vy, wz), ...)
 
 
 # ------------------------------------------------------------------------------ curriculum
