@@ -43,4 +43,6 @@ def test_probe_refuses_bad_input(
     proc = run_probe(*base, policy="go2_vision")
     assert proc.returncode == 2
     assert "takes 909 inputs" in proc.stderr and "builds 450" in proc.stderr
+    proc = run_probe(*base, policy="no_such_policy")
+    assert proc.returncode == 2 and "no policy.jit in" in proc.stderr
     assert not out.exists()
