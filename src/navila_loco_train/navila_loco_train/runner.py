@@ -8,11 +8,15 @@ for `LocoEnv.set_levels` on `--resume`.
 
 It also writes the compact checkpoint a policy directory ships (`save_weights`: actor, critic and
 levels, no optimiser state - a third of the size), which `--resume` and `--init-from` accept, and
-trains the critic alone (`learn_critic_only`) when a run starts from an actor without its critic.
+trains the critic alone (`learn_critic_only`) when a run starts from an actor without its critic,
+and stops a run cleanly when asked to between two iterations (`learn_until`: the time budget).
 """
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,10 @@ from rsl_rl.runners import OnPolicyRunner
 from navila_loco_train.vec_env import RslLocoVecEnv
 
 LEVELS_KEY = "terrain_levels"
+
+
+class _StopRequestedError(Exception):
+    """Raised between two iterations to leave rsl-rl's learning loop (see learn_until)."""
 
 
 class LocoRunner(OnPolicyRunner):
@@ -72,6 +80,45 @@ class LocoRunner(OnPolicyRunner):
             for group in self.alg.optimizer.param_groups:
                 group["lr"] = lr
         self.current_learning_iteration += 1  # learn() restarts at the last index done
+
+    def learn_until(
+        self,
+        iterations: int,
+        deadline: float | None = None,
+        init_at_random_ep_len: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> bool:
+        """rsl-rl's learn for up to `iterations`, ended after the first iteration that finishes
+        past `deadline` (a `clock()` time): that iteration is logged and checkpointed, and the log
+        closed, as learn() ends. Returns True when the deadline ended it.
+
+        Why: navila-loco-train's --time-budget-s is first turned into an iteration count from the
+        first iterations' speed; a machine that slows down later (another job on its cores, a
+        thermally limited GPU) would overrun the budget by as much as it slowed. The check runs
+        after each iteration's log, the one per-iteration call rsl-rl's loop makes outside it.
+        """
+        if deadline is None:
+            self.learn(iterations, init_at_random_ep_len=init_at_random_ep_len)
+            return False
+        log = self.logger.log
+
+        def log_then_check(*args: Any, **kwargs: Any) -> None:
+            log(*args, **kwargs)
+            if clock() > deadline:
+                raise _StopRequestedError
+
+        self.logger.log = log_then_check
+        try:
+            self.learn(iterations, init_at_random_ep_len=init_at_random_ep_len)
+        except _StopRequestedError:
+            if self.logger.writer is not None:
+                it = self.current_learning_iteration
+                self.save(os.path.join(self.logger.log_dir, f"model_{it}.pt"))
+                self.logger.stop_logging_writer()
+            return True
+        finally:
+            self.logger.log = log
+        return False
 
     def _levels(self) -> list[int]:
         return self.env.env.level.astype(int).tolist()

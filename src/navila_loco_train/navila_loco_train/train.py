@@ -35,6 +35,7 @@ from navila_loco_train.task_spec import CommandSpec, TaskSpec, TerrainSpec
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 POLICY_CHECKPOINT = "checkpoint.pt"  # in a policy directory: actor + critic, no optimiser state
 CRITIC_WARMUP_ITERATIONS = 10  # a fresh critic's values settle in about this many iterations
+EXPORT_RESERVE_S = 30.0  # of a time budget, kept for the export after training
 
 
 def load_train_config(name_or_path: str) -> dict[str, Any]:
@@ -330,19 +331,27 @@ def main(argv: list[str] | None = None) -> int:
         runner.learn_critic_only(n)
     total = int(args.iterations or cfg.get("iterations", 1000))
     done = 0
+    deadline = None
     if args.time_budget_s > 0:
+        deadline = t0 + args.time_budget_s - EXPORT_RESERVE_S
         warm = min(3, total)
         t = time.time()
         runner.learn(warm, init_at_random_ep_len=True)
         done = warm
         per_it = (time.time() - t) / warm
-        left = args.time_budget_s - (time.time() - t0) - 30.0  # keep time to export
-        total = min(total, done + max(0, int(left / per_it)))
+        total = min(total, done + max(0, int((deadline - time.time()) / per_it)))
         print(f"[train] {per_it:.2f} s/iteration: {total} iterations fit the budget", flush=True)
     if total > done:
         if done:
             runner.current_learning_iteration += 1  # learn() restarts at the last index done
-        runner.learn(total - done, init_at_random_ep_len=(done == 0))
+        # the deadline also stops a machine that slows down after the first iterations
+        if runner.learn_until(total - done, deadline, init_at_random_ep_len=(done == 0)):
+            print(
+                f"[train] time budget reached after iteration "
+                f"{runner.current_learning_iteration} (slower than the first iterations): "
+                "stopping",
+                flush=True,
+            )
     steps = runner.logger.tot_timesteps
     wall = time.time() - t0
     rew = list(runner.logger.rewbuffer)

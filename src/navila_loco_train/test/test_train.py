@@ -85,6 +85,8 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
         ({"terrain": {"hills": 3}}, "unexpected keyword argument 'hills'"),
         ({"terrain": {"resolution_m": 0.03}}, "must divide tile_m 8.0 into whole cells"),
         ({"terrain": {"resolution_m": 0}}, "resolution_m must be > 0"),
+        ({"commands": {"deploy_share": 0.3}}, "unknown commands keys ['deploy_share']"),
+        ({"commands": {"deploy_fraction": -0.1}}, "deploy_fraction must be in [0, 1]"),
     ):
         bad.write_text(yaml.safe_dump({"policy_name": "x", "robot": "go2", "env": {}, **section}))
         assert main(["--config", str(bad), "--out", str(tmp_path)]) == 2
@@ -219,3 +221,41 @@ def test_config_commands_section_sets_the_command_draws() -> None:
     deploy = task_from_config(load_train_config("go2_blind_finetune_deploy"))
     base = task_from_config(load_train_config("go2_blind_finetune"))
     assert deploy == replace(base, commands=replace(base.commands, deploy_fraction=0.3))
+
+
+def test_learn_until_stops_cleanly_after_the_deadline(tmp_path: Path) -> None:
+    """--time-budget-s's hard stop: the iteration that ends past the deadline is the last one,
+    checkpointed; the run can go on from there."""
+    from navila_loco_train.runner import LocoRunner
+    from navila_loco_train.train import build_env, load_train_config, rsl_cfg, task_from_config
+    from navila_loco_train.vec_env import RslLocoVecEnv
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "extends": "go2_blind",
+                "env": {"num_envs": 4, "num_threads": 1, "num_variants": 2},
+                "terrain": {"types": ["flat"], "levels": 1, "tile_m": 4.0},
+            }
+        )
+    )
+    cfg = load_train_config(str(path))
+    task = task_from_config(cfg)
+    env, _, _ = build_env(cfg, {}, task)
+    runner = LocoRunner(
+        RslLocoVecEnv(env, device="cpu"), rsl_cfg(task, "tiny"), str(tmp_path / "run"), "cpu"
+    )
+    ticks = iter(range(100))  # one tick per iteration's check: 0, 1, 2 > deadline 1.5
+    assert runner.learn_until(10, deadline=1.5, clock=lambda: float(next(ticks)))
+    assert runner.current_learning_iteration == 2
+    assert sorted(p.name for p in (tmp_path / "run").glob("model_*.pt")) == [
+        "model_0.pt",  # rsl-rl's periodic save (iteration 0)
+        "model_2.pt",  # the stop's
+    ]
+    assert list((tmp_path / "run").glob("events.out.tfevents*"))
+    runner.current_learning_iteration += 1
+    assert not runner.learn_until(1)  # no deadline: the plain loop, on from where it stopped
+    assert runner.current_learning_iteration == 3
+    assert (tmp_path / "run" / "model_3.pt").is_file()
+    env.close()
