@@ -68,8 +68,9 @@ class LocoController:
         if not np.all(np.isfinite(values)):
             # heightmap_node publishes an all-NaN map for "no information" (e.g. an empty scan).
             # Exteroception is lost, not the robot's state: stop walking at once (zero command,
-            # as for a stale map) but keep balancing; damping here would drop the robot.
-            self.height_map, self.height_map_stamp = None, None
+            # as for a stale map) but keep balancing on the last real map; damping here would
+            # drop the robot.
+            self.height_map_stamp = None
             self.supervisor.note("height map unknown (NaN/inf): zero velocity command")
             return
         if self.joint_policy and values.size != self.obs.height_map_size:
@@ -87,6 +88,11 @@ class LocoController:
         if not self.joint_policy:
             return StepResult(mode, None, cmd)
         self.steps += 1
+        if mode == Mode.WALK and self.obs.height_map_shape is not None and self.height_map is None:
+            # Unreachable through the supervisor (no walking before a first map); never invent
+            # terrain for the policy: an all-zero map is not flat ground but "nothing below".
+            sup.damp(now, "walking without any height map")
+            mode, cmd = sup.mode, sup.effective_command()
         if mode == Mode.WALK and state is not None:
             return self._walk(now, state, cmd)
         self._was_walking = False
@@ -119,11 +125,9 @@ class LocoController:
         if not self._was_walking:
             self.obs.reset()  # the history starts from copies of the first walking frame
             self._was_walking = True
+        # A stale map (the command is zero then) stays the last real one: the robot stops
+        # where it saw the terrain last, not on terrain made up for it.
         hm = self.height_map
-        if self.obs.height_map_shape is not None and (
-            hm is None or self.supervisor.height_map_stale
-        ):
-            hm = np.zeros(self.obs.height_map_size)  # flat ground; the command is zero anyway
         obs = self.obs.build(
             joint_pos=state.joint_pos,
             joint_vel=state.joint_vel,

@@ -71,6 +71,7 @@ class Supervisor:
         self.cmd_clamped = False
         self.cmd_timed_out = True
         self.height_map_stale = False
+        self.waiting_for_map = False  # stand-up done, a vision policy waits for its first map
         self.stand_start_pos: np.ndarray | None = None
         self.fault_count = 0
 
@@ -210,7 +211,14 @@ class Supervisor:
                 self._auto_start_used = True
                 self._begin_stand_up(state, now, "auto start: fresh state received")
         elif self.mode == Mode.STAND_UP and self.stand_alpha(now) >= 1.0 and self.has_policy:
-            self._go(Mode.WALK, now, "stand-up complete")
+            if self._map_fresh(now, height_map_stamp):
+                self._go(Mode.WALK, now, "stand-up complete")
+            elif not self.waiting_for_map:
+                # A vision policy given no map sees terrain that is not there (an all-zero map
+                # is "nothing below the LiDAR"): it lurched on its first steps in navila_sim
+                # whenever heightmap_node's first map came after the stand-up. Hold the pose.
+                self.waiting_for_map = True
+                self._notes.append("stand-up complete: holding the pose until a height map")
 
         # Soft conditions: keep balancing, but with a zero velocity command.
         timed_out = self.cmd is None or now - self.cmd.stamp > self.config.command.timeout_s
@@ -219,17 +227,23 @@ class Supervisor:
                 "/cmd_vel silent: zero velocity command" if timed_out else "/cmd_vel resumed"
             )
         self.cmd_timed_out = timed_out
+        if self.mode != Mode.STAND_UP:
+            self.waiting_for_map = False
         if "height_map" in self.config.observation.terms:
-            stale = (
-                height_map_stamp is None
-                or now - height_map_stamp > self.config.observation.height_map_timeout_s
-            )
+            stale = not self._map_fresh(now, height_map_stamp)
             if stale != self.height_map_stale:
                 self._notes.append(
                     "height map stale: zero velocity command" if stale else "height map fresh"
                 )
             self.height_map_stale = stale
         return self.mode
+
+    def _map_fresh(self, now: float, height_map_stamp: float | None) -> bool:
+        """True for a blind layout; else whether the last height map is recent enough."""
+        if "height_map" not in self.config.observation.terms:
+            return True
+        timeout = self.config.observation.height_map_timeout_s
+        return height_map_stamp is not None and now - height_map_stamp <= timeout
 
     def stand_alpha(self, now: float) -> float:
         if self.mode != Mode.STAND_UP:
@@ -253,6 +267,7 @@ class Supervisor:
             "cmd_timed_out": self.cmd_timed_out,
             "cmd_clamped": self.cmd_clamped,
             "height_map_stale": self.height_map_stale,
+            "waiting_for_height_map": self.waiting_for_map,
             "command": [float(v) for v in self.effective_command()],
             "faults": self.fault_count,
         }

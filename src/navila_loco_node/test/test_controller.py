@@ -71,6 +71,7 @@ def test_nan_policy_output_damps() -> None:
     ctl = LocoController(cfg, ConstPolicy(np.full(12, np.nan)))
     ctl.step(T0, standing_state(cfg, T0))
     t = T0 + cfg.safety.stand_up_time_s
+    ctl.set_height_map(np.zeros(459), t)
     r = ctl.step(t, standing_state(cfg, t))
     assert r.mode == Mode.DAMP and np.all(r.command.kp == 0) and np.all(r.command.kd == 8.0)
     assert "policy output" in ctl.supervisor.reason
@@ -94,6 +95,39 @@ def test_unknown_height_map_stops_walking_but_keeps_balancing() -> None:
     ctl.set_height_map(np.zeros(459), t)  # a valid map again: the command is honoured again
     ctl.supervisor.set_command(VelocityCommand(0.5, 0.0, 0.0, t))
     assert ctl.step(t, standing_state(cfg, t)).velocity[0] == 0.5
+
+
+def test_vision_policy_waits_for_its_first_map_and_keeps_the_last_real_one() -> None:
+    """No map yet: the stand-up pose is held (the policy never sees invented terrain); a map
+    that turns unknown leaves the last real one in the observation, with a zero command."""
+    cfg = robot_config("go2")
+    policy = ConstPolicy(np.zeros(12))
+    ctl = LocoController(cfg, policy)
+    ctl.step(T0, standing_state(cfg, T0))
+    t = T0 + cfg.safety.stand_up_time_s
+    for _ in range(3):
+        r = ctl.step(t, standing_state(cfg, t))
+        assert r.mode == Mode.STAND_UP and not policy.seen
+        np.testing.assert_allclose(r.command.q, cfg.joints.default_pos)  # holds the pose
+        t += 0.02
+    assert ctl.supervisor.status(t)["waiting_for_height_map"] is True
+    terrain = np.linspace(0.2, 0.4, 459)
+    ctl.set_height_map(terrain, t)
+    ctl.supervisor.set_command(VelocityCommand(0.5, 0.0, 0.0, t))
+    r = ctl.step(t, standing_state(cfg, t))
+    assert r.mode == Mode.WALK and r.velocity[0] == 0.5
+    assert ctl.supervisor.status(t)["waiting_for_height_map"] is False
+    hm = slice(45, 45 + 459)  # after the 45 proprio terms
+    np.testing.assert_allclose(policy.seen[-1][hm], np.clip(terrain, -10, 10), rtol=1e-6)
+    t += 0.02
+    ctl.set_height_map(np.full(459, np.nan), t)
+    r = ctl.step(t, standing_state(cfg, t))
+    assert r.mode == Mode.WALK and np.all(r.velocity == 0.0)
+    np.testing.assert_allclose(policy.seen[-1][hm], np.clip(terrain, -10, 10), rtol=1e-6)
+    t += 5.0  # long stale: still the last real map, still a zero command
+    r = ctl.step(t, standing_state(cfg, t))
+    assert r.mode == Mode.WALK and np.all(r.velocity == 0.0)
+    np.testing.assert_allclose(policy.seen[-1][hm], np.clip(terrain, -10, 10), rtol=1e-6)
 
 
 def test_passive_is_zero_torque() -> None:

@@ -133,6 +133,20 @@ def test_stale_height_map_zeroes_command() -> None:
     assert sup.effective_command().tolist() == [0.0, 0.0, 0.0]
 
 
+def test_vision_stand_up_holds_until_a_fresh_height_map() -> None:
+    cfg = robot_config("go2")
+    sup = Supervisor(cfg, has_policy=True)
+    assert sup.update(T0, standing_state(cfg, T0), None) == Mode.STAND_UP
+    t = T0 + cfg.safety.stand_up_time_s
+    assert sup.update(t, standing_state(cfg, t), None) == Mode.STAND_UP
+    old = t - cfg.observation.height_map_timeout_s - 0.1
+    assert sup.update(t + 0.02, standing_state(cfg, t + 0.02), old) == Mode.STAND_UP  # stale
+    assert sup.waiting_for_map
+    assert "stand-up complete: holding the pose until a height map" in sup.pop_notes()
+    assert sup.update(t + 0.04, standing_state(cfg, t + 0.04), t + 0.03) == Mode.WALK
+    assert not sup.waiting_for_map
+
+
 def test_stop_request_and_shutdown_damp() -> None:
     sup = walking()
     assert sup.request("stop", T0 + 3, None) and sup.mode == Mode.DAMP
