@@ -55,13 +55,32 @@ def transitions(rec: Recorder) -> list[tuple[str, str, str]]:
     return out
 
 
+# A height map of flat ground 0.3 m below the LiDAR (the vision layout's 17 x 27 cells): the
+# node holds the stand-up pose until a vision policy has one.
+FLAT_MAP = [0.3] * 459
+
+
+def feed_maps(pub: object, stop: threading.Event) -> threading.Thread:
+    """Publishes FLAT_MAP on `pub` at ~10 Hz until `stop` is set."""
+
+    def run() -> None:
+        while not stop.wait(0.1):
+            pub.publish(Float32MultiArray(data=FLAT_MAP))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 class FakeRobot:
-    """Publishes joint states (SDK order) and IMU at ~100 Hz until stopped."""
+    """Publishes joint states (SDK order) and IMU at ~100 Hz, and the height map at ~10 Hz (as
+    heightmap_node would from the robot's LiDAR), until stopped."""
 
     def __init__(self, probe: Probe) -> None:
         sensor = QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT)
         self.js = probe.publisher(JointState, "/joint_states", sensor)
         self.imu = probe.publisher(Imu, "/imu/data", sensor)
+        self.hm = probe.publisher(Float32MultiArray, "/navila/height_map", sensor)
         default = dict(zip(GO2.joints.names, GO2.joints.default_pos, strict=True))
         self.q = [default[n] for n in SDK_ORDER]
         self.publishing = threading.Event()
@@ -71,6 +90,7 @@ class FakeRobot:
         self._thread.start()
 
     def _run(self) -> None:
+        tick = 0
         while not self._stop.wait(0.01):
             if not self.publishing.is_set():
                 continue
@@ -79,6 +99,9 @@ class FakeRobot:
             imu = Imu()
             imu.orientation.w = 1.0
             self.imu.publish(imu)
+            if tick % 10 == 0:
+                self.hm.publish(Float32MultiArray(data=FLAT_MAP))
+            tick += 1
 
     def stop(self) -> None:
         self._stop.set()
@@ -202,9 +225,17 @@ def test_node_drives_unitree_backend_over_dds(
             )
             with Probe(domain_id=ros_domain) as probe:
                 status = probe.record(String, "/navila/status")
-                assert status.wait_for(lambda _: walking(status), TIMEOUT), graph.read_log(
-                    "navila_loco"
-                )
+                hm = probe.publisher(Float32MultiArray, "/navila/height_map")
+                assert Probe.wait_matched(hm, TIMEOUT)
+                stop_maps = threading.Event()
+                feed = feed_maps(hm, stop_maps)
+                try:
+                    assert status.wait_for(lambda _: walking(status), TIMEOUT), graph.read_log(
+                        "navila_loco"
+                    )
+                finally:
+                    stop_maps.set()
+                    feed.join(2.0)
             codes = graph.stop()
             assert codes["navila_loco"] == 0, graph.read_log("navila_loco")
         finally:

@@ -203,14 +203,16 @@ def test_each_task_is_its_training_configs_task(config: str) -> None:
 
 
 def test_finetune_tasks_carry_their_stages_terrain_and_rewards() -> None:
-    sharp = spec.load("go2_vision_finetune_sharp")
-    assert sharp.variant == "vision" and sharp.layout.policy_size == 909
-    t = sharp.task.terrain
+    vision = spec.load("go2_vision_finetune_stumble")
+    assert vision.variant == "vision" and vision.layout.policy_size == 909
+    t = vision.task.terrain
     assert t.types == ("flat", "rough", "steps", "steps_up", "boxes") and t.resolution_m == 0.02
-    assert sharp.task.tracking_std2 == 0.1 and sharp.train.init_max_level == 9
+    assert vision.task.tracking_std2 == 0.1 and vision.train.init_max_level == 9
+    assert vision.rewards["feet_stumble"].weight == -1.0
     blind = spec.load("go2_blind_finetune")
     assert blind.variant == "blind" and blind.layout.policy_size == 450
     assert blind.task.terrain == t and blind.task.tracking_std2 == 0.1
+    assert blind.rewards["feet_stumble"].weight == 0.0
     # the variant names are the base configs
     assert spec.load("blind") == spec.load("go2_blind")
     assert spec.load("vision").task == TaskSpec()
@@ -1053,7 +1055,7 @@ def test_finetune_env_cfgs_apply_their_training_config(
     m = fake_isaaclab.env_cfg
     for cls, config in (
         (m.Go2BlindFinetuneEnvCfg, "go2_blind_finetune"),
-        (m.Go2VisionFinetuneEnvCfg, "go2_vision_finetune_sharp"),
+        (m.Go2VisionFinetuneEnvCfg, "go2_vision_finetune_stumble"),
     ):
         bundle = spec.load(config)
         cfg = cls()

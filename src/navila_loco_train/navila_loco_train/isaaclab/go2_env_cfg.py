@@ -11,7 +11,7 @@ Tasks (registered by ``registration.register_tasks``):
   critic + base lin. vel. + the clean height map.
 * ``Go2BlindFinetuneEnvCfg`` / ``Go2VisionFinetuneEnvCfg`` - the same layouts with the terrain,
   rewards and start levels of the shipped policies' last training stages (``configs/
-  go2_blind_finetune.yaml``, ``go2_vision_finetune_sharp.yaml``), to continue a base task's run.
+  go2_blind_finetune.yaml``, ``go2_vision_finetune_stumble.yaml``), to continue a base task's run.
 * ``...PlayEnvCfg`` of each - the same, for evaluation and export.
 
 Every number is read through ``spec.load`` from ``task_spec.py``, ``config/go2.yaml`` and the
@@ -68,7 +68,7 @@ check_isaaclab_version()
 BLIND = spec.load("go2_blind")
 VISION = spec.load("go2_vision")
 BLIND_FINETUNE = spec.load("go2_blind_finetune")
-VISION_FINETUNE = spec.load("go2_vision_finetune_sharp")
+VISION_FINETUNE = spec.load("go2_vision_finetune_stumble")
 if BLIND.robot != VISION.robot or BLIND.rewards != VISION.rewards:
     raise ValueError("the blind and vision Go2 tasks must share the robot and the rewards")
 ROBOT = VISION.robot
@@ -670,8 +670,8 @@ class Go2BlindFinetuneEnvCfg(Go2BlindEnvCfg):
 
 @configclass
 class Go2VisionFinetuneEnvCfg(Go2VisionEnvCfg):
-    """go2_vision_finetune_sharp: the vision layout on the shipped go2_vision stage's terrain
-    (steps_up tiles, 2 cm grid), tracking kernel and start levels."""
+    """go2_vision_finetune_stumble: the vision layout on the shipped go2_vision stage's terrain
+    (steps_up tiles, 2 cm grid), tracking kernel, stumble penalty and start levels."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

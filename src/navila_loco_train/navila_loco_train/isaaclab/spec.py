@@ -53,7 +53,7 @@ TRAIN_CONFIGS = {
     "go2_blind": "Blind",
     "go2_vision": "Vision",
     "go2_blind_finetune": "Blind-Finetune",
-    "go2_vision_finetune_sharp": "Vision-Finetune",
+    "go2_vision_finetune_stumble": "Vision-Finetune",
 }
 
 # Isaac Lab names (manager terms, scene entities, observation groups).
@@ -294,7 +294,7 @@ class TaskBundle:
     """Everything one Isaac Lab task needs, for one training config."""
 
     variant: str  # the observation layout: "blind" or "vision"
-    config_name: str  # the training config (go2_vision_finetune_sharp)
+    config_name: str  # the training config (go2_vision_finetune_stumble)
     train_config_path: Path
     config_path: Path  # config/<robot>.yaml
     task: TaskSpec
