@@ -8,7 +8,9 @@
   operator (or `auto_start`, once) asks to start.
 * STAND_UP: linear interpolation from the measured pose to the default pose over
   `stand_up_time_s` (deploy practice of unitree_rl_gym / booster_gym), then WALK if a policy is
-  loaded; without a policy it holds the default pose and says so.
+  loaded and, for a policy that sees a height map, a fresh map has arrived (until then it holds
+  the default pose: the policy never walks on terrain made up for it); without a policy it holds
+  the default pose and says so.
 * WALK: the policy's targets.
 * DAMP: kp = 0, kd = damping_kd. LATCHED: only an explicit `reset` (with the e-stop released)
   returns to PASSIVE, so a flickering fault can never restart the motors by itself.
@@ -16,7 +18,8 @@
 Faults that damp: e-stop; joint state or IMU older than `state_timeout_s`; NaN/inf anywhere
 (state, command, height map, policy output); |roll| or |pitch| beyond `max_tilt_rad`; a measured
 joint beyond its limit plus margin; `stop`; shutdown. Softer conditions keep balancing with a zero
-velocity command: /cmd_vel silent for `command.timeout_s`, a stale height map. Velocity commands
+velocity command: /cmd_vel silent for `command.timeout_s`, a stale height map (the policy keeps
+seeing the last real map). Velocity commands
 are clamped to the configured ranges. Every transition is recorded with its reason; the node logs
 and publishes them. No rclpy, no clocks: the caller passes `now` (time.monotonic()).
 """
