@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, TaskSpec
+from navila_loco_train.task_spec import TaskSpec
 
 if TYPE_CHECKING:
     from navila_loco_train.env import LocoEnv
@@ -53,7 +53,8 @@ def _moving(env: LocoEnv, task: TaskSpec) -> np.ndarray:
 
 def feet_air_time(env: LocoEnv, task: TaskSpec) -> np.ndarray:
     """Reward long steps: at each touchdown, the air time beyond the threshold (moving only)."""
-    gain = np.sum((env.feet_air_time_at_contact - FEET_AIR_TIME_THRESHOLD_S) * env.first_contact, 1)
+    air_beyond = env.feet_air_time_at_contact - task.feet_air_time_threshold_s
+    gain = np.sum(air_beyond * env.first_contact, 1)
     return gain * _moving(env, task)
 
 

@@ -139,6 +139,18 @@ class TerminationSpec:
     max_tilt_rad: float = 1.0472  # 60 deg between the body z axis and the vertical
     min_base_height_m: float = 0.18  # base above the ground below it (Go2 stands at ~0.32)
 
+    def __post_init__(self) -> None:
+        if not self.episode_s > 0.0:
+            raise ValueError(f"terminations.episode_s must be > 0, got {self.episode_s}")
+        if not 0.0 < self.max_tilt_rad <= math.pi:
+            raise ValueError(
+                f"terminations.max_tilt_rad must be in (0, pi], got {self.max_tilt_rad}"
+            )
+        if not self.min_base_height_m >= 0.0:
+            raise ValueError(
+                f"terminations.min_base_height_m must be >= 0, got {self.min_base_height_m}"
+            )
+
 
 @dataclass(frozen=True)
 class RandomizationSpec:
@@ -154,6 +166,33 @@ class RandomizationSpec:
     # grid's far corners (r ~ 1.1 m), 1-2 hits per far cell, and leaves ~3 % of cells unseen
     # after the builder's 3x3 max filter (which fills gaps here exactly as on the robot).
     height_map_density_range_m: tuple[float, float] = (0.3, 0.8)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "friction",
+            "added_base_mass_kg",
+            "motor_strength",
+            "actuator_delay_steps",
+            "height_map_density_range_m",
+        ):
+            value = getattr(self, name)
+            if len(value) != 2 or not value[0] <= value[1]:
+                raise ValueError(f"randomization.{name} must be a range [lo, hi], got {value}")
+        if (
+            self.friction[0] < 0.0
+            or self.motor_strength[0] <= 0.0
+            or self.actuator_delay_steps[0] < 0
+        ):
+            raise ValueError(
+                "randomization: friction must be >= 0, motor_strength > 0 and "
+                f"actuator_delay_steps >= 0 (got {self.friction}, {self.motor_strength}, "
+                f"{self.actuator_delay_steps})"
+            )
+        if not (self.push_interval_s > 0.0 and self.push_velocity_mps >= 0.0):
+            raise ValueError(
+                "randomization.push_interval_s must be > 0 and push_velocity_mps >= 0, got "
+                f"{self.push_interval_s}, {self.push_velocity_mps}"
+            )
 
 
 @dataclass(frozen=True)
@@ -244,6 +283,10 @@ class TaskSpec:
     # notices small errors (0.14 m/s costs 7 % of the term), so a policy may settle on a speed
     # bias; a fine-tuning config narrows it (train configs' `rewards: tracking_std2`).
     tracking_std2: float = TRACKING_STD2
+    # feet_air_time pays a touchdown's air time beyond this: the Go2 trots with ~0.5 s swings; a
+    # biped's steps are shorter (Isaac Lab's H1 task: 0.4). Configs: `rewards:
+    # feet_air_time_threshold_s`.
+    feet_air_time_threshold_s: float = FEET_AIR_TIME_THRESHOLD_S
     # legged_gym's `only_positive_rewards`: the per-step total is clipped at 0, so ending an
     # episode early (falling on purpose) never pays while the penalties still outweigh tracking,
     # which a short training budget otherwise learns within a few dozen iterations.

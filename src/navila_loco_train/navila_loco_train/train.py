@@ -30,7 +30,13 @@ from typing import Any
 
 import yaml
 
-from navila_loco_train.task_spec import CommandSpec, TaskSpec, TerrainSpec
+from navila_loco_train.task_spec import (
+    CommandSpec,
+    RandomizationSpec,
+    TaskSpec,
+    TerminationSpec,
+    TerrainSpec,
+)
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 POLICY_CHECKPOINT = "checkpoint.pt"  # in a policy directory: actor + critic, no optimiser state
@@ -86,39 +92,52 @@ def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _spec_section(cfg: dict[str, Any], section: str, cls: type) -> Any:
+    """One config section as its task_spec dataclass: YAML lists become the tuples the
+    dataclass holds (nested ones too), and an unknown key is an error, not an ignored setting."""
+    given = dict(cfg.get(section) or {})
+    known = {f.name for f in fields(cls)}
+    if set(given) - known:
+        raise ValueError(
+            f"unknown {section} keys {sorted(set(given) - known)}; known: {sorted(known)}"
+        )
+
+    def as_tuple(value: Any) -> Any:
+        return tuple(as_tuple(v) for v in value) if isinstance(value, list) else value
+
+    return cls(**{key: as_tuple(value) for key, value in given.items()})
+
+
 def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     """task_spec's numbers, with the config's optional overrides: `terrain:` (smaller grids for
-    quick runs and tests, other tile types), `commands:` (CommandSpec fields: ranges, shares)
-    and `rewards:` (`tracking_std2`, and `weights` that replace single terms' weights). An
-    unknown key or term is an error, not a silently ignored setting."""
-    terrain = dict(cfg.get("terrain") or {})
-    for key in ("types", "rough_noise_m", "step_height_m", "box_height_m"):
-        if key in terrain:
-            terrain[key] = tuple(terrain[key])
-    commands = dict(cfg.get("commands") or {})
-    known = {f.name for f in fields(CommandSpec)}
-    if set(commands) - known:
-        raise ValueError(
-            f"unknown commands keys {sorted(set(commands) - known)}; known: {sorted(known)}"
-        )
-    for key in ("vx", "vy", "wz"):
-        if key in commands:
-            commands[key] = tuple(commands[key])
-    if "deploy_commands" in commands:
-        commands["deploy_commands"] = tuple(tuple(c) for c in commands["deploy_commands"])
-    task = TaskSpec(terrain=TerrainSpec(**terrain), commands=CommandSpec(**commands))
+    quick runs and tests, other tile types), `commands:` (CommandSpec fields: ranges, shares),
+    `terminations:` and `randomization:` (another robot's fall height, masses, pushes) and
+    `rewards:` (`tracking_std2`, `feet_air_time_threshold_s`, and `weights` that replace single
+    terms' weights). An unknown key or term is an error, not a silently ignored setting."""
+    task = TaskSpec(
+        terrain=_spec_section(cfg, "terrain", TerrainSpec),
+        commands=_spec_section(cfg, "commands", CommandSpec),
+        terminations=_spec_section(cfg, "terminations", TerminationSpec),
+        randomization=_spec_section(cfg, "randomization", RandomizationSpec),
+    )
     rewards = dict(cfg.get("rewards") or {})
     weights = dict(rewards.pop("weights", None) or {})
     std2 = float(rewards.pop("tracking_std2", task.tracking_std2))
+    air = float(rewards.pop("feet_air_time_threshold_s", task.feet_air_time_threshold_s))
     if rewards:
-        raise ValueError(f"unknown rewards keys {sorted(rewards)}; known: tracking_std2, weights")
+        raise ValueError(
+            f"unknown rewards keys {sorted(rewards)}; known: tracking_std2, "
+            "feet_air_time_threshold_s, weights"
+        )
     unknown = sorted(set(weights) - set(task.reward_weights))
     if unknown:
         raise ValueError(f"unknown reward terms {unknown}; known: {sorted(task.reward_weights)}")
     if not std2 > 0.0:
         raise ValueError(f"rewards.tracking_std2 must be > 0, got {std2}")
+    if not air >= 0.0:
+        raise ValueError(f"rewards.feet_air_time_threshold_s must be >= 0, got {air}")
     merged = {**task.reward_weights, **{k: float(v) for k, v in weights.items()}}
-    return replace(task, tracking_std2=std2, reward_weights=merged)
+    return replace(task, tracking_std2=std2, feet_air_time_threshold_s=air, reward_weights=merged)
 
 
 def resume_path(path: str) -> str:

@@ -310,3 +310,42 @@ def test_deployed_command_draws(small_task: TaskSpec) -> None:
     env = make_env(small_task, n=64, randomize=False)  # off by default: uniform draws
     assert not any(np.allclose(row, c.deploy_commands[0]) for row in env.commands)
     env.close()
+
+
+def test_h1_spawns_on_its_feet_and_terminates_when_it_buckles() -> None:
+    """The humanoid's flat box feet start on the ground (a box's half-height, not its
+    half-length, below the site: was 9 cm in the air), and its config's fall height ends an
+    episode the Go2's 0.18 m would let it crawl through."""
+    from navila_bringup.paths import find_config
+    from navila_loco_train.train import load_train_config, loco_for, task_from_config
+
+    cfg = load_train_config("h1_vision")
+    task = replace(task_from_config(cfg), terrain=TaskSpec().terrain)
+    task = replace(task, terrain=replace(task.terrain, types=("flat",), levels=1, tile_m=4.0))
+    env = LocoEnv(
+        load_robot("h1"),
+        loco_for(cfg),
+        task,
+        EnvConfig(
+            num_envs=2,
+            num_threads=1,
+            num_variants=1,
+            randomize=False,
+            feet=cfg["env"]["feet"],
+            undesired_contacts=cfg["env"]["undesired_contacts"],
+            robot_config=str(find_config("h1")),
+        ),
+    )
+    # The spawn leaves a little clearance; 4 policy steps (80 ms) are 3 cm of free fall, the
+    # old spawn's 11 cm took 150 ms.
+    for _ in range(4):
+        env.step(np.zeros((env.n, 19)))
+    assert np.all(env.feet_contact)  # both feet down on every robot
+    ground = env.terrain.height_at(env.base_pos[:, 0], env.base_pos[:, 1])
+    assert np.all(env.base_pos[:, 2] - ground > task.terminations.min_base_height_m)
+    # robot 0 upright but with its pelvis at 0.5 m (buckled): terminated by height alone
+    env.state[0, env.qpos0 + 2] = ground[0] + 0.5
+    env.state[0, env.qpos0 + 3 : env.qpos0 + 7] = (1.0, 0.0, 0.0, 0.0)
+    _, _, _, terminated, _ = env.step(np.zeros((env.n, 19)))
+    assert terminated[0] and not terminated[1]
+    env.close()

@@ -184,6 +184,13 @@ def test_an_unknown_task_spec_reward_is_refused() -> None:
         spec.reward_table(task, bundle.train, bundle.robot)
 
 
+def test_the_air_time_threshold_is_the_tasks() -> None:
+    bundle = spec.load("blind")
+    task = replace(TaskSpec(), feet_air_time_threshold_s=0.4)  # a biped's (configs: rewards:)
+    table = spec.reward_table(task, bundle.train, bundle.robot)
+    assert table["feet_air_time"].params["threshold"] == 0.4
+
+
 # ------------------------------------------------------------------------------ training configs
 @pytest.mark.parametrize("config", list(spec.TRAIN_CONFIGS))
 def test_each_task_is_its_training_configs_task(config: str) -> None:
@@ -203,12 +210,13 @@ def test_each_task_is_its_training_configs_task(config: str) -> None:
 
 
 def test_finetune_tasks_carry_their_stages_terrain_and_rewards() -> None:
-    vision = spec.load("go2_vision_finetune_stumble")
+    vision = spec.load("go2_vision_finetune_deploy")
     assert vision.variant == "vision" and vision.layout.policy_size == 909
     t = vision.task.terrain
     assert t.types == ("flat", "rough", "steps", "steps_up", "boxes") and t.resolution_m == 0.02
     assert vision.task.tracking_std2 == 0.1 and vision.train.init_max_level == 9
     assert vision.rewards["feet_stumble"].weight == -1.0
+    assert vision.task.commands.deploy_fraction == 0.3  # the shipped stage's command draws
     blind = spec.load("go2_blind_finetune")
     assert blind.variant == "blind" and blind.layout.policy_size == 450
     assert blind.task.terrain == t and blind.task.tracking_std2 == 0.1
@@ -1055,7 +1063,7 @@ def test_finetune_env_cfgs_apply_their_training_config(
     m = fake_isaaclab.env_cfg
     for cls, config in (
         (m.Go2BlindFinetuneEnvCfg, "go2_blind_finetune"),
-        (m.Go2VisionFinetuneEnvCfg, "go2_vision_finetune_stumble"),
+        (m.Go2VisionFinetuneEnvCfg, "go2_vision_finetune_deploy"),
     ):
         bundle = spec.load(config)
         cfg = cls()

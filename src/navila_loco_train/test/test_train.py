@@ -82,7 +82,8 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     for section, match in (
         ({"rewards": {"tracking_std2": "abc"}}, "could not convert string to float: 'abc'"),
         ({"rewards": {"weights": {"fly": 1.0}}}, "unknown reward terms ['fly']"),
-        ({"terrain": {"hills": 3}}, "unexpected keyword argument 'hills'"),
+        ({"terrain": {"hills": 3}}, "unknown terrain keys ['hills']"),
+        ({"terminations": {"min_base_height_m": -1}}, "min_base_height_m must be >= 0"),
         ({"terrain": {"resolution_m": 0.03}}, "must divide tile_m 8.0 into whole cells"),
         ({"terrain": {"resolution_m": 0}}, "resolution_m must be > 0"),
         ({"commands": {"deploy_share": 0.3}}, "unknown commands keys ['deploy_share']"),
@@ -221,6 +222,71 @@ def test_config_commands_section_sets_the_command_draws() -> None:
     deploy = task_from_config(load_train_config("go2_blind_finetune_deploy"))
     base = task_from_config(load_train_config("go2_blind_finetune"))
     assert deploy == replace(base, commands=replace(base.commands, deploy_fraction=0.3))
+    vision_deploy = task_from_config(load_train_config("go2_vision_finetune_deploy"))
+    stumble = task_from_config(load_train_config("go2_vision_finetune_stumble"))
+    assert vision_deploy == replace(
+        stumble, commands=replace(stumble.commands, deploy_fraction=0.3)
+    )
+
+
+def test_config_terminations_and_randomization_sections() -> None:
+    """Another robot's numbers come from its config: lists become the spec's tuples, and an
+    unknown key or an impossible value is refused with its name."""
+    from navila_loco_train.task_spec import RandomizationSpec, TaskSpec, TerminationSpec
+    from navila_loco_train.train import task_from_config
+
+    task = task_from_config(
+        {
+            "terminations": {"min_base_height_m": 0.6},
+            "randomization": {"added_base_mass_kg": [-1, 3], "actuator_delay_steps": [0, 2]},
+            "rewards": {"feet_air_time_threshold_s": 0.4},
+        }
+    )
+    assert task.terminations == TerminationSpec(min_base_height_m=0.6)
+    assert task.randomization == RandomizationSpec(
+        added_base_mass_kg=(-1, 3), actuator_delay_steps=(0, 2)
+    )
+    assert task.feet_air_time_threshold_s == 0.4
+    assert task_from_config({}).feet_air_time_threshold_s == TaskSpec().feet_air_time_threshold_s
+    for bad, match in (
+        ({"terminations": {"min_height": 0.6}}, "unknown terminations keys \\['min_height'\\]"),
+        ({"terminations": {"min_base_height_m": -0.1}}, "min_base_height_m must be >= 0"),
+        ({"terminations": {"max_tilt_rad": 0.0}}, "max_tilt_rad"),
+        ({"randomization": {"friction": [1.2, 0.4]}}, "friction must be a range"),
+        ({"randomization": {"motor_strength": [0.0, 1.0]}}, "motor_strength > 0"),
+        ({"randomization": {"push_interval_s": 0}}, "push_interval_s must be > 0"),
+        ({"randomization": {"pushes": 1}}, "unknown randomization keys"),
+        ({"terrain": {"tiles": 3}}, "unknown terrain keys"),
+        ({"rewards": {"feet_air_time_threshold_s": -1}}, "feet_air_time_threshold_s"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            task_from_config(bad)
+
+
+def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:
+    """The H1 recipe runs end to end (no H1 policy is shipped: compute, see the config): its
+    policy directory loads on config/h1.yaml's 256-input, 19-joint layout."""
+    from navila_loco_train.train import load_train_config, task_from_config
+
+    h1 = task_from_config(load_train_config("h1_vision"))
+    assert h1.terminations.min_base_height_m == 0.6 and h1.feet_air_time_threshold_s == 0.4
+    path = tmp_path / "tiny_h1.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "extends": "h1_vision",
+                "env": {"num_envs": 4, "num_threads": 1, "num_variants": 2},
+                "terrain": {"types": ["flat", "steps"], "levels": 2, "tile_m": 4.0},
+            }
+        )
+    )
+    export = tmp_path / "policy"
+    args = ["--config", str(path), "--iterations", "1", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path / "runs"), "--export-to", str(export)]) == 0
+    loco = load_loco_config(CONFIG_DIR / "h1.yaml", **policy_overrides(export))
+    assert (loco.policy_num_inputs, loco.policy_num_outputs) == (256, 19)
+    act = load_policy(export / "policy.onnx", 256, 19)(np.zeros(256, dtype=np.float32))
+    assert act.shape == (19,) and np.all(np.isfinite(act))
 
 
 def test_learn_until_stops_cleanly_after_the_deadline(tmp_path: Path) -> None:

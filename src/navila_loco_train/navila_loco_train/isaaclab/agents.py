@@ -30,7 +30,7 @@ check_isaaclab_version()
 BLIND = spec.load("go2_blind")
 VISION = spec.load("go2_vision")
 BLIND_FINETUNE = spec.load("go2_blind_finetune")
-VISION_FINETUNE = spec.load("go2_vision_finetune_stumble")
+VISION_FINETUNE = spec.load("go2_vision_finetune_deploy")
 PPO = VISION.task.ppo
 # Checkpoint every this many iterations (the MuJoCo trainer's rsl_cfg save_interval).
 SAVE_INTERVAL = 100

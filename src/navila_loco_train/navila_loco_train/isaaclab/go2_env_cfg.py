@@ -11,7 +11,7 @@ Tasks (registered by ``registration.register_tasks``):
   critic + base lin. vel. + the clean height map.
 * ``Go2BlindFinetuneEnvCfg`` / ``Go2VisionFinetuneEnvCfg`` - the same layouts with the terrain,
   rewards and start levels of the shipped policies' last training stages (``configs/
-  go2_blind_finetune.yaml``, ``go2_vision_finetune_stumble.yaml``), to continue a base task's run.
+  go2_blind_finetune.yaml``, ``go2_vision_finetune_deploy.yaml``), to continue a base task's run.
 * ``...PlayEnvCfg`` of each - the same, for evaluation and export.
 
 Every number is read through ``spec.load`` from ``task_spec.py``, ``config/go2.yaml`` and the
@@ -68,7 +68,7 @@ check_isaaclab_version()
 BLIND = spec.load("go2_blind")
 VISION = spec.load("go2_vision")
 BLIND_FINETUNE = spec.load("go2_blind_finetune")
-VISION_FINETUNE = spec.load("go2_vision_finetune_stumble")
+VISION_FINETUNE = spec.load("go2_vision_finetune_deploy")
 if BLIND.robot != VISION.robot or BLIND.rewards != VISION.rewards:
     raise ValueError("the blind and vision Go2 tasks must share the robot and the rewards")
 ROBOT = VISION.robot
@@ -551,15 +551,16 @@ def _apply_train_config(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> N
     """What a training config sets: envs, seed, terrain grid and start levels, commands,
     rewards.
 
-    The terminations and randomisation are task_spec's for every config (the MuJoCo trainer's
-    task_from_config overrides terrain, commands and rewards only); a bundle whose task differs
-    elsewhere is refused rather than trained half-applied.
+    The terminations and randomisation are task_spec's for every config here (a training
+    config's `terminations:` / `randomization:` sections, another robot's numbers, are not
+    ported); a bundle whose task differs there is refused rather than trained half-applied.
     """
     same_elsewhere = replace(
         bundle.task,
         terrain=TASK.terrain,
         commands=TASK.commands,
         tracking_std2=TASK.tracking_std2,
+        feet_air_time_threshold_s=TASK.feet_air_time_threshold_s,
         reward_weights=TASK.reward_weights,
     )
     if same_elsewhere != TASK:
@@ -670,8 +671,9 @@ class Go2BlindFinetuneEnvCfg(Go2BlindEnvCfg):
 
 @configclass
 class Go2VisionFinetuneEnvCfg(Go2VisionEnvCfg):
-    """go2_vision_finetune_stumble: the vision layout on the shipped go2_vision stage's terrain
-    (steps_up tiles, 2 cm grid), tracking kernel, stumble penalty and start levels."""
+    """go2_vision_finetune_deploy: the vision layout on the shipped go2_vision stage's terrain
+    (steps_up tiles, 2 cm grid), tracking kernel, stumble penalty, command draws (30 % exactly
+    NaVILA's deployed commands) and start levels."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

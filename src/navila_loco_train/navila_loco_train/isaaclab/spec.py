@@ -37,7 +37,7 @@ from heightmap_node.config import builder_config_from_params, load_params_file, 
 from navila_loco_node.config import LocoConfig, load_loco_config, load_params
 from navila_loco_node.observation import JOINT_TERMS, VEC3_TERMS
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
-from navila_loco_train.task_spec import FEET_AIR_TIME_THRESHOLD_S, FEET_STUMBLE_RATIO, TaskSpec
+from navila_loco_train.task_spec import FEET_STUMBLE_RATIO, TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M
 from navila_loco_train.train import load_train_config, task_from_config
 
@@ -53,7 +53,7 @@ TRAIN_CONFIGS = {
     "go2_blind": "Blind",
     "go2_vision": "Vision",
     "go2_blind_finetune": "Blind-Finetune",
-    "go2_vision_finetune_stumble": "Vision-Finetune",
+    "go2_vision_finetune_deploy": "Vision-Finetune",
 }
 
 # Isaac Lab names (manager terms, scene entities, observation groups).
@@ -294,7 +294,7 @@ class TaskBundle:
     """Everything one Isaac Lab task needs, for one training config."""
 
     variant: str  # the observation layout: "blind" or "vision"
-    config_name: str  # the training config (go2_vision_finetune_stumble)
+    config_name: str  # the training config (go2_vision_finetune_deploy)
     train_config_path: Path
     config_path: Path  # config/<robot>.yaml
     task: TaskSpec
@@ -494,7 +494,7 @@ def reward_table(task: TaskSpec, train: TrainSpec, robot: RobotSpec) -> dict[str
             f"{_OURS}.feet_air_time",
             {
                 "command_name": COMMAND_NAME,
-                "threshold": FEET_AIR_TIME_THRESHOLD_S,
+                "threshold": task.feet_air_time_threshold_s,
                 "command_small": small,
                 "sensor_bodies": train.feet_bodies,
             },
