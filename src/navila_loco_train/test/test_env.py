@@ -316,26 +316,14 @@ def test_h1_spawns_on_its_feet_and_terminates_when_it_buckles() -> None:
     """The humanoid's flat box feet start on the ground (a box's half-height, not its
     half-length, below the site: was 9 cm in the air), and its config's fall height ends an
     episode the Go2's 0.18 m would let it crawl through."""
-    from navila_bringup.paths import find_config
-    from navila_loco_train.train import load_train_config, loco_for, task_from_config
+    from navila_loco_train.task_spec import TerrainSpec
+    from navila_loco_train.train import build_env, load_train_config, task_from_config
 
     cfg = load_train_config("h1_vision")
-    task = replace(task_from_config(cfg), terrain=TaskSpec().terrain)
-    task = replace(task, terrain=replace(task.terrain, types=("flat",), levels=1, tile_m=4.0))
-    env = LocoEnv(
-        load_robot("h1"),
-        loco_for(cfg),
-        task,
-        EnvConfig(
-            num_envs=2,
-            num_threads=1,
-            num_variants=1,
-            randomize=False,
-            feet=cfg["env"]["feet"],
-            undesired_contacts=cfg["env"]["undesired_contacts"],
-            robot_config=str(find_config("h1")),
-        ),
-    )
+    flat = TerrainSpec(types=("flat",), levels=1, tile_m=4.0)
+    task = replace(task_from_config(cfg), terrain=flat)
+    small = {"num_envs": 2, "num_threads": 1, "num_variants": 1, "randomize": False}
+    env, _, _ = build_env(cfg, small, task)  # the trainer's own: feet, contacts, robot config
     # The spawn leaves a little clearance; 4 policy steps (80 ms) are 3 cm of free fall, the
     # old spawn's 11 cm took 150 ms.
     for _ in range(4):
