@@ -36,6 +36,8 @@ SUMMARY_KEYS = {
     "ang_vel_error_std",
     "collision_rate",
     "contact_step_fraction",
+    "upper_collision_rate",
+    "upper_contact_step_fraction",
     "fall_rate",
 }
 TRIAL_KEYS = {
@@ -45,6 +47,7 @@ TRIAL_KEYS = {
     "fell",
     "fall_cause",
     "contact_periods",
+    "upper_contact_periods",
     "control_periods",
     "collided",
     "real_time_factor",
@@ -161,6 +164,7 @@ def test_random_blind_policies_on_flat_ground(ros_domain, tmp_path) -> None:
     entry = json.loads((pen_out / "metrics.json").read_text())["policies"]["wild"]
     (trial,) = entry["trials"]
     assert trial["terrain"] == "pen" and trial["contact_periods"] > 0, trial
+    assert 0 <= trial["upper_contact_periods"] <= trial["contact_periods"]
     assert trial["last_contact"].split(" / ")[1].startswith("pen_"), trial["last_contact"]
     assert entry["summary"]["pen"]["collision_rate"] == 1.0
     assert 0.0 < entry["summary"]["pen"]["contact_step_fraction"] <= 1.0

@@ -344,12 +344,7 @@ class LocoEnv:
         self.joint_acc = (self.dq - self.last_dq) / self.dt
 
         # rewards
-        terms = rewards.compute(self, self.task)
-        reward = np.zeros(self.n)
-        for key, value in terms.items():
-            w = self.task.reward_weights[key] * self.dt
-            reward += w * value
-            self.episode_sums[key] += w * value
+        reward = self._add_terms(np.zeros(self.n), rewards.compute(self, self.task))
         if self.task.only_positive_rewards:
             reward = np.maximum(reward, 0.0)
 
@@ -363,6 +358,7 @@ class LocoEnv:
             | (self.base_pos[:, 2] - ground < tspec.min_base_height_m)
             | bad
         )
+        reward = self._add_terms(reward, rewards.after_clip(self.task, terminated))
         timed_out = self.episode_length >= self.max_episode_length
         done = terminated | timed_out
         self.path_m += np.linalg.norm(self.lin_vel_world[:, :2], axis=1) * self.dt
@@ -382,6 +378,15 @@ class LocoEnv:
         self._read_state(sens)
         self.policy_obs, self.critic_obs = self._observe()
         return self.policy_obs, self.critic_obs, reward, terminated, timed_out
+
+    def _add_terms(self, reward: np.ndarray, terms: dict[str, np.ndarray]) -> np.ndarray:
+        """`reward` plus the weighted terms (weights per second, times the policy dt); the
+        episode sums the log reports take them too."""
+        for key, value in terms.items():
+            w = self.task.reward_weights[key] * self.dt
+            reward = reward + w * value
+            self.episode_sums[key] += w * value
+        return reward
 
     def _pushes(self) -> None:
         dr = self.task.randomization

@@ -29,6 +29,10 @@ Definitions (all in metrics.json under the same names):
   least one such period; contact_step_fraction = such periods / all control periods of the
   scripts (pooled over trials). NaVILA reports its collision rate without a documented unit, so
   no goal is set for it here; the comparison that matters is vision vs blind.
+  upper_collision_rate / upper_contact_step_fraction: the same for contacts above the lower
+  legs (trunk, head, hips, thighs; navila_sim's `upper_contact_periods`), the issue's "body/thigh
+  contacts". The plain figures also count a calf scraping a step's or box's edge, which a robot
+  that climbs does and one that stops at the edge does not.
 * Aggregates: lin/ang errors are the mean (and standard deviation) of the per-trial means.
 """
 
@@ -215,6 +219,7 @@ class TrialResult:
     contact_periods: int
     control_periods: int
     last_contact: str = ""
+    upper_contact_periods: int = 0  # of contact_periods, those above the lower legs
     real_time_factor: float | None = None
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
     distance_m: float = 0.0  # base travel in the plane over the script (a sanity figure)
@@ -245,6 +250,10 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         "collision_rate": float(np.mean([r.collided for r in trials])),
         "contact_step_fraction": (
             float(sum(r.contact_periods for r in trials) / control) if control else 0.0
+        ),
+        "upper_collision_rate": float(np.mean([r.upper_contact_periods > 0 for r in trials])),
+        "upper_contact_step_fraction": (
+            float(sum(r.upper_contact_periods for r in trials) / control) if control else 0.0
         ),
         "fall_rate": float(np.mean([r.fell for r in trials])),
     }
@@ -283,7 +292,8 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     grouped by terrain, then NaVILA's goals."""
     head = (
         f"{'terrain':<10} {'policy':<22} {'trials':>6} {'lin err m/s':>12} "
-        f"{'ang err rad/s':>14} {'collision':>10} {'contact st':>11} {'fall':>6}"
+        f"{'ang err rad/s':>14} {'collision':>10} {'contact st':>11} {'upper st':>9} "
+        f"{'fall':>6}"
     )
     lines = [head, "-" * len(head)]
     terrains: list[str] = []
@@ -300,17 +310,18 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
                 f"{s['lin_vel_error']:>7.3f}±{s['lin_vel_error_std']:<4.2f} "
                 f"{s['ang_vel_error']:>9.3f}±{s['ang_vel_error_std']:<4.2f} "
                 f"{s['collision_rate']:>10.2f} {s['contact_step_fraction']:>11.3f} "
-                f"{s['fall_rate']:>6.2f}"
+                f"{s.get('upper_contact_step_fraction', 0.0):>9.3f} {s['fall_rate']:>6.2f}"
             )
     lines.append("-" * len(head))
     lines.append(
         f"{'goal':<10} {'NaVILA (Table V, Go2)':<22} {'':>6} "
         f"{'<= ' + format(GOALS['lin_vel_error'], '.3f'):>12} "
-        f"{'<= ' + format(GOALS['ang_vel_error'], '.3f'):>14} {'-':>10} {'-':>11} "
+        f"{'<= ' + format(GOALS['ang_vel_error'], '.3f'):>14} {'-':>10} {'-':>11} {'-':>9} "
         f"{'0':>6}  (falls: flat, steps <= 10 cm)"
     )
     lines.append(
         "collision = fraction of trials with a body-obstacle contact; contact st = fraction of "
-        "50 Hz control steps with one; fall = fraction of trials"
+        "50 Hz control steps with one; upper st = the same for contacts above the lower legs "
+        "(body/thigh); fall = fraction of trials"
     )
     return "\n".join(lines)

@@ -191,6 +191,7 @@ class Recording:
     sim_status: list[dict[str, Any]] = field(default_factory=list)  # with "t" (script time)
     damp_events: list[tuple[float, str]] = field(default_factory=list)
     contact_periods: int = 0
+    upper_contact_periods: int = 0
     control_periods: int = 0
     last_contact: str = ""
 
@@ -254,6 +255,7 @@ def score_trial(
         fall_cause=fall.cause,
         fall_time_s=fall.time_s,
         contact_periods=rec.contact_periods,
+        upper_contact_periods=rec.upper_contact_periods,
         control_periods=rec.control_periods,
         last_contact=rec.last_contact,
         real_time_factor=float(np.mean(rtfs)) if rtfs else None,
@@ -530,6 +532,9 @@ def _recording(odom, status, t0: float, t_walk: float, total_s: float) -> Record
     if first is not None and last is not None:
         rec.contact_periods = int(
             last["obstacle_contact_periods"] - first["obstacle_contact_periods"]
+        )
+        rec.upper_contact_periods = int(
+            last.get("upper_contact_periods", 0) - first.get("upper_contact_periods", 0)
         )
         rec.control_periods = int(last["control_periods"] - first["control_periods"])
         rec.last_contact = last.get("last_obstacle_contact", "") if rec.contact_periods else ""

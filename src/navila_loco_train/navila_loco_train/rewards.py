@@ -68,6 +68,11 @@ def feet_stumble(env: LocoEnv) -> np.ndarray:
     return np.any(env.feet_stumble, axis=1).astype(np.float64)
 
 
+def termination(terminated: np.ndarray) -> np.ndarray:
+    """1 for a robot whose episode ended by falling this step (a time-out is not a fall)."""
+    return terminated.astype(np.float64)
+
+
 def flat_orientation_l2(env: LocoEnv) -> np.ndarray:
     return np.sum(env.gravity[:, :2] ** 2, axis=1)
 
@@ -97,17 +102,31 @@ TERMS = {
     "stand_still": stand_still,
     "feet_stumble": feet_stumble,
 }
+# Terms the env adds after the `only_positive_rewards` clip, as legged_gym adds its termination
+# reward: clipped with the rest, a fall costs nothing in the steps whose penalties already
+# outweigh tracking - exactly the steps before a fall. They take the terminated flags, so the env
+# evaluates them once terminations are known (`after_clip`).
+AFTER_CLIP = {"termination": termination}
 NEEDS_TASK = {"track_lin_vel_xy_exp", "track_ang_vel_z_exp", "feet_air_time", "stand_still"}
 
 
 def compute(env: LocoEnv, task: TaskSpec) -> dict[str, np.ndarray]:
-    unknown = sorted(set(task.reward_weights) - set(TERMS))
+    unknown = sorted(set(task.reward_weights) - set(TERMS) - set(AFTER_CLIP))
     if unknown:
-        raise ValueError(f"unknown reward terms {unknown}; known: {sorted(TERMS)}")
+        raise ValueError(f"unknown reward terms {unknown}; known: {sorted({*TERMS, *AFTER_CLIP})}")
     out = {}
     for name, weight in task.reward_weights.items():
-        if weight == 0:
+        if weight == 0 or name in AFTER_CLIP:
             continue
         fn = TERMS[name]
         out[name] = fn(env, task) if name in NEEDS_TASK else fn(env)
     return out
+
+
+def after_clip(task: TaskSpec, terminated: np.ndarray) -> dict[str, np.ndarray]:
+    """The weighted-later terms (AFTER_CLIP) that have a weight, unweighted, like `compute`."""
+    return {
+        name: fn(terminated)
+        for name, fn in AFTER_CLIP.items()
+        if task.reward_weights.get(name, 0.0) != 0
+    }

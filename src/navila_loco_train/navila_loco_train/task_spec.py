@@ -109,6 +109,10 @@ REWARD_WEIGHTS: dict[str, float] = {
     "joint_pos_limits": -10.0,
     "stand_still": -0.5,
     "feet_stumble": 0.0,  # off by default; finetune configs may weight it (rewards: weights:)
+    # legged_gym's / Isaac Lab's termination penalty, added after the only_positive_rewards clip
+    # (rewards.AFTER_CLIP). Off for the Go2, which learned not to fall from tracking alone; a
+    # humanoid falls within seconds for a long time, and then forgone tracking is a weak signal.
+    "termination": 0.0,
 }
 # The policy's height map is rebuilt every this many policy steps (a 15 Hz LiDAR under a 50 Hz
 # policy), robots staggered; both trainers read it from here.

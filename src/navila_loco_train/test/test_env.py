@@ -76,6 +76,32 @@ def test_a_fallen_robot_terminates_and_respawns(small_task: TaskSpec) -> None:
     env.close()
 
 
+def test_the_termination_penalty_is_added_after_the_clip(small_task: TaskSpec) -> None:
+    """legged_gym's order: a fall costs its penalty although the step's other terms are clipped
+    at 0; a time-out is no fall; off (weight 0), nothing is computed or logged."""
+    from navila_loco_train import rewards
+
+    assert small_task.reward_weights["termination"] == 0.0
+    env = make_env(small_task, n=3, randomize=False)
+    env.step(np.zeros((3, 12)))
+    assert "termination" not in env.episode_sums
+    assert rewards.after_clip(small_task, np.array([True, False, False])) == {}
+    env.close()
+
+    task = replace(small_task, reward_weights={"flat_orientation_l2": -1.0, "termination": -200.0})
+    assert task.only_positive_rewards
+    env = make_env(task, n=3, randomize=False)
+    roll = math.pi / 2  # robot 0 on its side: its tilt penalty alone would be clipped away
+    env.state[0, env.qpos0 + 3 : env.qpos0 + 7] = (math.cos(roll / 2), math.sin(roll / 2), 0, 0)
+    env.episode_length[2] = env.max_episode_length - 1  # robot 2 times out this step
+    _, _, reward, terminated, timed_out = env.step(np.zeros((3, 12)))
+    assert terminated.tolist() == [True, False, False] and timed_out[2]
+    np.testing.assert_allclose(reward, [-200.0 * env.dt, 0.0, 0.0], atol=1e-9)
+    # the episode log (per second of episode, as every term) carries it
+    assert env.log["/rewards/termination"] == pytest.approx(-200.0 * env.dt / 2 / 20.0)
+    env.close()
+
+
 def test_observations_are_the_deployed_layout(small_task: TaskSpec) -> None:
     env = make_env(small_task, randomize=False)  # no noise: exactly what the node would build
     for _ in range(3):

@@ -133,7 +133,9 @@ def test_fall_is_the_earliest_of_tilt_height_and_damp() -> None:
     assert not detect_fall(np.array([-1.0]), np.array([2.0]), h_t[:0], h_t[:0], 0.32).fell
 
 
-def trial(lin: float, ang: float, fell: bool, contacts: int, terrain: str = "flat") -> TrialResult:
+def trial(
+    lin: float, ang: float, fell: bool, contacts: int, terrain: str = "flat", upper: int = 0
+) -> TrialResult:
     return TrialResult(
         policy="p",
         terrain=terrain,
@@ -147,12 +149,17 @@ def trial(lin: float, ang: float, fell: bool, contacts: int, terrain: str = "fla
         fall_time_s=1.0 if fell else None,
         contact_periods=contacts,
         control_periods=1000,
+        upper_contact_periods=upper,
         by_kind={"forward": {"lin_vel_error": lin, "ang_vel_error": ang, "samples": 50}},
     )
 
 
 def test_summary_and_goals() -> None:
-    trials = [trial(0.05, 0.1, False, 0), trial(0.07, 0.12, True, 30), trial(0.06, 0.08, False, 10)]
+    trials = [
+        trial(0.05, 0.1, False, 0),
+        trial(0.07, 0.12, True, 30, upper=12),
+        trial(0.06, 0.08, False, 10),  # a shin on an edge only
+    ]
     s = summarize(trials)
     assert s["trials"] == 3
     assert s["lin_vel_error"] == pytest.approx(0.06)
@@ -160,6 +167,8 @@ def test_summary_and_goals() -> None:
     assert s["ang_vel_error"] == pytest.approx(0.1)
     assert s["collision_rate"] == pytest.approx(2 / 3)  # trials with any contact
     assert s["contact_step_fraction"] == pytest.approx(40 / 3000)  # pooled control steps
+    assert s["upper_collision_rate"] == pytest.approx(1 / 3)  # body/thigh contacts only
+    assert s["upper_contact_step_fraction"] == pytest.approx(12 / 3000)
     assert s["fall_rate"] == pytest.approx(1 / 3)
     assert s["by_kind"]["forward"]["lin_vel_error"] == pytest.approx(0.06)
     good = {"flat": summarize([trial(0.05, 0.1, False, 0)])}
@@ -217,7 +226,17 @@ def test_score_trial_from_a_recording() -> None:
         }
         for s in status_t
     ]
-    rec = Recording(t, pos, quat, lin, ang, sim_status, contact_periods=7, control_periods=430)
+    rec = Recording(
+        t,
+        pos,
+        quat,
+        lin,
+        ang,
+        sim_status,
+        contact_periods=7,
+        upper_contact_periods=2,
+        control_periods=430,
+    )
     r = score_trial("p", "flat", 0, (0.0, 0.0, 0.0), rec, sched, EvalSettings())
     assert r.fell and r.fall_time_s == pytest.approx(4.0, abs=0.05)
     assert r.fall_cause.startswith(("tilt", "base height"))
@@ -225,6 +244,7 @@ def test_score_trial_from_a_recording() -> None:
     assert r.by_kind["stop"]["lin_vel_error"] == pytest.approx(0.0)  # lying still = stopped
     assert r.by_kind["forward"]["lin_vel_error"] > 0.0  # the second forward was not walked
     assert r.collided and r.contact_periods == 7 and r.control_periods == 430
+    assert r.upper_contact_periods == 2
     assert r.real_time_factor == pytest.approx(0.98)
     assert r.distance_m == pytest.approx(0.5 * 1.5 * 1.0, abs=0.05)  # only the first forward
     d = r.to_dict()

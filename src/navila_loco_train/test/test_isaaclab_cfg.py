@@ -903,6 +903,7 @@ def _install_fake_isaaclab(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNames
             lambda env, asset_cfg: data(env, asset_cfg).joint_vel[:, asset_cfg.joint_ids],
         ),
         last_action=fn("last_action", lambda env: env.action_manager.action),
+        is_terminated=fn("is_terminated", lambda env: env.termination_manager.terminated.float()),
     )
 
     def height_field_to_mesh(func: object) -> object:
@@ -932,8 +933,18 @@ def _install_fake_isaaclab(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNames
             pass
 
     class RewardManager:
+        """Isaac Lab's: every term weighted and summed (here: the env's `raw_reward` stands for
+        the sum), the terms by name."""
+
         def __init__(self, cfg: object, env: object) -> None:
             self.cfg, self._env = cfg, env
+
+        @property
+        def active_terms(self) -> list[str]:
+            return [k for k, v in vars(self.cfg).items() if v is not None]
+
+        def get_term_cfg(self, name: str) -> object:
+            return getattr(self.cfg, name)
 
         def compute(self, dt: float) -> torch.Tensor:
             return self._env.raw_reward.clone()
@@ -1361,3 +1372,21 @@ def test_env_clips_the_step_reward_at_zero(fake_isaaclab: types.SimpleNamespace)
     assert Env(cfg).reward_manager.compute(0.02).tolist() == pytest.approx([0.0, 0.0, 0.7])
     cfg.only_positive_rewards = False
     assert Env(cfg).reward_manager.compute(0.02).tolist() == pytest.approx([-0.5, 0.0, 0.7])
+
+
+def test_env_adds_the_termination_penalty_after_the_clip(
+    fake_isaaclab: types.SimpleNamespace,
+) -> None:
+    """As the MuJoCo trainer (rewards.AFTER_CLIP): a fall costs its penalty even in a step whose
+    other terms sum below zero, where clipping everything would make it free."""
+    mdp = fake_isaaclab.mdp
+    cfg = fake_isaaclab.env_cfg.Go2BlindEnvCfg()
+    assert cfg.rewards.termination.weight == 0.0  # off for the Go2
+    cfg.rewards.termination.weight = -200.0
+
+    class Env(mdp.NavilaRLEnv):
+        # Isaac Lab's sum over all terms, the termination's -200 * 0.02 for env 0 included
+        raw_reward = torch.tensor([-0.5 - 4.0, 0.0, 0.7])
+        termination_manager = types.SimpleNamespace(terminated=torch.tensor([True, False, False]))
+
+    assert Env(cfg).reward_manager.compute(0.02).tolist() == pytest.approx([-4.0, 0.0, 0.7])

@@ -270,6 +270,7 @@ def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path)
 
     h1 = task_from_config(load_train_config("h1_vision"))
     assert h1.terminations.min_base_height_m == 0.6 and h1.feet_air_time_threshold_s == 0.4
+    assert h1.reward_weights["termination"] == -200.0  # Isaac Lab H1's, after the clip
     path = tmp_path / "tiny_h1.yaml"
     path.write_text(
         yaml.safe_dump(

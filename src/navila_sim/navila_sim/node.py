@@ -383,6 +383,8 @@ class SimNode(Node):
                 # Control periods with a robot body (not foot) touching a scene obstacle, and
                 # all control periods so far: the locomotion evaluation's collision measure.
                 "obstacle_contact_periods": self.sim.obstacle_contact_periods,
+                # ... of those, the periods with a contact above the lower legs (body/thigh)
+                "upper_contact_periods": self.sim.upper_contact_periods,
                 "control_periods": self.sim.control_periods,
                 "last_obstacle_contact": self.sim.last_obstacle_contact,
                 "faults": self.faults.active(),

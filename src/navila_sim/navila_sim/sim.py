@@ -24,6 +24,12 @@ floor plane; on a *traversable* step (a platform no higher than TRAVERSABLE_HEIG
 robot is meant to walk onto) only side contacts count (contact normal more than 45 degrees from
 vertical: a shin or thigh hitting the step edge), not a body resting on its top. In kinematic
 mode a step refused by `block_on_collision` marks its period the same way.
+
+`upper_contact_periods` counts the periods with such a contact above the lower legs: trunk, head,
+hips, thighs (a humanoid's arms), i.e. the issue's "body/thigh contacts" and legged_gym's
+penalised bodies. The lower legs are the support geoms' bodies and the nearest link above each
+that has geoms (the Go2's calves, a humanoid's shins): a shin scraping a step's edge while
+climbing it counts in `obstacle_contact_periods` only. The kinematic base's refused steps count in both.
 """
 
 from __future__ import annotations
@@ -206,6 +212,8 @@ class Sim:
         self._support_geoms = self._find_support_geoms()
         self._is_body_geom = np.zeros(m.ngeom, dtype=bool)
         self._is_body_geom[sorted(self._robot_geoms - self._support_geoms)] = True
+        self._lower_leg = self._lower_leg_geoms()
+        self._is_upper_geom = self._is_body_geom & ~self._lower_leg
         self._scene_kind = np.zeros(m.ngeom, dtype=np.int8)
         for i in range(m.ngeom):
             if m.geom_bodyid[i] == 0 and i != floor:
@@ -219,9 +227,11 @@ class Sim:
         self.torque_limit = self.robot.torque_limit.copy()
         self.collisions = 0  # kinematic steps refused because the base would enter an obstacle
         self.obstacle_contact_periods = 0  # control periods with a body-obstacle contact
+        self.upper_contact_periods = 0  # ... with one above the lower legs (module doc)
         self.control_periods = 0
         self.last_obstacle_contact = ""  # "robot geom / scene geom" of the latest one
         self._contact_this_period = False
+        self._upper_contact_this_period = False
         if config.start_posture == "lie" and self.robot.lie_pos is None:
             raise ValueError(f"robot {self.robot.name} has no lie_pos: cannot start lying")
         self.reset(*config.start_pose)
@@ -270,9 +280,11 @@ class Sim:
         self._next_camera = 0.0
         self.collisions = 0
         self.obstacle_contact_periods = 0
+        self.upper_contact_periods = 0
         self.control_periods = 0
         self.last_obstacle_contact = ""
         self._contact_this_period = False
+        self._upper_contact_this_period = False
 
     def _geom_bottom(self, g: int) -> float:
         """Lowest z of one geom (spheres, capsules, boxes, cylinders; inf for other types)."""
@@ -306,6 +318,29 @@ class Sim:
         lowest = min(bottoms.values())
         return {g for g, z in bottoms.items() if z <= lowest + tolerance}
 
+    def _lower_leg_geoms(self) -> np.ndarray:
+        """Per geom: on a lower leg, i.e. in a support geom's body or in its nearest ancestor
+        that has geoms (the Go2's calf, the H1's knee link, the T1's shank past its geomless
+        ankle cross link)."""
+        m = self.model
+        feet = {int(m.geom_bodyid[g]) for g in self._support_geoms}
+        with_geoms = set(m.geom_bodyid.tolist())
+        legs = set(feet)
+        for b in feet:
+            b = int(m.body_parentid[b])
+            while b not in (0, self._base) and b not in with_geoms:
+                b = int(m.body_parentid[b])
+            if b not in (0, self._base):
+                legs.add(b)
+        return np.isin(m.geom_bodyid, sorted(legs))
+
+    @property
+    def lower_leg_body_names(self) -> list[str]:
+        """The bodies whose obstacle contacts are not upper-body ones (see the module doc)."""
+        m = self.model
+        ids = {int(m.geom_bodyid[g]) for g in np.flatnonzero(self._lower_leg)}
+        return sorted(mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_BODY, b) or f"body{b}" for b in ids)
+
     @property
     def support_geom_names(self) -> list[str]:
         """The robot geoms whose contacts are walking, not collisions (see the module doc)."""
@@ -317,7 +352,7 @@ class Sim:
     def _check_obstacle_contact(self) -> None:
         """Mark this control period if a body geom touches the scene (see the module doc)."""
         d = self.data
-        if self._contact_this_period or d.ncon == 0:
+        if self._upper_contact_this_period or d.ncon == 0:
             return
         pairs = d.contact.geom[: d.ncon]
         a, b = pairs[:, 0], pairs[:, 1]
@@ -326,11 +361,18 @@ class Sim:
         # Traversable steps: only contacts whose normal is > 45 deg from vertical (the side).
         side = np.abs(d.contact.frame[: d.ncon, 2]) < math.sqrt(0.5)
         hit = np.flatnonzero((kind == 1) | ((kind == 2) & side))
-        if hit.size:
-            i = int(hit[0])
-            robot_g, scene_g = (a[i], b[i]) if body_a[i] else (b[i], a[i])
-            self.last_obstacle_contact = f"{self._geom_name(robot_g)} / {self._geom_name(scene_g)}"
-            self._contact_this_period = True
+        if not hit.size:
+            return
+        robot = np.where(body_a[hit], a[hit], b[hit])
+        upper = self._is_upper_geom[robot]
+        # report an upper-body contact before a shin's: the worse of the two
+        i = int(np.argmax(upper)) if upper.any() else 0
+        if not self._contact_this_period or upper[i]:
+            j = int(hit[i])
+            scene_g = b[j] if body_a[j] else a[j]
+            self.last_obstacle_contact = f"{self._geom_name(robot[i])} / {self._geom_name(scene_g)}"
+        self._contact_this_period = True
+        self._upper_contact_this_period = bool(upper.any())
 
     def _robot_geoms_iter(self):
         return (g for g in range(self.model.ngeom) if self.model.geom_bodyid[g] != 0)
@@ -516,7 +558,7 @@ class Sim:
         new[2] = math.atan2(math.sin(new[2]), math.cos(new[2]))
         if not self._place_base(new) and self.config.block_on_collision:
             self.collisions += 1
-            self._contact_this_period = True
+            self._contact_this_period = self._upper_contact_this_period = True
             self.last_obstacle_contact = "base blocked (kinematic)"
             self._place_base(self._kin_pose)  # refuse the move: the base stays where it was
             d.qvel[:] = 0.0
@@ -561,11 +603,11 @@ class Sim:
 
     def run_control_period(self) -> Outputs:
         """Step one control period (control_decimation physics steps) and read what is due."""
-        self._contact_this_period = False
+        self._contact_this_period = self._upper_contact_this_period = False
         self.step(self.config.control_decimation)
         self.control_periods += 1
-        if self._contact_this_period:
-            self.obstacle_contact_periods += 1
+        self.obstacle_contact_periods += self._contact_this_period
+        self.upper_contact_periods += self._upper_contact_this_period
         if self.mode == "kinematic":
             self._kinematic_forward()
         t = self.time

@@ -28,16 +28,29 @@ def run(sim: Sim, periods: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("robot", "feet"),
+    ("robot", "feet", "legs"),
     [
-        ("go2", ["FL_foot_geom", "FR_foot_geom", "RL_foot_geom", "RR_foot_geom"]),
-        ("h1", ["left_foot", "right_foot"]),
-        ("t1", ["left_foot", "right_foot"]),
+        (
+            "go2",
+            ["FL_foot_geom", "FR_foot_geom", "RL_foot_geom", "RR_foot_geom"],
+            [f"{leg}_{part}" for leg in ("FL", "FR", "RL", "RR") for part in ("calf", "foot")],
+        ),
+        (
+            "h1",
+            ["left_foot", "right_foot"],
+            ["left_ankle_link", "left_knee_link", "right_ankle_link", "right_knee_link"],
+        ),
+        (
+            "t1",
+            ["left_foot", "right_foot"],
+            ["Shank_Left", "Shank_Right", "left_foot_link", "right_foot_link"],
+        ),
     ],
 )
-def test_support_geoms_are_the_feet_and_standing_touches_nothing(robot, feet) -> None:
+def test_support_geoms_are_the_feet_and_standing_touches_nothing(robot, feet, legs) -> None:
     sim = Sim(SimConfig(robot=robot, scene="loco_eval_steps10", **NO_SENSORS))
     assert sim.support_geom_names == feet
+    assert sim.lower_leg_body_names == legs  # geomless links (the T1's ankle cross) skipped
     run(sim, 50)
     assert sim.control_periods == 50
     assert sim.obstacle_contact_periods == 0 and sim.last_obstacle_contact == ""
@@ -55,6 +68,7 @@ def test_body_pushed_into_a_box_counts_and_names_the_pair(tmp_path) -> None:
     assert 0 < sim.obstacle_contact_periods <= 50
     robot_geom, scene_geom = sim.last_obstacle_contact.split(" / ")
     assert scene_geom == "crate" and robot_geom in ("head", "trunk")
+    assert sim.upper_contact_periods == sim.obstacle_contact_periods
     sim.reset()
     assert (sim.obstacle_contact_periods, sim.control_periods) == (0, 0)
     assert sim.last_obstacle_contact == ""
@@ -94,6 +108,35 @@ def test_hitting_the_side_of_a_step_counts(tmp_path) -> None:
     assert sim.obstacle_contact_periods > 0 and sim.last_obstacle_contact.endswith("/ edge")
 
 
+@pytest.mark.parametrize(
+    ("height", "upper", "part"), [(0.01, False, "_calf_geom"), (0.02, True, "_thigh_geom")]
+)
+def test_a_shin_on_an_edge_is_a_contact_but_not_an_upper_body_one(
+    tmp_path, height, upper, part
+) -> None:
+    """The lying robot slid sideways into a step: at 1 cm only a calf (the lower leg, which
+    carries the foot) meets the edge, at 2 cm a thigh does - the issue's body/thigh contact."""
+    edge = [{"name": "edge", "center": [0, 1.3], "size": [2, 2], "height": height}]
+    sim = Sim(
+        SimConfig(
+            robot="go2",
+            scene=scene_file(tmp_path, steps=edge),
+            start_posture="lie",
+            start_drive="passive",
+            **NO_SENSORS,
+        )
+    )
+    run(sim, 25)
+    sim.push((0.0, 2.0, 0.0))
+    run(sim, 50)
+    assert sim.obstacle_contact_periods > 0 and sim.last_obstacle_contact.endswith("/ edge")
+    assert sim.last_obstacle_contact.split(" / ")[0].endswith(part)
+    assert (sim.upper_contact_periods > 0) == upper
+    assert sim.upper_contact_periods <= sim.obstacle_contact_periods
+    sim.reset()
+    assert sim.upper_contact_periods == 0
+
+
 def test_kinematic_blocked_steps_mark_their_periods(tmp_path) -> None:
     wall = [{"from": [0.6, -2], "to": [0.6, 2]}]
     sim = Sim(
@@ -105,6 +148,7 @@ def test_kinematic_blocked_steps_mark_their_periods(tmp_path) -> None:
     run(sim, 100)
     assert sim.collisions > 0
     assert 0 < sim.obstacle_contact_periods <= sim.control_periods == 100
+    assert sim.upper_contact_periods == sim.obstacle_contact_periods  # the base is blocked
 
 
 @pytest.mark.parametrize("name", EVAL_SCENES)

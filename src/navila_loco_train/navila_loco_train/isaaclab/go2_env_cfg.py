@@ -431,6 +431,7 @@ class RewardsCfg:
     joint_pos_limits = _reward("joint_pos_limits", mdp.joint_pos_limits, asset_cfg=_joints())
     stand_still = _reward("stand_still", mdp.stand_still, asset_cfg=_joints())
     feet_stumble = _reward("feet_stumble", mdp.feet_stumble)
+    termination = _reward("termination", il_mdp.is_terminated)
 
     def __post_init__(self) -> None:
         names = {k for k, v in self.__dict__.items() if isinstance(v, RewTerm)}

@@ -38,6 +38,7 @@ import torch
 
 from navila_loco_train.heightmap import lidar_keep, map_refresh_due
 from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, kernels
+from navila_loco_train.rewards import AFTER_CLIP
 from navila_loco_train.task_spec import CommandSpec, TerrainSpec, feet_stumbling
 
 try:
@@ -437,10 +438,20 @@ def terrain_levels(
 # ------------------------------------------------------------------------------ environment
 class OnlyPositiveRewardManager(RewardManager):
     """The step reward clipped at 0 (task_spec's ``only_positive_rewards``, as legged_gym and
-    the MuJoCo trainer do); the per-term episode sums in the log stay unclipped, as there."""
+    the MuJoCo trainer do); the per-term episode sums in the log stay unclipped, as there. The
+    terms the MuJoCo trainer adds after the clip (rewards.AFTER_CLIP: the termination penalty)
+    are taken out before it and added back after; Isaac Lab computes terminations before
+    rewards, so ``is_terminated`` already holds this step's falls."""
 
     def compute(self, dt: float) -> torch.Tensor:
-        return super().compute(dt).clamp_(min=0.0)
+        total = super().compute(dt)
+        after = torch.zeros_like(total)
+        for name in AFTER_CLIP:
+            if name in self.active_terms:
+                term = self.get_term_cfg(name)
+                if term.weight != 0.0:
+                    after += term.func(self._env, **term.params).float() * (term.weight * dt)
+        return (total - after).clamp_(min=0.0) + after
 
 
 class NavilaRLEnv(ManagerBasedRLEnv):

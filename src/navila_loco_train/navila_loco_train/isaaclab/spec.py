@@ -513,6 +513,8 @@ def reward_table(task: TaskSpec, train: TrainSpec, robot: RobotSpec) -> dict[str
             f"{_OURS}.stand_still",
             {"command_name": COMMAND_NAME, "command_small": small},
         ),
+        # After the only_positive_rewards clip in both trainers (mdp.OnlyPositiveRewardManager).
+        "termination": (f"{_IL}.is_terminated", {}),
         "feet_stumble": (
             f"{_OURS}.feet_stumble",
             {
