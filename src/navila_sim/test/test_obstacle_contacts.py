@@ -90,8 +90,9 @@ def test_resting_on_a_step_top_is_not_a_collision_but_on_a_box_it_is(tmp_path) -
     assert sim.obstacle_contact_periods > 0 and sim.last_obstacle_contact.endswith("/ top")
 
 
-def test_hitting_the_side_of_a_step_counts(tmp_path) -> None:
-    edge = [{"name": "edge", "center": [1.3, 0], "size": [2, 2], "height": 0.1}]
+def slide_into_step(tmp_path, center: list[float], height: float, push: tuple) -> Sim:
+    """The lying Go2 (passive), a step named "edge" beside it; pushed into the step's side."""
+    edge = [{"name": "edge", "center": center, "size": [2, 2], "height": height}]
     sim = Sim(
         SimConfig(
             robot="go2",
@@ -103,9 +104,14 @@ def test_hitting_the_side_of_a_step_counts(tmp_path) -> None:
     )
     run(sim, 25)
     assert sim.obstacle_contact_periods == 0
-    sim.push((2.0, 0.0, 0.0))  # slides the lying robot head first into the step's side
+    sim.push(push)
     run(sim, 50)
     assert sim.obstacle_contact_periods > 0 and sim.last_obstacle_contact.endswith("/ edge")
+    return sim
+
+
+def test_hitting_the_side_of_a_step_counts(tmp_path) -> None:
+    slide_into_step(tmp_path, [1.3, 0], 0.1, (2.0, 0.0, 0.0))  # head first
 
 
 @pytest.mark.parametrize(
@@ -116,20 +122,7 @@ def test_a_shin_on_an_edge_is_a_contact_but_not_an_upper_body_one(
 ) -> None:
     """The lying robot slid sideways into a step: at 1 cm only a calf (the lower leg, which
     carries the foot) meets the edge, at 2 cm a thigh does - the issue's body/thigh contact."""
-    edge = [{"name": "edge", "center": [0, 1.3], "size": [2, 2], "height": height}]
-    sim = Sim(
-        SimConfig(
-            robot="go2",
-            scene=scene_file(tmp_path, steps=edge),
-            start_posture="lie",
-            start_drive="passive",
-            **NO_SENSORS,
-        )
-    )
-    run(sim, 25)
-    sim.push((0.0, 2.0, 0.0))
-    run(sim, 50)
-    assert sim.obstacle_contact_periods > 0 and sim.last_obstacle_contact.endswith("/ edge")
+    sim = slide_into_step(tmp_path, [0, 1.3], height, (0.0, 2.0, 0.0))
     assert sim.last_obstacle_contact.split(" / ")[0].endswith(part)
     assert (sim.upper_contact_periods > 0) == upper
     assert sim.upper_contact_periods <= sim.obstacle_contact_periods
