@@ -29,7 +29,8 @@ mode a step refused by `block_on_collision` marks its period the same way.
 hips, thighs (a humanoid's arms), i.e. the issue's "body/thigh contacts" and legged_gym's
 penalised bodies. The lower legs are the support geoms' bodies and the nearest link above each
 that has geoms (the Go2's calves, a humanoid's shins): a shin scraping a step's edge while
-climbing it counts in `obstacle_contact_periods` only. The kinematic base's refused steps count in both.
+climbing it counts in `obstacle_contact_periods` only. The kinematic base's refused steps count
+in both.
 """
 
 from __future__ import annotations
