@@ -33,6 +33,7 @@ from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS, TaskSpec, feet_
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
 from navila_sim.mujoco_gl import mujoco, rollout
 from navila_sim.robot import RobotSpec
+from navila_sim.sim import shape_bottom_z
 
 
 @dataclass
@@ -285,7 +286,13 @@ class LocoEnv:
             if m.sensor_type[sid] == mujoco.mjtSensor.mjSENS_TOUCH
             and mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_SENSOR, sid).startswith("touch_foot")
         ]
-        lowest = min(_site_bottom_z(m, d, f) + CONTACT_MARGIN_M for f in feet)
+        bottoms = [
+            shape_bottom_z(m.site_type[f], m.site_size[f], d.site_xpos[f], d.site_xmat[f])
+            for f in feet
+        ]
+        if not all(math.isfinite(z) for z in bottoms):
+            raise ValueError("foot touch sites must be spheres, capsules, boxes or cylinders")
+        lowest = min(bottoms) + CONTACT_MARGIN_M
         return 1.0 - lowest
 
     # ------------------------------------------------------------------ step
@@ -459,21 +466,3 @@ class LocoEnv:
         self.runner.close()
         if self.hm is not None:
             self.hm.close()
-
-
-def _site_bottom_z(m: mujoco.MjModel, d: mujoco.MjData, site: int) -> float:
-    """World height of a site's lowest point: a sphere's radius below its centre, a box's
-    half-extents projected on the vertical (the H1's flat feet: its half-length is not its
-    half-height), a capsule's or cylinder's radius plus its projected half-length."""
-    size = m.site_size[site]
-    axes_z = np.abs(d.site_xmat[site].reshape(3, 3)[2])  # |vertical part| of each local axis
-    kind = m.site_type[site]
-    if kind == mujoco.mjtGeom.mjGEOM_BOX:
-        half = axes_z @ size
-    elif kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
-        half = size[0] + size[1] * axes_z[2]
-    elif kind == mujoco.mjtGeom.mjGEOM_CYLINDER:  # the end disc's rim, tilted
-        half = size[0] * math.hypot(axes_z[0], axes_z[1]) + size[1] * axes_z[2]
-    else:
-        half = size[0]
-    return float(d.site_xpos[site][2] - half)

@@ -61,6 +61,25 @@ class CameraConfig:
     rate_hz: float = 5.0
 
 
+def shape_bottom_z(kind: int, size: np.ndarray, pos: np.ndarray, xmat: np.ndarray) -> float:
+    """World height of the lowest point of a MuJoCo geom or site shape (`kind` a mjtGeom) at
+    `pos` with orientation `xmat` (9 values): a sphere's radius below its centre, a box's
+    half-extents projected on the vertical (a flat foot's half-length is not its half-height),
+    a capsule's or cylinder's projected half-length plus its radius (a cylinder's: its end disc's
+    rim, tilted); inf for other shapes."""
+    mat = np.asarray(xmat).reshape(3, 3)
+    if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+        return float(pos[2] - size[0])
+    if kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
+        return float(pos[2] - abs(mat[2, 2]) * size[1] - size[0])
+    if kind == mujoco.mjtGeom.mjGEOM_BOX:
+        return float(pos[2] - np.abs(mat[2, :]) @ size[:3])
+    if kind == mujoco.mjtGeom.mjGEOM_CYLINDER:
+        axis_z = abs(mat[2, 2])
+        return float(pos[2] - axis_z * size[1] - math.sqrt(max(0.0, 1 - axis_z**2)) * size[0])
+    return math.inf
+
+
 @dataclass
 class SimConfig:
     robot: str = "go2"
@@ -288,20 +307,8 @@ class Sim:
         self._upper_contact_this_period = False
 
     def _geom_bottom(self, g: int) -> float:
-        """Lowest z of one geom (spheres, capsules, boxes, cylinders; inf for other types)."""
         m, d = self.model, self.data
-        pos, mat, size = d.geom_xpos[g], d.geom_xmat[g].reshape(3, 3), m.geom_size[g]
-        t = m.geom_type[g]
-        if t == mujoco.mjtGeom.mjGEOM_SPHERE:
-            return float(pos[2] - size[0])
-        if t == mujoco.mjtGeom.mjGEOM_CAPSULE:
-            return float(pos[2] - abs(mat[2, 2]) * size[1] - size[0])
-        if t == mujoco.mjtGeom.mjGEOM_BOX:
-            return float(pos[2] - np.abs(mat[2, :]) @ size[:3])
-        if t == mujoco.mjtGeom.mjGEOM_CYLINDER:
-            axis_z = abs(mat[2, 2])
-            return float(pos[2] - axis_z * size[1] - math.sqrt(max(0.0, 1 - axis_z**2)) * size[0])
-        return math.inf
+        return shape_bottom_z(m.geom_type[g], m.geom_size[g], d.geom_xpos[g], d.geom_xmat[g])
 
     def _lowest_robot_point(self) -> float:
         """Lowest z over the robot's collision geoms (spheres, capsules, boxes, cylinders)."""
