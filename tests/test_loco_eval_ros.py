@@ -46,6 +46,7 @@ TRIAL_KEYS = {
     "ang_vel_error",
     "fell",
     "fall_cause",
+    "fall_kind",
     "contact_periods",
     "upper_contact_periods",
     "control_periods",
@@ -107,6 +108,7 @@ def test_random_blind_policies_on_flat_ground(ros_domain, tmp_path) -> None:
         "stop",
     ]
     assert set(metrics["policies"]) == {"still", "wild"}
+    assert "collision_comparison" not in metrics  # two blind policies: nothing to compare
     for label, entry in metrics["policies"].items():
         assert entry["vision"] is False
         for terrain in ("flat", "all"):
@@ -137,6 +139,9 @@ def test_random_blind_policies_on_flat_ground(ros_domain, tmp_path) -> None:
 
     (wild_trial,) = metrics["policies"]["wild"]["trials"]
     assert wild_trial["fell"] is True and wild_trial["fall_cause"], wild_trial
+    assert wild_trial["fall_kind"] in ("tilt", "base_height", "loco_damp")
+    falls = metrics["policies"]["wild"]["summary"]["flat"]["falls_by_kind"]
+    assert falls[wild_trial["fall_kind"]] == 1 and sum(falls.values()) == 1
     assert 0.0 <= wild_trial["fall_time_s"] <= 6.0
     assert metrics["policies"]["wild"]["summary"]["flat"]["fall_rate"] == 1.0
     assert metrics["policies"]["wild"]["meets_goals"]["no_falls_flat_and_steps"] is False

@@ -23,7 +23,11 @@ Definitions (all in metrics.json under the same names):
   ground under it, or the locomotion node went to DAMP (its own tilt / joint-limit supervisor)
   once the policy drove. fall_rate = fraction of trials that fell. A DAMP on stale robot state
   is the machine falling behind real time, not a fall: the runner reruns such a trial
-  (navila_loco_train.evaluate.check_valid) instead of scoring it.
+  (navila_loco_train.evaluate.check_valid) instead of scoring it. falls_by_kind counts the
+  falls by their first sign (tilt, base_height, loco_damp): the height is taken above the
+  surface under the base, so a robot stuck crouching with its base over a low block (feet on
+  the floor around it, upright) can cross the line without having gone down - on rubble the
+  kinds tell such a stall from a robot tipping over.
 * Collisions: navila_sim counts control periods (50 Hz) with a robot body geom (not a foot)
   touching a scene obstacle (see navila_sim.sim). collision_rate = fraction of TRIALS with at
   least one such period; contact_step_fraction = such periods / all control periods of the
@@ -32,7 +36,9 @@ Definitions (all in metrics.json under the same names):
   upper_collision_rate / upper_contact_step_fraction: the same for contacts above the lower
   legs (trunk, head, hips, thighs; navila_sim's `upper_contact_periods`), the issue's "body/thigh
   contacts". The plain figures also count a calf scraping a step's or box's edge, which a robot
-  that climbs does and one that stops at the edge does not.
+  that climbs does and one that stops at the edge does not. collision_comparison sets each
+  vision policy's two step fractions beside each blind one's, per terrain (metrics.json
+  "collision_comparison"): the issue's "fewer collisions for the vision policy" goal.
 * Aggregates: lin/ang errors are the mean (and standard deviation) of the per-trial means.
 """
 
@@ -163,11 +169,15 @@ def tracking_errors(
     return Tracking(float(lin[keep].mean()), float(ang[keep].mean()), int(keep.sum()), by_kind)
 
 
+FALL_KINDS = ("tilt", "base_height", "loco_damp")
+
+
 @dataclass
 class FallCheck:
     fell: bool
     cause: str = ""  # "tilt 1.23 rad", "base height 0.10 m", "loco damp: <reason>"
     time_s: float | None = None  # script time of the first sign (None: no fall)
+    kind: str = ""  # which sign came first: one of FALL_KINDS ("" without a fall)
 
 
 def detect_fall(
@@ -182,26 +192,26 @@ def detect_fall(
 ) -> FallCheck:
     """The earliest of: tilt > tilt_limit, base height above ground < height_fraction x the
     standing height, a DAMP of the loco node. Times are script times (s); only t >= 0 counts."""
-    found: list[tuple[float, str]] = []
+    found: list[tuple[float, str, str]] = []
     t, tilt = np.asarray(t, dtype=float), np.asarray(tilt, dtype=float)
     bad = np.flatnonzero((t >= 0) & (tilt > tilt_limit))
     if bad.size:
         i = int(bad[0])
-        found.append((float(t[i]), f"tilt {tilt[i]:.2f} rad > {tilt_limit:g}"))
+        found.append((float(t[i]), "tilt", f"tilt {tilt[i]:.2f} rad > {tilt_limit:g}"))
     ht, h = np.asarray(height_t, dtype=float), np.asarray(height, dtype=float)
     limit = height_fraction * nominal_height
     low = np.flatnonzero((ht >= 0) & (h < limit))
     if low.size:
         i = int(low[0])
-        found.append((float(ht[i]), f"base height {h[i]:.3f} m < {limit:.3f} m"))
+        found.append((float(ht[i]), "base_height", f"base height {h[i]:.3f} m < {limit:.3f} m"))
     for when, reason in damp_events:
         if when >= 0:
-            found.append((float(when), f"loco damp: {reason}"))
+            found.append((float(when), "loco_damp", f"loco damp: {reason}"))
             break
     if not found:
         return FallCheck(False)
-    when, cause = min(found, key=lambda f: f[0])
-    return FallCheck(True, cause, when)
+    when, kind, cause = min(found, key=lambda f: f[0])
+    return FallCheck(True, cause, when, kind)
 
 
 @dataclass
@@ -223,6 +233,7 @@ class TrialResult:
     real_time_factor: float | None = None
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
     distance_m: float = 0.0  # base travel in the plane over the script (a sanity figure)
+    fall_kind: str = ""  # FallCheck.kind: the first sign of the fall
 
     @property
     def collided(self) -> bool:
@@ -256,6 +267,7 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
             float(sum(r.upper_contact_periods for r in trials) / control) if control else 0.0
         ),
         "fall_rate": float(np.mean([r.fell for r in trials])),
+        "falls_by_kind": {k: sum(r.fell and r.fall_kind == k for r in trials) for k in FALL_KINDS},
     }
     kinds: dict[str, list[dict[str, float]]] = {}
     for r in trials:
@@ -285,6 +297,57 @@ def goal_check(summary_by_terrain: dict[str, dict[str, Any]]) -> dict[str, bool]
         )
     checks["all"] = all(checks.values())
     return checks
+
+
+def _verdict(vision: float, blind: float) -> str:
+    return "fewer" if vision < blind else ("equal" if vision == blind else "more")
+
+
+def collision_comparison(
+    summaries: dict[str, dict[str, dict[str, Any]]], vision: dict[str, bool]
+) -> list[dict[str, Any]]:
+    """The issue's cross-policy goal, "fewer collisions for the vision policy than the blind
+    one": for every (vision, blind) pair of evaluated policies and every terrain both ran, the
+    two policies' upper (body/thigh) and all-body contact step fractions side by side, with
+    "fewer" / "equal" / "more" for the vision one. summaries[policy][terrain] = summarize();
+    vision[policy] = whether it sees a height map. Per terrain, not only over all: on a scene
+    with walls on the walking line the policy that gets further meets more of them, so the
+    pooled figure alone can hide where each one collides."""
+    rows: list[dict[str, Any]] = []
+    for v_label in (p for p in summaries if vision.get(p)):
+        for b_label in (p for p in summaries if not vision.get(p)):
+            for terrain, v in summaries[v_label].items():
+                b = summaries[b_label].get(terrain)
+                if b is None:
+                    continue
+                upper = (v["upper_contact_step_fraction"], b["upper_contact_step_fraction"])
+                contact = (v["contact_step_fraction"], b["contact_step_fraction"])
+                rows.append(
+                    {
+                        "terrain": terrain,
+                        "vision": v_label,
+                        "blind": b_label,
+                        "upper_contact_step_fraction": list(upper),
+                        "contact_step_fraction": list(contact),
+                        "fall_rate": [v["fall_rate"], b["fall_rate"]],
+                        "upper": _verdict(*upper),
+                        "contact": _verdict(*contact),
+                    }
+                )
+    return rows
+
+
+def format_comparison(rows: list[dict[str, Any]]) -> str:
+    """One line per terrain: the vision policy's contact fractions against the blind one's."""
+    lines = []
+    for r in rows:
+        (uv, ub), (cv, cb) = r["upper_contact_step_fraction"], r["contact_step_fraction"]
+        lines.append(
+            f"{r['terrain']:<10} {r['vision'][:14]} vs {r['blind'][:14]}: body/thigh "
+            f"{uv:.3f} vs {ub:.3f} ({r['upper']}), any body {cv:.3f} vs {cb:.3f} "
+            f"({r['contact']})"
+        )
+    return "\n".join(lines)
 
 
 def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:

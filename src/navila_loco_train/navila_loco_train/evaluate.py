@@ -2,7 +2,8 @@
 real nodes.
 
     navila-loco-eval --policy models/go2_blind [--policy models/go2_vision] [--robot go2]
-                     [--terrain flat,steps5,steps10,boxes] [--trials 3] [--segment-s 4] [--out DIR]
+                     [--terrain flat,steps5,steps10,boxes,rubble] [--trials 3] [--segment-s 4]
+                     [--out DIR]
 
 For every policy, terrain and trial the graph a deployment runs comes up on a private ROS domain:
 the `navila_sim` node in physics mode (config/<robot>.yaml's navila_sim section, the terrain's
@@ -22,7 +23,11 @@ policy, or the loco node damped on stale robot state because this machine fell b
 time) is rerun up to `--restarts` times, then the evaluation stops with the reason.
 
 Terrains are held-out scenes under navila_sim/scenes/loco_eval_*.yaml (flat, steps5, steps10,
-boxes), or any scene YAML path; a scene's optional `loco_eval: {start, jitter}` block sets the
+boxes, rubble), or any scene YAML path. boxes puts 25-45 cm boxes on the walking line among low
+ones: no velocity-tracking policy gets past them, so it measures how far a policy gets before
+it meets a wall as much as how it steps; rubble is only low, rotated blocks (5-12 cm), every one
+meant to be crossed: the collision comparison between a vision and a blind policy on obstacles
+both are asked to step over. A scene's optional `loco_eval: {start, jitter}` block sets the
 start pose. Results: <out>/metrics.json (settings, goals, per-terrain summaries, every trial),
 <out>/trials/<policy>/<terrain>_<k>.csv (the odometry and commands), node logs under
 <out>/logs/. The loco node runs on the wall clock, so the simulator must keep real time; the
@@ -49,8 +54,10 @@ from navila_loco_train.eval_metrics import (
     GOALS,
     Schedule,
     TrialResult,
+    collision_comparison,
     command_script,
     detect_fall,
+    format_comparison,
     format_table,
     goal_check,
     summarize,
@@ -63,6 +70,7 @@ TERRAINS = {
     "steps5": "loco_eval_steps5",
     "steps10": "loco_eval_steps10",
     "boxes": "loco_eval_boxes",
+    "rubble": "loco_eval_rubble",
 }
 EVAL_NODES = ("navila_sim", "heightmap_node", "navila_loco")
 SLOW_RTF = 0.9  # below this the wall-clock policy loop sees a slowed-down world
@@ -81,7 +89,7 @@ class StandUpError(InvalidTrialError):
 class EvalSettings:
     robot: str = "go2"
     config: str = ""  # config/<robot>.yaml ('' = found from the robot name)
-    terrains: tuple[str, ...] = ("flat", "steps5", "steps10", "boxes")
+    terrains: tuple[str, ...] = ("flat", "steps5", "steps10", "boxes", "rubble")
     trials: int = 3
     stand_s: float = 2.0
     segment_s: float = 4.0
@@ -127,7 +135,7 @@ class Terrain:
 
 
 def resolve_terrain(name: str) -> Terrain:
-    """A terrain by short name (flat, steps5, steps10, boxes) or scene YAML path."""
+    """A terrain by short name (flat, steps5, steps10, boxes, rubble) or scene YAML path."""
     from navila_sim.scene import load_scene, scene_path
 
     scene = TERRAINS.get(name, name)
@@ -254,6 +262,7 @@ def score_trial(
         fell=fall.fell,
         fall_cause=fall.cause,
         fall_time_s=fall.time_s,
+        fall_kind=fall.kind,
         contact_periods=rec.contact_periods,
         upper_contact_periods=rec.upper_contact_periods,
         control_periods=rec.control_periods,
@@ -634,13 +643,22 @@ def evaluate(
         summary["all"] = summarize(results)
         entry["summary"] = summary
         entry["meets_goals"] = goal_check(summary)
+    summaries = {label: e["summary"] for label, e in metrics["policies"].items()}
+    comparison = collision_comparison(
+        summaries, {label: e["vision"] for label, e in metrics["policies"].items()}
+    )
+    if comparison:
+        metrics["collision_comparison"] = comparison
     metrics["wall_time_s"] = round(time.monotonic() - t_start, 1)
     metrics_path.write_text(json.dumps(metrics, indent=1))
     say("")
-    say(format_table({label: e["summary"] for label, e in metrics["policies"].items()}))
+    say(format_table(summaries))
     for label, e in metrics["policies"].items():
         unmet = [k for k, ok in e["meets_goals"].items() if not ok and k != "all"]
         say(f"[loco-eval] {label}: " + ("meets every goal" if not unmet else f"misses {unmet}"))
+    if comparison:
+        say("[loco-eval] collisions, vision vs blind (fractions of control steps with a contact):")
+        say(format_comparison(comparison))
     say(f"[loco-eval] metrics: {metrics_path}; per-trial odometry: {out_dir / 'trials'}")
     return metrics
 
@@ -660,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--robot", default="go2", help="config/<robot>.yaml (default go2)")
     parser.add_argument(
         "--terrain",
-        default="flat,steps5,steps10,boxes",
+        default=",".join(EvalSettings.terrains),
         help=f"comma-separated: {', '.join(TERRAINS)} or scene YAML paths",
     )
     parser.add_argument("--trials", type=int, default=3, help="trials per terrain")

@@ -12,8 +12,10 @@ from navila_loco_train.eval_metrics import (
     Schedule,
     Segment,
     TrialResult,
+    collision_comparison,
     command_script,
     detect_fall,
+    format_comparison,
     format_table,
     goal_check,
     summarize,
@@ -21,6 +23,7 @@ from navila_loco_train.eval_metrics import (
     tracking_errors,
 )
 from navila_loco_train.evaluate import (
+    TERRAINS,
     EvalSettings,
     InvalidTrialError,
     Recording,
@@ -123,18 +126,27 @@ def test_fall_is_the_earliest_of_tilt_height_and_damp() -> None:
     height = np.where(h_t > 2.0, 0.1, 0.32)
     f = detect_fall(t, tilt, h_t, height, nominal_height=0.32)
     assert f.fell and f.cause.startswith("base height") and f.time_s == pytest.approx(2.1)
+    assert f.kind == "base_height"
     f = detect_fall(t, tilt, h_t, np.full_like(h_t, 0.32), 0.32, [(1.5, "tilt beyond limit")])
     assert f.fell and f.cause == "loco damp: tilt beyond limit" and f.time_s == 1.5
+    assert f.kind == "loco_damp"
     f = detect_fall(t, tilt, h_t, np.full_like(h_t, 0.32), 0.32)
     assert f.fell and f.cause.startswith("tilt 1.30") and f.time_s == pytest.approx(3.02)
+    assert f.kind == "tilt"
     ok = detect_fall(t, np.full_like(t, 0.2), h_t, np.full_like(h_t, 0.3), 0.32)
-    assert not ok.fell and ok.time_s is None
+    assert not ok.fell and ok.time_s is None and ok.kind == ""
     # Before the script (t < 0) nothing counts: the stand-up is not the policy's.
     assert not detect_fall(np.array([-1.0]), np.array([2.0]), h_t[:0], h_t[:0], 0.32).fell
 
 
 def trial(
-    lin: float, ang: float, fell: bool, contacts: int, terrain: str = "flat", upper: int = 0
+    lin: float,
+    ang: float,
+    fell: bool,
+    contacts: int,
+    terrain: str = "flat",
+    upper: int = 0,
+    fall_kind: str = "tilt",
 ) -> TrialResult:
     return TrialResult(
         policy="p",
@@ -147,6 +159,7 @@ def trial(
         fell=fell,
         fall_cause="tilt" if fell else "",
         fall_time_s=1.0 if fell else None,
+        fall_kind=fall_kind if fell else "",
         contact_periods=contacts,
         control_periods=1000,
         upper_contact_periods=upper,
@@ -170,6 +183,11 @@ def test_summary_and_goals() -> None:
     assert s["upper_collision_rate"] == pytest.approx(1 / 3)  # body/thigh contacts only
     assert s["upper_contact_step_fraction"] == pytest.approx(12 / 3000)
     assert s["fall_rate"] == pytest.approx(1 / 3)
+    assert s["falls_by_kind"] == {"tilt": 1, "base_height": 0, "loco_damp": 0}
+    stalls = summarize(
+        [trial(0.1, 0.1, True, 9, fall_kind="base_height"), trial(0.1, 0.1, False, 0)]
+    )
+    assert stalls["falls_by_kind"] == {"tilt": 0, "base_height": 1, "loco_damp": 0}
     assert s["by_kind"]["forward"]["lin_vel_error"] == pytest.approx(0.06)
     good = {"flat": summarize([trial(0.05, 0.1, False, 0)])}
     good["boxes"] = summarize([trial(0.06, 0.1, True, 5, "boxes")])  # falls there are allowed
@@ -198,6 +216,37 @@ def test_table_lists_every_policy_and_terrain_and_the_goals() -> None:
     assert any(ln.startswith("flat") and "go2_blind" in ln and "0.050" in ln for ln in lines)
     assert any(ln.startswith("all") and "go2_vision" in ln and "0.400" in ln for ln in lines)
     assert "<= 0.066" in text and "<= 0.113" in text
+
+
+def test_collision_comparison_pairs_every_vision_policy_with_every_blind_one() -> None:
+    def by_terrain(**per_terrain: tuple[int, int]) -> dict[str, dict]:
+        return {
+            name: summarize([trial(0.05, 0.1, False, contacts, name, upper=upper)])
+            for name, (contacts, upper) in per_terrain.items()
+        }
+
+    summaries = {
+        "go2_vision": by_terrain(flat=(0, 0), rubble=(100, 0), boxes=(200, 80)),
+        "go2_blind": by_terrain(flat=(0, 0), rubble=(130, 5), boxes=(30, 1)),
+        "other_blind": by_terrain(flat=(4, 2)),
+    }
+    vision = {"go2_vision": True, "go2_blind": False, "other_blind": False}
+    rows = collision_comparison(summaries, vision)
+    assert [(r["terrain"], r["blind"]) for r in rows] == [
+        ("flat", "go2_blind"),
+        ("rubble", "go2_blind"),
+        ("boxes", "go2_blind"),
+        ("flat", "other_blind"),  # a terrain only one of them ran is skipped
+    ]
+    flat, rubble, boxes, other = rows
+    assert (flat["upper"], flat["contact"]) == ("equal", "equal")  # no contact is not fewer
+    assert (rubble["upper"], rubble["contact"]) == ("fewer", "fewer")
+    assert rubble["upper_contact_step_fraction"] == [0.0, pytest.approx(5 / 1000)]
+    assert (boxes["upper"], boxes["contact"]) == ("more", "more")
+    assert (other["upper"], other["contact"]) == ("fewer", "fewer")
+    text = format_comparison(rows)
+    assert "rubble     go2_vision vs go2_blind: body/thigh 0.000 vs 0.005 (fewer)" in text
+    assert collision_comparison(summaries, dict.fromkeys(vision, False)) == []  # no vision one
 
 
 def test_score_trial_from_a_recording() -> None:
@@ -266,6 +315,11 @@ def test_terrains_resolve_with_their_start_and_seeded_jitter(tmp_path) -> None:
     assert t.name == "my_ramp" and t.start == (0.0, 0.0, 0.0) and t.jitter == (0.0, 0.0, 0.0)
     with pytest.raises(FileNotFoundError, match="unknown terrain"):
         resolve_terrain("lava")
+    # Every shipped short name resolves to its scene, and the default set is made of them.
+    assert set(EvalSettings.terrains) == set(TERRAINS)
+    for name, scene in TERRAINS.items():
+        t = resolve_terrain(name)
+        assert t.name == name and t.scene.endswith(f"{scene}.yaml") and any(t.jitter)
 
 
 def test_settings_refuse_a_settle_window_as_long_as_a_segment() -> None:

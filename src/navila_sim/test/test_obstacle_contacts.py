@@ -6,6 +6,7 @@ scene geom other than the floor; on a traversable step only side contacts count.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import yaml
 
@@ -13,7 +14,13 @@ from navila_sim.scene import load_scene, scene_path
 from navila_sim.sim import CameraConfig, Sim, SimConfig
 
 NO_SENSORS = {"lidar_enabled": False, "camera": CameraConfig(enabled=False)}
-EVAL_SCENES = ("loco_eval_flat", "loco_eval_steps5", "loco_eval_steps10", "loco_eval_boxes")
+EVAL_SCENES = (
+    "loco_eval_flat",
+    "loco_eval_steps5",
+    "loco_eval_steps10",
+    "loco_eval_boxes",
+    "loco_eval_rubble",
+)
 
 
 def scene_file(tmp_path, **spec) -> str:
@@ -152,3 +159,21 @@ def test_eval_scenes_compile_with_their_start_block(name) -> None:
     assert len(meta["start"]) == 3 and len(meta["jitter"]) == 3
     sim = Sim(SimConfig(robot="go2", scene=name, start_pose=(0.0, 0.0, 0.0), **NO_SENSORS))
     assert sim.pose_is_free(*meta["start"][:2], 0.0)
+
+
+def test_rubble_is_only_blocks_a_policy_is_asked_to_cross() -> None:
+    """The fair collision scene: every obstacle on the walking line is low enough to be stepped
+    over (the training curriculum's 5-12 cm box heights), and every jittered start line meets
+    all of them - a policy cannot get through it without crossing the blocks."""
+    scene = load_scene("loco_eval_rubble")
+    blocks = [g for g in scene.geoms if g.name.startswith("block_")]
+    assert len(blocks) == 8
+    assert all(not g.blocks and 0.05 <= 2 * g.size[2] <= 0.12 for g in blocks)
+    assert all(g.blocks is False for g in scene.geoms if abs(g.pos[1]) < 3.0)
+    heights = {round(2 * g.size[2], 3) for g in blocks}
+    sim = Sim(SimConfig(robot="go2", scene="loco_eval_rubble", **NO_SENSORS))
+    jitter_y = yaml.safe_load(scene_path("loco_eval_rubble").read_text())["loco_eval"]["jitter"][1]
+    for y in (-jitter_y, 0.0, jitter_y):
+        seen = {round(sim.floor_height(x, y, start_z=1.0), 3) for x in np.arange(0.0, 7.0, 0.02)}
+        assert heights <= seen, f"the line y = {y} misses blocks {sorted(heights - seen)}"
+        assert max(seen) <= 0.12
