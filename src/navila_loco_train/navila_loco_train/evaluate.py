@@ -3,11 +3,11 @@ real nodes.
 
     navila-loco-eval --policy models/go2_blind [--policy models/go2_vision] [--robot go2]
                      [--terrain flat,steps5,steps10,boxes,rubble] [--trials 3] [--segment-s 4]
-                     [--out DIR]
+                     [--config PARAMS.yaml] [--out DIR]
 
 For every policy, terrain and trial the graph a deployment runs comes up on a private ROS domain:
-the `navila_sim` node in physics mode (config/<robot>.yaml's navila_sim section, the terrain's
-scene, real time), the `navila_loco` node with the policy directory's overrides
+the `navila_sim` node in physics mode (config/<robot>.yaml's navila_sim section, or --config's;
+the terrain's scene, real time), the `navila_loco` node with the policy directory's overrides
 (navila_loco_node.policy_dir) and, for a policy that sees a height map, `heightmap_node` on the
 simulated LiDAR - the node list of `navila sim --low-level physics` (navila_bringup.stack). The
 loco node starts last, once the evaluator hears the simulator, so none of its transitions (WALK,
@@ -677,6 +677,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--robot", default="go2", help="config/<robot>.yaml (default go2)")
     parser.add_argument(
+        "--config",
+        default="",
+        help="robot params file to run the nodes with instead of config/<robot>.yaml (e.g. a "
+        "copy with other heightmap_node settings)",
+    )
+    parser.add_argument(
         "--terrain",
         default=",".join(EvalSettings.terrains),
         help=f"comma-separated: {', '.join(TERRAINS)} or scene YAML paths",
@@ -701,11 +707,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
     args = parser.parse_args(argv)
+    if args.config and not Path(args.config).is_file():
+        parser.error(f"--config {args.config}: no such file")
     from navila_bringup.paths import results_dir
 
     out = args.out or results_dir() / f"loco_eval_{time.strftime('%Y%m%d_%H%M%S')}"
     settings = EvalSettings(
         robot=args.robot,
+        config=args.config,
         terrains=tuple(t.strip() for t in args.terrain.split(",") if t.strip()),
         trials=args.trials,
         stand_s=args.stand_s,

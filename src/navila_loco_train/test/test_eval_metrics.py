@@ -322,6 +322,22 @@ def test_terrains_resolve_with_their_start_and_seeded_jitter(tmp_path) -> None:
         assert t.name == name and t.scene.endswith(f"{scene}.yaml") and any(t.jitter)
 
 
+def test_cli_takes_another_params_file_and_refuses_a_missing_one(tmp_path, monkeypatch) -> None:
+    from navila_loco_train import evaluate as evaluate_module
+
+    seen: list[EvalSettings] = []
+    monkeypatch.setattr(evaluate_module, "evaluate", lambda pol, st, out: seen.append(st))
+    params = tmp_path / "go2_temporal.yaml"
+    params.write_text("heightmap_node: {ros__parameters: {temporal_frames: 5}}\n")
+    argv = ["--policy", "models/go2_vision", "--out", str(tmp_path / "eval")]
+    assert evaluate_module.main([*argv, "--config", str(params)]) == 0
+    assert seen[0].config == str(params) and seen[0].terrains == EvalSettings.terrains
+    assert evaluate_module.main(argv) == 0 and seen[1].config == ""  # found from --robot later
+    with pytest.raises(SystemExit) as exc:
+        evaluate_module.main([*argv, "--config", str(tmp_path / "missing.yaml")])
+    assert exc.value.code == 2 and len(seen) == 2
+
+
 def test_settings_refuse_a_settle_window_as_long_as_a_segment() -> None:
     with pytest.raises(ValueError, match="settle_s"):
         EvalSettings(segment_s=0.5, settle_s=0.5).validate()
