@@ -671,13 +671,17 @@ class Sim:
         ang_body = self.data.qvel[3:6]  # free joint: angular velocity in the body frame
         return OdomData(self.time, pos, wxyz_to_xyzw(quat), rot.T @ lin_world, ang_body.copy())
 
+    def lidar_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """The LiDAR frame in the world: origin (3,) and rotation (3, 3), columns = its axes."""
+        d = self.data
+        return d.site_xpos[self._lidar_site].copy(), d.site_xmat[self._lidar_site].reshape(3, 3)
+
     def lidar_points(self) -> np.ndarray:
         """One scan: (N, 3) float32 hit points in the LiDAR frame (misses are left out)."""
         if not len(self._lidar_dirs):
             return np.zeros((0, 3), dtype=np.float32)
         d = self.data
-        origin = d.site_xpos[self._lidar_site].copy()
-        rot = d.site_xmat[self._lidar_site].reshape(3, 3)
+        origin, rot = self.lidar_pose()
         world_dirs = self._lidar_dirs @ rot.T
         pat = self.config.lidar
         mujoco.mj_multiRay(

@@ -1,0 +1,131 @@
+"""How far the height map a policy gets when deployed is from the one it was trained on, at given
+poses in a navila_sim scene.
+
+    .venv/bin/python benchmarks/probe_map_gap.py [--robot go2] [--scene loco_eval_rubble]
+        [--pose X Y YAW_DEG ...] [--out results/probe_map_gap.json]
+
+Deployed: navila_sim's simulated LiDAR scan (rays from the sensor: a block's face hides the
+ground behind it, the body hides what is under it) through heightmap_node's builder with the
+robot's preset - what `navila-loco-eval` feeds the policy. Trained: the scene's top surface
+sampled from above on a dense lattice (every cell sees its ground; navila_loco_train.heightmap
+does the same on the training terrain, thinned but never occluded), through the same builder.
+The robot is placed at each pose and stands on its default pose for --settle-s first. Per pose:
+the share of cells empty in the deployed map (value 0, NaVILA's "no return") where the trained
+one has the ground, and the mean |difference| where both have a value. Prints a table and saves
+JSON to results/probe_map_gap.json (or --out). No policy runs: this measures the sensor path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from heightmap_node.builder import PRESETS, build_height_maps
+from navila_bringup.paths import find_config, results_dir
+from navila_sim.sim import CameraConfig, Sim, SimConfig
+
+# Rubble poses: open floor before the field, the edge between blocks 1 and 2 facing along the
+# walking line and turned (where go2_vision tipped over in navila-loco-eval), on block 4.
+DEFAULT_POSES = ((-1.0, 0.0, 0.0), (1.65, 0.1, 0.0), (1.65, 0.1, 45.0), (3.1, 0.24, 0.0))
+LATTICE_HALF_M = 1.6  # covers every preset's grid footprint around the base
+
+
+def map_gap(sim: Sim, preset: str, lattice_m: float) -> dict[str, float]:
+    """Deployed (LiDAR) vs trained (top surface) map at the robot's current pose."""
+    cfg = PRESETS[preset]()
+    origin, rot = sim.lidar_pose()
+    base, _ = sim.base_pose()
+    k = np.arange(-LATTICE_HALF_M, LATTICE_HALF_M + 1e-9, lattice_m)
+    gx, gy = (a.ravel() for a in np.meshgrid(base[0] + k, base[1] + k, indexing="ij"))
+    top_z = np.array(
+        [sim.floor_height(x, y, start_z=origin[2] + 1.0) for x, y in zip(gx, gy, strict=True)]
+    )
+    surface = np.stack([gx, gy, top_z], axis=1)
+    deployed = build_height_maps(sim.lidar_points()[None].astype(np.float64), cfg)[0]
+    trained = build_height_maps(((surface - origin) @ rot)[None], cfg)[0]
+    seen = trained != 0
+    unseen = seen & (deployed == 0)
+    both = seen & (deployed != 0)
+    return {
+        "cells": int(deployed.size),
+        "unseen_fraction": float(unseen.sum() / max(int(seen.sum()), 1)),
+        "mean_abs_diff_m": float(np.abs(deployed - trained)[both].mean()) if both.any() else 0.0,
+        "trained_empty_cells": int((~seen).sum()),
+    }
+
+
+def probe(
+    robot: str,
+    scene: str,
+    poses: list[tuple[float, float, float]],
+    settle_s: float,
+    lattice_m: float,
+) -> dict:
+    params = yaml.safe_load(find_config(robot).read_text())
+    preset = params["heightmap_node"]["ros__parameters"]["preset"]
+    rows = []
+    for x, y, yaw_deg in poses:
+        sim = Sim(
+            SimConfig(
+                robot=robot,
+                scene=scene,
+                start_pose=(x, y, math.radians(yaw_deg)),
+                camera=CameraConfig(enabled=False),
+            )
+        )
+        period_s = sim.config.physics_dt * sim.config.control_decimation
+        for _ in range(max(1, round(settle_s / period_s))):
+            sim.run_control_period()
+        rows.append({"pose": [x, y, yaw_deg], **map_gap(sim, preset, lattice_m)})
+    return {
+        "robot": robot,
+        "scene": scene,
+        "preset": preset,
+        "lattice_m": lattice_m,
+        "settle_s": settle_s,
+        "poses": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--robot", default="go2", help="config/<robot>.yaml (its heightmap preset)")
+    ap.add_argument("--scene", default="loco_eval_rubble", help="navila_sim scene name or YAML")
+    ap.add_argument(
+        "--pose",
+        nargs=3,
+        type=float,
+        action="append",
+        metavar=("X", "Y", "YAW_DEG"),
+        help="robot pose (repeat); default: poses on rubble",
+    )
+    ap.add_argument("--settle-s", type=float, default=0.5, help="standing time before the scan")
+    ap.add_argument("--lattice-m", type=float, default=0.04, help="top-surface sample spacing")
+    ap.add_argument("--out", default=None, help="JSON output (default results/probe_map_gap.json)")
+    args = ap.parse_args(argv)
+    if not (args.settle_s > 0 and 0 < args.lattice_m <= 0.06):
+        print("probe_map_gap: need --settle-s > 0 and 0 < --lattice-m <= 0.06", file=sys.stderr)
+        return 2
+    poses = [tuple(p) for p in (args.pose or DEFAULT_POSES)]
+    data = probe(args.robot, args.scene, poses, args.settle_s, args.lattice_m)
+    print(f"{'pose (x, y, yaw deg)':<24} {'unseen':>8} {'mean |diff| m':>14}")
+    for r in data["poses"]:
+        pose = "({:.2f}, {:.2f}, {:.0f})".format(*r["pose"])
+        print(f"{pose:<24} {r['unseen_fraction']:>8.1%} {r['mean_abs_diff_m']:>14.3f}")
+    out = Path(args.out) if args.out else results_dir() / "probe_map_gap.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=1))
+    print(f"saved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
