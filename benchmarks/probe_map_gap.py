@@ -112,10 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="JSON output (default results/probe_map_gap.json)")
     args = ap.parse_args(argv)
     if not (args.settle_s > 0 and 0 < args.lattice_m <= 0.06):
-        print("probe_map_gap: need --settle-s > 0 and 0 < --lattice-m <= 0.06", file=sys.stderr)
-        return 2
+        ap.error("need --settle-s > 0 and 0 < --lattice-m <= 0.06")
     poses = [tuple(p) for p in (args.pose or DEFAULT_POSES)]
-    data = probe(args.robot, args.scene, poses, args.settle_s, args.lattice_m)
+    try:
+        data = probe(args.robot, args.scene, poses, args.settle_s, args.lattice_m)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        print(f"probe_map_gap: refused: {exc}", file=sys.stderr)
+        return 2
     print(f"{'pose (x, y, yaw deg)':<24} {'unseen':>8} {'mean |diff| m':>14}")
     for r in data["poses"]:
         pose = "({:.2f}, {:.2f}, {:.0f})".format(*r["pose"])
