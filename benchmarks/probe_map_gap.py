@@ -2,13 +2,13 @@
 poses in a navila_sim scene.
 
     .venv/bin/python benchmarks/probe_map_gap.py [--robot go2] [--scene loco_eval_rubble]
-        [--pose X Y YAW_DEG ...] [--out results/probe_map_gap.json]
+        [--pose X Y YAW_DEG ...] [--settle-s 0.5] [--out results/probe_map_gap.json]
 
-Deployed: navila_sim's simulated LiDAR scan (rays from the sensor: a block's face hides the
-ground behind it, the body hides what is under it) through heightmap_node's builder with the
-robot's preset - what `navila-loco-eval` feeds the policy. Trained: the scene's top surface
-sampled from above on a dense lattice (every cell sees its ground; navila_loco_train.heightmap
-does the same on the training terrain, thinned but never occluded), through the same builder.
+Deployed: navila_sim's simulated LiDAR scan (L1-like rays from the sensor: a block's face hides
+the ground behind it) through heightmap_node's builder with the robot's preset - what
+`navila-loco-eval` feeds the policy. Trained: navila_sim's oracle scan (LiDAR mode top_surface:
+the scene's top surface from above on a 4 cm lattice; navila_loco_train.heightmap samples the
+training terrain the same way, thinned but never occluded), through the same builder.
 The robot is placed at each pose and stands on its default pose for --settle-s first. Per pose:
 the share of cells empty in the deployed map (value 0, NaVILA's "no return") where the trained
 one has the ground, and the mean |difference| where both have a value. Prints a table and saves
@@ -28,27 +28,36 @@ import yaml
 
 from heightmap_node.builder import PRESETS, build_height_maps
 from navila_bringup.paths import find_config, results_dir
+from navila_sim.lidar import LidarPattern
 from navila_sim.sim import CameraConfig, Sim, SimConfig
 
 # Rubble poses: open floor before the field, the edge between blocks 1 and 2 facing along the
 # walking line and turned (where go2_vision tipped over in navila-loco-eval), on block 4.
 DEFAULT_POSES = ((-1.0, 0.0, 0.0), (1.65, 0.1, 0.0), (1.65, 0.1, 45.0), (3.1, 0.24, 0.0))
-LATTICE_HALF_M = 1.6  # covers every preset's grid footprint around the base
 
 
-def map_gap(sim: Sim, preset: str, lattice_m: float) -> dict[str, float]:
-    """Deployed (LiDAR) vs trained (top surface) map at the robot's current pose."""
-    cfg = PRESETS[preset]()
-    origin, rot = sim.lidar_pose()
-    base, _ = sim.base_pose()
-    k = np.arange(-LATTICE_HALF_M, LATTICE_HALF_M + 1e-9, lattice_m)
-    gx, gy = (a.ravel() for a in np.meshgrid(base[0] + k, base[1] + k, indexing="ij"))
-    top_z = np.array(
-        [sim.floor_height(x, y, start_z=origin[2] + 1.0) for x, y in zip(gx, gy, strict=True)]
+def settled_scan(
+    robot: str, scene: str, pose: tuple[float, float, float], settle_s: float, mode: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(LiDAR-frame points, base position) after standing --settle-s at the pose."""
+    x, y, yaw_deg = pose
+    sim = Sim(
+        SimConfig(
+            robot=robot,
+            scene=scene,
+            start_pose=(x, y, math.radians(yaw_deg)),
+            camera=CameraConfig(enabled=False),
+            lidar=LidarPattern(mode=mode),
+        )
     )
-    surface = np.stack([gx, gy, top_z], axis=1)
-    deployed = build_height_maps(sim.lidar_points()[None].astype(np.float64), cfg)[0]
-    trained = build_height_maps(((surface - origin) @ rot)[None], cfg)[0]
+    period_s = sim.config.physics_dt * sim.config.control_decimation
+    for _ in range(max(1, round(settle_s / period_s))):
+        sim.run_control_period()
+    return sim.lidar_points().astype(np.float64), sim.base_pose()[0]
+
+
+def map_gap(deployed: np.ndarray, trained: np.ndarray) -> dict[str, float]:
+    """Cells the trained map has and the deployed one lacks; the difference where both have."""
     seen = trained != 0
     unseen = seen & (deployed == 0)
     both = seen & (deployed != 0)
@@ -60,37 +69,20 @@ def map_gap(sim: Sim, preset: str, lattice_m: float) -> dict[str, float]:
     }
 
 
-def probe(
-    robot: str,
-    scene: str,
-    poses: list[tuple[float, float, float]],
-    settle_s: float,
-    lattice_m: float,
-) -> dict:
+def probe(robot: str, scene: str, poses: list[tuple[float, float, float]], settle_s: float) -> dict:
     params = yaml.safe_load(find_config(robot).read_text())
     preset = params["heightmap_node"]["ros__parameters"]["preset"]
+    cfg = PRESETS[preset]()
     rows = []
-    for x, y, yaw_deg in poses:
-        sim = Sim(
-            SimConfig(
-                robot=robot,
-                scene=scene,
-                start_pose=(x, y, math.radians(yaw_deg)),
-                camera=CameraConfig(enabled=False),
-            )
-        )
-        period_s = sim.config.physics_dt * sim.config.control_decimation
-        for _ in range(max(1, round(settle_s / period_s))):
-            sim.run_control_period()
-        rows.append({"pose": [x, y, yaw_deg], **map_gap(sim, preset, lattice_m)})
-    return {
-        "robot": robot,
-        "scene": scene,
-        "preset": preset,
-        "lattice_m": lattice_m,
-        "settle_s": settle_s,
-        "poses": rows,
-    }
+    for pose in poses:
+        scan, base = settled_scan(robot, scene, pose, settle_s, "rays")
+        surface, base_again = settled_scan(robot, scene, pose, settle_s, "top_surface")
+        if not np.allclose(base, base_again, atol=1e-9):  # the sensor never moves the robot
+            raise RuntimeError(f"the two runs at {pose} stand differently: {base} vs {base_again}")
+        deployed = build_height_maps(scan[None], cfg)[0]
+        trained = build_height_maps(surface[None], cfg)[0]
+        rows.append({"pose": list(pose), **map_gap(deployed, trained)})
+    return {"robot": robot, "scene": scene, "preset": preset, "settle_s": settle_s, "poses": rows}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,14 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         help="robot pose (repeat); default: poses on rubble",
     )
     ap.add_argument("--settle-s", type=float, default=0.5, help="standing time before the scan")
-    ap.add_argument("--lattice-m", type=float, default=0.04, help="top-surface sample spacing")
     ap.add_argument("--out", default=None, help="JSON output (default results/probe_map_gap.json)")
     args = ap.parse_args(argv)
-    if not (args.settle_s > 0 and 0 < args.lattice_m <= 0.06):
-        ap.error("need --settle-s > 0 and 0 < --lattice-m <= 0.06")
+    if not args.settle_s > 0:
+        ap.error("need --settle-s > 0")
     poses = [tuple(p) for p in (args.pose or DEFAULT_POSES)]
     try:
-        data = probe(args.robot, args.scene, poses, args.settle_s, args.lattice_m)
+        data = probe(args.robot, args.scene, poses, args.settle_s)
     except (FileNotFoundError, ValueError, KeyError) as exc:
         print(f"probe_map_gap: refused: {exc}", file=sys.stderr)
         return 2

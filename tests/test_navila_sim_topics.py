@@ -175,3 +175,26 @@ def test_kinematic_mode_follows_cmd_vel(node_graph, ros_domain) -> None:
         # silence: the base stops by itself after cmd_vel_timeout_s
         assert odom.wait_for(lambda items: items[-1].msg.twist.twist.linear.x == 0.0, TIMEOUT)
     assert graph.stop() == {NODE: 0}, graph.read_log(NODE)
+
+
+def test_lidar_mode_parameter_swaps_in_the_top_surface_oracle(node_graph, ros_domain) -> None:
+    """lidar.mode top_surface (a diagnostic): the cloud is the lattice around the base, every
+    point a hit, still in the LiDAR frame; the scene and robot otherwise unchanged."""
+    graph = start(
+        node_graph,
+        mode="physics",
+        scene="",
+        **{"camera.enabled": False, "lidar.mode": "top_surface"},
+    )
+    with Probe(domain_id=ros_domain) as probe:
+        lidar = probe.record(PointCloud2, "/lidar/points", BEST_EFFORT)
+        assert lidar.wait_count(2, TIMEOUT)
+        cloud = lidar.items[-1].msg
+        assert cloud.header.frame_id == "lidar"
+        # every ray of the 4 cm lattice (+-1.6 m) hit the empty floor: none is missing
+        assert cloud.width * cloud.height == 81 * 81
+        xyz = np.frombuffer(bytes(cloud.data), dtype=np.float32).reshape(-1, 3)
+        # a flat floor seen in the tilted LiDAR frame: one plane through all points
+        centred = xyz - xyz.mean(axis=0)
+        assert np.linalg.svd(centred, compute_uv=False)[-1] / np.sqrt(len(xyz)) < 0.005
+    assert graph.stop() == {NODE: 0}, graph.read_log(NODE)

@@ -37,8 +37,8 @@ def test_lidar_map_matches_the_top_surface_on_open_floor_and_not_behind_a_block(
 
 
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
-    proc = run("--lattice-m", "0.5", "--out", str(tmp_path / "x.json"))
-    assert proc.returncode == 2 and "--lattice-m" in proc.stderr
+    proc = run("--settle-s", "0", "--out", str(tmp_path / "x.json"))
+    assert proc.returncode == 2 and "--settle-s" in proc.stderr
     proc = run("--scene", "no_such_scene", "--out", str(tmp_path / "x.json"))
     assert proc.returncode == 2 and "refused" in proc.stderr and "no_such_scene" in proc.stderr
     assert not (tmp_path / "x.json").exists()

@@ -5,6 +5,13 @@ Unitree L1: 32 channels spread evenly over a 0-90 deg vertical field, a ray ever
 full circle, about 15 Hz. Elevation 0 is the sensor's x-y plane and 90 deg its +z axis; on the Go2
 the sensor frame is mounted about 165 deg around y, so that hemisphere looks down and forward.
 Other patterns are just other numbers in the config.
+
+mode "top_surface" is an oracle instead of a sensor: the scene's top surface sampled straight
+from above on a square lattice around the base (`surface_spacing_m`, `surface_half_m`), returned
+in the LiDAR frame like a scan. Nothing is occluded: a block's face does not hide the ground
+behind it. It is what navila_loco_train's height maps are made from (the terrain's top surface
+from above), so evaluating a policy on it tells a failure of the sensor path (occlusion) from a
+failure of the policy. Never a robot's setting.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+LIDAR_MODES = ("rays", "top_surface")
 
 
 @dataclass(frozen=True)
@@ -24,8 +33,15 @@ class LidarPattern:
     min_range: float = 0.05
     max_range: float = 20.0
     rate_hz: float = 15.0
+    mode: str = "rays"  # rays: the scan above; top_surface: the oracle (module doc)
+    surface_spacing_m: float = 0.04
+    surface_half_m: float = 1.6
 
     def validate(self) -> None:
+        if self.mode not in LIDAR_MODES:
+            raise ValueError(f"lidar mode must be one of {LIDAR_MODES}, got {self.mode!r}")
+        if not (0.0 < self.surface_spacing_m <= self.surface_half_m):
+            raise ValueError("lidar surface lattice needs 0 < surface_spacing_m <= surface_half_m")
         if self.channels < 1:
             raise ValueError("lidar channels must be >= 1")
         lo, hi = self.vertical_fov_deg
@@ -42,6 +58,14 @@ class LidarPattern:
             raise ValueError("lidar ranges must satisfy 0 <= min_range < max_range")
         if not self.rate_hz > 0:
             raise ValueError("lidar rate must be > 0")
+
+    def surface_offsets(self) -> np.ndarray:
+        """(k * k, 2) lattice offsets (x, y) from the base for mode top_surface, in metres."""
+        self.validate()
+        half = self.surface_half_m
+        k = np.arange(-half, half + 1e-9, self.surface_spacing_m)
+        gx, gy = np.meshgrid(k, k, indexing="ij")
+        return np.stack([gx.ravel(), gy.ravel()], axis=1)
 
     def directions(self) -> np.ndarray:
         """(channels * n_horizontal, 3) unit vectors in the sensor frame, channel-major."""

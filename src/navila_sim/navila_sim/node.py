@@ -71,6 +71,11 @@ PARAMS: dict[str, tuple[object, str]] = {
     "lidar.min_range": (0.05, "LiDAR minimum range [m]"),
     "lidar.max_range": (20.0, "LiDAR maximum range [m]"),
     "lidar.frame_id": ("lidar", "frame of /lidar/points (the policy's LiDAR frame)"),
+    "lidar.mode": (
+        "rays",
+        "rays: the scan from the sensor; top_surface: an oracle, the scene's top surface from "
+        "above without occlusion (what training's height maps see; diagnostics only)",
+    ),
     "camera.enabled": (True, "publish the RGB camera"),
     "camera.width": (160, "camera image width [px]"),
     "camera.height": (120, "camera image height [px]"),
@@ -139,6 +144,7 @@ class SimNode(Node):
                 min_range=p["lidar.min_range"],
                 max_range=p["lidar.max_range"],
                 rate_hz=p["lidar.rate_hz"],
+                mode=p["lidar.mode"],
             ),
             camera=CameraConfig(
                 enabled=p["camera.enabled"],

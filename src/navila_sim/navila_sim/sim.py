@@ -53,6 +53,9 @@ START_POSTURES = ("stand", "lie")
 START_DRIVES = ("hold", "passive")
 
 
+SURFACE_RAY_HEIGHT_M = 30.0  # the top_surface oracle's ray origin above the base
+
+
 @dataclass
 class CameraConfig:
     enabled: bool = True
@@ -240,8 +243,14 @@ class Sim:
                 self._scene_kind[i] = 1 if i in self._blocking_geoms else 2
         self._scene_group = np.array([1, 0, 0, 0, 0, 0], dtype=np.uint8)
         self._lidar_dirs = config.lidar.directions() if config.lidar_enabled else np.zeros((0, 3))
-        self._ray_geomid = np.zeros(len(self._lidar_dirs), dtype=np.int32)
-        self._ray_dist = np.zeros(len(self._lidar_dirs), dtype=np.float64)
+        self._surface_xy = (
+            config.lidar.surface_offsets()
+            if config.lidar_enabled and config.lidar.mode == "top_surface"
+            else None
+        )
+        rays = len(self._lidar_dirs) if self._surface_xy is None else len(self._surface_xy)
+        self._ray_geomid = np.zeros(rays, dtype=np.int32)
+        self._ray_dist = np.zeros(rays, dtype=np.float64)
         self._renderer: mujoco.Renderer | None = None
         self.mode = config.mode
         self.torque_limit = self.robot.torque_limit.copy()
@@ -400,6 +409,43 @@ class Sim:
             geomid,
         )
         return 0.0 if dist < 0 else z0 - dist
+
+    def _top_surface_points(self) -> np.ndarray:
+        """The oracle scan (LidarPattern mode top_surface): the scene's top surface under a
+        lattice around the base, hit by rays from one point SURFACE_RAY_HEIGHT_M above it (the
+        rays to the lattice's corners lean < 4 deg: a 12 cm block's face shades < 8 mm), in the
+        LiDAR frame. Robot geoms are not in the ray group, as for the real scan."""
+        base, _ = self.base_pose()
+        top = np.array([base[0], base[1], base[2] + SURFACE_RAY_HEIGHT_M])
+        targets = np.column_stack(
+            [
+                base[0] + self._surface_xy[:, 0],
+                base[1] + self._surface_xy[:, 1],
+                # aimed at the standing robot's ground: a surface dz off it lands dz/30 of the
+                # offset (< 1 cm for 12 cm blocks) from its lattice point
+                np.full(len(self._surface_xy), base[2] - self.nominal_height),
+            ]
+        )
+        dirs = targets - top
+        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+        mujoco.mj_multiRay(
+            self.model,
+            self.data,
+            top,
+            dirs.reshape(-1),
+            self._scene_group,
+            1,
+            -1,
+            self._ray_geomid,
+            self._ray_dist,
+            None,
+            len(dirs),
+            2.0 * SURFACE_RAY_HEIGHT_M,
+        )
+        ok = (self._ray_geomid >= 0) & (self._ray_dist >= 0)
+        hits = top + dirs[ok] * self._ray_dist[ok, None]
+        origin, rot = self.lidar_pose()
+        return ((hits - origin) @ rot).astype(np.float32)
 
     # ----------------------------------------------------------------------------- commands
     def set_mode(self, mode: str) -> None:
@@ -680,6 +726,8 @@ class Sim:
         """One scan: (N, 3) float32 hit points in the LiDAR frame (misses are left out)."""
         if not len(self._lidar_dirs):
             return np.zeros((0, 3), dtype=np.float32)
+        if self._surface_xy is not None:
+            return self._top_surface_points()
         d = self.data
         origin, rot = self.lidar_pose()
         world_dirs = self._lidar_dirs @ rot.T

@@ -127,6 +127,32 @@ def test_lidar_pattern_is_l1_like():
     assert elev.min() == pytest.approx(0.0, abs=1e-9) and elev.max() == pytest.approx(90.0)
 
 
+def test_top_surface_oracle_sees_the_ground_a_block_hides_from_the_lidar():
+    """Mode top_surface: every lattice point around the base is hit, on the scene's top surface,
+    even where the real scan is shadowed (rubble, facing block 2's 10 cm face from block 1; the
+    shadow itself: tests/test_probe_map_gap.py)."""
+    pose = (1.65, 0.1, 0.0)
+    pattern = LidarPattern(mode="top_surface", surface_spacing_m=0.1, surface_half_m=1.0)
+    oracle = Sim(
+        SimConfig(
+            robot="go2",
+            scene="loco_eval_rubble",
+            start_pose=pose,
+            lidar=pattern,
+            camera=CameraConfig(enabled=False),
+        )
+    )
+    pts = oracle.lidar_points()
+    assert pts.dtype == np.float32 and len(pts) == len(pattern.surface_offsets()) == 21 * 21
+    origin, rot = oracle.lidar_pose()
+    world = origin + pts.astype(np.float64) @ rot.T  # back out of the LiDAR frame
+    base = oracle.base_pose()[0]
+    np.testing.assert_allclose(world[:, :2], base[:2] + pattern.surface_offsets(), atol=0.01)
+    top = [oracle.floor_height(x, y, start_z=2.0) for x, y in world[:, :2]]
+    np.testing.assert_allclose(world[:, 2], top, atol=0.01)
+    assert {0.0, 0.06, 0.1} <= {round(z, 2) for z in world[:, 2]}  # floor, blocks 1 and 2
+
+
 def test_lidar_ranges_to_a_wall_at_known_distance(tmp_path):
     sim = Sim(
         SimConfig(robot="go2", scene=_wall_scene(tmp_path), camera=CameraConfig(enabled=False))
@@ -236,6 +262,10 @@ def test_config_validation():
         Sim(SimConfig(mode="teleport"))
     with pytest.raises(ValueError, match="channels"):
         SimConfig(lidar=LidarPattern(channels=0)).validate()
+    with pytest.raises(ValueError, match="lidar mode"):
+        SimConfig(lidar=LidarPattern(mode="xray")).validate()
+    with pytest.raises(ValueError, match="surface lattice"):
+        SimConfig(lidar=LidarPattern(mode="top_surface", surface_spacing_m=0.0)).validate()
 
 
 def test_lying_passive_start_then_joint_state_command_drives():
