@@ -89,7 +89,7 @@ class StandUpError(InvalidTrialError):
 class EvalSettings:
     robot: str = "go2"
     config: str = ""  # config/<robot>.yaml ('' = found from the robot name)
-    terrains: tuple[str, ...] = ("flat", "steps5", "steps10", "boxes", "rubble")
+    terrains: tuple[str, ...] = tuple(TERRAINS)  # every shipped scene
     trials: int = 3
     stand_s: float = 2.0
     segment_s: float = 4.0

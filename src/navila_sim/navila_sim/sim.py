@@ -243,14 +243,10 @@ class Sim:
                 self._scene_kind[i] = 1 if i in self._blocking_geoms else 2
         self._scene_group = np.array([1, 0, 0, 0, 0, 0], dtype=np.uint8)
         self._lidar_dirs = config.lidar.directions() if config.lidar_enabled else np.zeros((0, 3))
+        # top_surface_points' lattice (a disabled LiDAR's pattern is not validated, as before)
         self._surface_xy = (
-            config.lidar.surface_offsets()
-            if config.lidar_enabled and config.lidar.mode == "top_surface"
-            else None
+            config.lidar.surface_offsets() if config.lidar_enabled else np.zeros((0, 2))
         )
-        rays = len(self._lidar_dirs) if self._surface_xy is None else len(self._surface_xy)
-        self._ray_geomid = np.zeros(rays, dtype=np.int32)
-        self._ray_dist = np.zeros(rays, dtype=np.float64)
         self._renderer: mujoco.Renderer | None = None
         self.mode = config.mode
         self.torque_limit = self.robot.torque_limit.copy()
@@ -410,11 +406,34 @@ class Sim:
         )
         return 0.0 if dist < 0 else z0 - dist
 
-    def _top_surface_points(self) -> np.ndarray:
-        """The oracle scan (LidarPattern mode top_surface): the scene's top surface under a
-        lattice around the base, hit by rays from one point SURFACE_RAY_HEIGHT_M above it (the
-        rays to the lattice's corners lean < 4 deg: a 12 cm block's face shades < 8 mm), in the
-        LiDAR frame. Robot geoms are not in the ray group, as for the real scan."""
+    def _cast(
+        self, origin: np.ndarray, world_dirs: np.ndarray, cutoff: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rays from one point against the scene (robot geoms are not in the group): the hit
+        geom per ray (-1: none) and its distance."""
+        geomid = np.empty(len(world_dirs), dtype=np.int32)
+        dist = np.empty(len(world_dirs), dtype=np.float64)
+        mujoco.mj_multiRay(
+            self.model,
+            self.data,
+            origin,
+            np.ascontiguousarray(world_dirs).reshape(-1),
+            self._scene_group,
+            1,
+            -1,
+            geomid,
+            dist,
+            None,
+            len(world_dirs),
+            cutoff,
+        )
+        return geomid, dist
+
+    def top_surface_points(self) -> np.ndarray:
+        """The oracle scan (LidarPattern mode top_surface, and benchmarks/probe_map_gap.py in
+        any mode): the scene's top surface under a lattice around the base, hit by rays from one
+        point SURFACE_RAY_HEIGHT_M above it (the rays to the lattice's corners lean < 4 deg: a 12
+        cm block's face shades < 8 mm), in the LiDAR frame."""
         base, _ = self.base_pose()
         top = np.array([base[0], base[1], base[2] + SURFACE_RAY_HEIGHT_M])
         targets = np.column_stack(
@@ -428,22 +447,9 @@ class Sim:
         )
         dirs = targets - top
         dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-        mujoco.mj_multiRay(
-            self.model,
-            self.data,
-            top,
-            dirs.reshape(-1),
-            self._scene_group,
-            1,
-            -1,
-            self._ray_geomid,
-            self._ray_dist,
-            None,
-            len(dirs),
-            2.0 * SURFACE_RAY_HEIGHT_M,
-        )
-        ok = (self._ray_geomid >= 0) & (self._ray_dist >= 0)
-        hits = top + dirs[ok] * self._ray_dist[ok, None]
+        geomid, dist = self._cast(top, dirs, 2.0 * SURFACE_RAY_HEIGHT_M)
+        ok = (geomid >= 0) & (dist >= 0)
+        hits = top + dirs[ok] * dist[ok, None]
         origin, rot = self.lidar_pose()
         return ((hits - origin) @ rot).astype(np.float32)
 
@@ -726,28 +732,12 @@ class Sim:
         """One scan: (N, 3) float32 hit points in the LiDAR frame (misses are left out)."""
         if not len(self._lidar_dirs):
             return np.zeros((0, 3), dtype=np.float32)
-        if self._surface_xy is not None:
-            return self._top_surface_points()
-        d = self.data
-        origin, rot = self.lidar_pose()
-        world_dirs = self._lidar_dirs @ rot.T
         pat = self.config.lidar
-        mujoco.mj_multiRay(
-            self.model,
-            d,
-            origin,
-            world_dirs.reshape(-1),
-            self._scene_group,
-            1,
-            -1,
-            self._ray_geomid,
-            self._ray_dist,
-            None,
-            len(self._lidar_dirs),
-            pat.max_range,
-        )
-        dist = self._ray_dist
-        ok = (dist >= pat.min_range) & (dist <= pat.max_range) & (self._ray_geomid >= 0)
+        if pat.mode == "top_surface":
+            return self.top_surface_points()
+        origin, rot = self.lidar_pose()
+        geomid, dist = self._cast(origin, self._lidar_dirs @ rot.T, pat.max_range)
+        ok = (dist >= pat.min_range) & (dist <= pat.max_range) & (geomid >= 0)
         return (self._lidar_dirs[ok] * dist[ok, None]).astype(np.float32)
 
     def render(self) -> np.ndarray:
