@@ -83,6 +83,9 @@ class HeightMapSampler:
         if preset not in PRESETS:
             raise ValueError(f"heightmap preset {preset!r} unknown; known {sorted(PRESETS)}")
         self.cfg = PRESETS[preset]()
+        # heightmap_node's gravity_align (the H1's and T1's maps): the cloud is levelled with the
+        # IMU's roll and pitch before gridding, so the grid turns with the heading only.
+        self.gravity_align = bool(params.get("gravity_align", False))
         g = params["grid_in_base"]
         grid_in_base = pose_transform(g["translation"], g["rotation_wxyz"])
         self.base_to_grid = invert(grid_in_base)
@@ -118,9 +121,15 @@ class HeightMapSampler:
         base = base_pos.astype(np.float32)
         ground = terrain.height_at(dx + base[:, :1], dy + base[:, 1:2])
         np.subtract(ground, base[:, 2:3], out=rel[..., 2])
-        # world -> base is R(q)^T: its columns are the world axes seen from the base
-        axes = rotate_inverse_batch(quat_wxyz[:, None, :], np.eye(3)[None, :, :])  # (N, 3, 3)
-        world_to_grid = self.base_to_grid[:3, :3] @ np.swapaxes(axes, 1, 2)
+        if self.gravity_align:  # world -> levelled base: the inverse yaw rotation
+            world_to_base = np.zeros((n, 3, 3))
+            world_to_base[:, 0, 0] = world_to_base[:, 1, 1] = c[:, 0]
+            world_to_base[:, 0, 1], world_to_base[:, 1, 0] = s[:, 0], -s[:, 0]
+            world_to_base[:, 2, 2] = 1.0
+        else:  # world -> base is R(q)^T: its columns are the world axes seen from the base
+            axes = rotate_inverse_batch(quat_wxyz[:, None, :], np.eye(3)[None, :, :])  # (N, 3, 3)
+            world_to_base = np.swapaxes(axes, 1, 2)
+        world_to_grid = self.base_to_grid[:3, :3] @ world_to_base
         out = np.matmul(rel, np.swapaxes(world_to_grid, 1, 2).astype(np.float32))
         out += self.base_to_grid[:3, 3].astype(np.float32)
         return out

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from heightmap_node.builder import build_height_map
-from navila_loco_node.observation import rotate_inverse_batch
+from heightmap_node.transforms import level_matrix
+from navila_loco_node.observation import rotate_inverse_batch, rpy_from_quat_batch
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M, HeightMapSampler
 from navila_loco_train.task_spec import TerrainSpec
 from navila_loco_train.terrain import make_terrain
@@ -79,3 +80,34 @@ def test_threaded_sampling_gives_the_same_maps_bit_for_bit() -> None:
         four.close()
     with pytest.raises(ValueError, match="threads"):
         HeightMapSampler(CONFIG_DIR / "go2.yaml", threads=0)
+
+
+def test_a_gravity_aligned_robots_maps_are_levelled_as_heightmap_node_levels_them() -> None:
+    """config/h1.yaml deploys with gravity_align: heightmap_node turns the cloud into the base
+    frame, levels it with the IMU's roll and pitch (transforms.level_matrix), then grids it.
+    Training must do the same, or a leaning torso would see a tilted floor only in training."""
+    terrain = make_terrain(TerrainSpec(types=("steps", "boxes"), levels=3, tile_m=4.0), seed=3)
+    hm = HeightMapSampler(CONFIG_DIR / "h1.yaml")
+    assert hm.gravity_align and not HeightMapSampler(CONFIG_DIR / "go2.yaml").gravity_align
+    n = 12
+    pos, quat = robots_on(terrain, n, seed=4)
+    pos[:, 2] += 0.6  # a pelvis at ~1 m
+    got = hm.sample(terrain, pos, quat)
+    rpy = rpy_from_quat_batch(quat)
+    sp = SCAN_SPACING_M  # the sampler's lattice: the same points, so the same cell minima
+    k = np.arange(np.floor(-SCAN_HALF_M / sp), np.ceil(SCAN_HALF_M / sp) + 1) * sp
+    gx, gy = np.meshgrid(k, k, indexing="ij")
+    want = []
+    for p, q, (roll, pitch, yaw) in zip(pos, quat, rpy, strict=True):
+        c, s = np.cos(yaw), np.sin(yaw)
+        wx = p[0] + c * gx.ravel() - s * gy.ravel()
+        wy = p[1] + s * gx.ravel() + c * gy.ravel()
+        world = np.stack([wx, wy, terrain.height_at(wx, wy)], axis=1) - p
+        base = rotate_inverse_batch(q[None, :], world)  # what the LiDAR cloud is in the base
+        a = hm.base_to_grid @ level_matrix(roll, pitch)
+        want.append(build_height_map((base @ a[:3, :3].T + a[:3, 3]).astype(np.float32), hm.cfg))
+    assert got.shape == (n, 187) and np.ptp(got) > 0.1  # steps and boxes under the robots
+    np.testing.assert_allclose(got, np.stack(want), atol=1e-5)
+    # Levelled: the same pose upright gives the same map.
+    upright = np.column_stack([np.cos(rpy[:, 2] / 2), np.zeros((n, 2)), np.sin(rpy[:, 2] / 2)])
+    np.testing.assert_allclose(hm.sample(terrain, pos, upright), got, atol=1e-5)
