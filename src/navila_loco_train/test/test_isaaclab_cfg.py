@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import torch
 
-from heightmap_node.builder import build_height_map, go2_map_config
+from heightmap_node.builder import PRESETS, build_height_map, go2_map_config
 from heightmap_node.transforms import quat_to_matrix
 from navila_loco_node.config import load_loco_config
 from navila_loco_node.observation import ObservationBuilder, rotate_inverse, rpy_from_quat
@@ -204,7 +204,7 @@ def test_each_task_is_its_training_configs_task(config: str) -> None:
     assert {k: r.weight for k, r in bundle.rewards.items()} == bundle.task.reward_weights
     std2 = bundle.rewards["track_lin_vel_xy_exp"].params["std"] ** 2
     assert std2 == pytest.approx(bundle.task.tracking_std2)
-    base = spec.load(bundle.variant)
+    base = spec.load(bundle.variant, robot=bundle.robot.name)
     assert bundle.layout == base.layout and bundle.robot == base.robot
     assert bundle.train.policy_name == base.train.policy_name  # --resume finds the base run
 
@@ -233,8 +233,13 @@ def test_default_start_levels_are_the_mujoco_envs() -> None:
 
 
 def test_a_config_for_another_robot_or_layout_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "h1.yaml").write_text("extends: go2_blind\nrobot: h1\n")
-    with pytest.raises(ValueError, match="this port is for 'go2'"):
+    (tmp_path / "t1.yaml").write_text("extends: h1_vision\nrobot: t1\n")
+    with pytest.raises(ValueError, match="no Isaac Lab asset for robot 't1'"):
+        spec.load(str(tmp_path / "t1.yaml"))
+    with pytest.raises(ValueError, match="robot 'h1', asked for 'go2'"):
+        spec.load("h1_vision", robot="go2")
+    (tmp_path / "h1.yaml").write_text("extends: go2_blind\nrobot: h1\n")  # the Go2's layout
+    with pytest.raises(ValueError, match=r"66 inputs but policy\.num_inputs is 450"):
         spec.load(str(tmp_path / "h1.yaml"))
     (tmp_path / "wrong.yaml").write_text(
         "extends: go2_blind\nloco_overrides:\n  policy.num_inputs: 451\n"
@@ -268,7 +273,7 @@ def _assigned_calls(tree: ast.Module, cls: str) -> list[tuple[str, ast.Call]]:
 
 def test_env_cfg_rewards_are_built_from_spec_by_name() -> None:
     """Every reward term is `_reward("<its own name>", func)`: weights and params from spec."""
-    tree = _module_tree("go2_env_cfg")
+    tree = _module_tree("env_cfg")
     terms = _assigned_calls(tree, "RewardsCfg")
     assert {name for name, _ in terms} == set(REWARD_WEIGHTS)
     for name, call in terms:
@@ -294,14 +299,14 @@ def test_env_cfg_rewards_are_built_from_spec_by_name() -> None:
     ],
 )
 def test_env_cfg_observation_groups_follow_the_layout(cls: str, variant: str, group: str) -> None:
-    tree = _module_tree("go2_env_cfg")
+    tree = _module_tree("env_cfg")
     names = [name for name, _ in _assigned_calls(tree, cls)]
     layout = spec.LAYOUT[variant]
     assert names == [t.name for t in getattr(layout, group)]
 
 
 def test_env_cfg_groups_and_sensors_use_the_spec_names() -> None:
-    tree = _module_tree("go2_env_cfg")
+    tree = _module_tree("env_cfg")
     classes = _classes(tree)
     for obs_cls in ("BlindObservationsCfg", "VisionObservationsCfg"):
         fields = [s.target.id for s in classes[obs_cls].body if isinstance(s, ast.AnnAssign)]
@@ -312,7 +317,7 @@ def test_env_cfg_groups_and_sensors_use_the_spec_names() -> None:
 
 
 # ------------------------------------------------------------------------------ isolation
-ISAACLAB_MODULES = ("go2_env_cfg", "agents", "mdp")
+ISAACLAB_MODULES = ("env_cfg", "agents", "mdp")
 
 
 @pytest.mark.parametrize("module", ISAACLAB_MODULES)
@@ -463,6 +468,25 @@ def test_height_map_highest_reduction_equals_heightmap_node() -> None:
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
+def test_h1_height_map_equals_heightmap_node() -> None:
+    """The H1's scan (centred cells, y-major, highest point, 0.5 m offset, clip +-1, unseen
+    0.55) through the kernel, points on the cell bounds included."""
+    hm = spec.load("h1_vision").height_map
+    rng = np.random.default_rng(8)
+    pts = np.column_stack(
+        [rng.uniform(-1.0, 1.0, 3000), rng.uniform(-0.7, 0.7, 3000), rng.uniform(-1.6, 0.2, 3000)]
+    )
+    pts[:18, 0] = -0.85 + np.arange(18) * 0.1  # on the x bounds, the outer two included
+    pts[20:32, 1] = -0.55 + np.arange(12) * 0.1
+    pts[40] = np.nan
+    pts[2900:, 2] = 5.0  # a few far above the base: values past the clip
+    pts = pts[~((pts[:, 0] < -0.5) & (pts[:, 1] > 0.2))]  # a corner nothing hit
+    got = kernels.height_map(torch.tensor(pts)[None], **hm.kernel_params())[0].numpy()
+    want = build_height_map(pts, PRESETS["h1"]())
+    assert got.shape == (187,) and (got == 0.55).any() and (got == -1.0).any()
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
 def _quat_from_rpy(roll: float, pitch: float, yaw: float) -> list[float]:
     """(w, x, y, z) of R = Rz(yaw) Ry(pitch) Rx(roll)."""
     cr, sr = math.cos(roll / 2), math.sin(roll / 2)
@@ -476,12 +500,15 @@ def _quat_from_rpy(roll: float, pitch: float, yaw: float) -> list[float]:
     ]
 
 
-def test_height_map_rays_equal_the_mujoco_trainers_sampler() -> None:
+@pytest.mark.parametrize(("config", "base_height"), [("go2_vision", 0.32), ("h1_vision", 1.0)])
+def test_height_map_rays_equal_the_mujoco_trainers_sampler(config: str, base_height: float) -> None:
     """The Isaac Lab path (vertical ray lattice around the base in its yaw frame, hits taken to
-    the grid frame, kernels.height_map) gives the MuJoCo trainer's map for the same pose."""
+    the grid frame, kernels.height_map) gives the MuJoCo trainer's map for the same pose; the H1's
+    levelled (gravity_align) under a tilted pelvis."""
     terrain = make_terrain(TerrainSpec(levels=2, tile_m=4.0), seed=5)
-    sampler = HeightMapSampler(CONFIG)
-    hm = spec.load("vision").height_map
+    bundle = spec.load(config)
+    sampler = HeightMapSampler(bundle.config_path)
+    hm = bundle.height_map
     k = np.arange(-hm.scan_half_m, hm.scan_half_m + 1e-9, hm.scan_spacing_m)
     gx, gy = np.meshgrid(k, k, indexing="ij")
     lattice = np.stack([gx.ravel(), gy.ravel()], axis=1)  # GridPatternCfg(0.04, 3.2 x 3.2)
@@ -491,7 +518,7 @@ def test_height_map_rays_equal_the_mujoco_trainers_sampler() -> None:
         rpy = (rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2), rng.uniform(-3, 3))
         q = _quat_from_rpy(*rpy)
         x, y = center
-        poses.append(([x, y, float(terrain.height_at(x, y)) + 0.32], q))
+        poses.append(([x, y, float(terrain.height_at(x, y)) + base_height], q))
     base_pos = np.array([p for p, _ in poses])
     quat = np.array([q for _, q in poses])
     want = sampler.sample(terrain, base_pos, quat)
@@ -509,10 +536,11 @@ def test_height_map_rays_equal_the_mujoco_trainers_sampler() -> None:
         torch.tensor(quat),
         torch.tensor(hm.grid_pos, dtype=torch.float64),
         torch.tensor(hm.grid_quat_wxyz, dtype=torch.float64),
+        gravity_align=hm.gravity_align,
     )
     got = kernels.height_map(points, **hm.kernel_params()).numpy()
     np.testing.assert_allclose(got, want, atol=1e-5)
-    assert (want > 0).any()
+    assert np.ptp(want) > 0.02  # the tiles' relief is in the maps
 
 
 def test_history_buffer_matches_the_deployed_builder() -> None:
@@ -1005,7 +1033,11 @@ def _install_fake_isaaclab(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNames
     module("isaaclab.terrains.height_field.utils", height_field_to_mesh=height_field_to_mesh)
     module("isaaclab_assets")
     module("isaaclab_assets.robots")
-    module("isaaclab_assets.robots.unitree", UNITREE_GO2_CFG=go2)
+    h1 = _Cfg(
+        init_state=_Cfg(pos=(0.0, 0.0, 1.05), joint_pos={".*": 0.0}, joint_vel={".*": 0.0}),
+        actuators={"legs": _Cfg(), "feet": _Cfg(), "arms": _Cfg()},
+    )
+    module("isaaclab_assets.robots.unitree", UNITREE_GO2_CFG=go2, H1_CFG=h1)
     module("isaaclab_rl")
     module(
         "isaaclab_rl.rsl_rl",
@@ -1019,7 +1051,7 @@ def _install_fake_isaaclab(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNames
         monkeypatch.delattr(il_pkg, name, raising=False)
     monkeypatch.setattr(il_pkg, "check_isaaclab_version", lambda: None)
     return types.SimpleNamespace(
-        env_cfg=importlib.import_module("navila_loco_train.isaaclab.go2_env_cfg"),
+        env_cfg=importlib.import_module("navila_loco_train.isaaclab.env_cfg"),
         agents=importlib.import_module("navila_loco_train.isaaclab.agents"),
         mdp=importlib.import_module("navila_loco_train.isaaclab.mdp"),
     )
@@ -1129,19 +1161,84 @@ def test_a_configs_command_draws_reach_the_command_term(
     assert term.spec.deploy_commands == deploy.task.commands.deploy_commands
 
 
-def test_a_task_that_changes_more_than_terrain_commands_and_rewards_is_refused(
+def test_a_task_that_changes_more_than_the_port_applies_is_refused(
     fake_isaaclab: types.SimpleNamespace,
 ) -> None:
+    """Observation noise is built into the config classes' terms: a config that changes it
+    would be trained half-applied, so it is refused."""
     m = fake_isaaclab.env_cfg
     cfg = m.Go2VisionEnvCfg()
     sharp = spec.load("go2_vision_finetune_sharp")
-    longer = replace(
-        sharp, task=replace(sharp.task, terminations=replace(sharp.task.terminations, episode_s=5))
+    noisier = replace(
+        sharp, task=replace(sharp.task, noise=replace(sharp.task.noise, base_ang_vel=0.3))
     )
-    with pytest.raises(ValueError, match="more than the terrain, commands and rewards"):
-        m._apply_train_config(cfg, longer)
+    with pytest.raises(ValueError, match="rewards, terminations and randomisation, which this"):
+        m._apply_train_config(cfg, noisier)
     with pytest.raises(ValueError, match="needs go2_vision's observation layout"):
         m._apply_train_config(cfg, replace(sharp, layout=spec.load("blind").layout))
+
+
+def test_h1_env_cfg_is_the_h1_vision_config(fake_isaaclab: types.SimpleNamespace) -> None:
+    """NaVILA-H1-Vision-v0: config/h1.yaml's robot and 256-input layout, configs/h1_vision.yaml's
+    terminations, randomisation and rewards, the rays and base terms on the pelvis."""
+    m = fake_isaaclab.env_cfg
+    h1 = spec.load("h1_vision")
+    joints = list(h1.robot.joint_names)
+    assert len(joints) == 19 and h1.robot.base_body == "pelvis"
+    cfg = m.H1VisionEnvCfg()
+    policy, privileged = cfg.observations.policy, cfg.observations.privileged
+    assert list(_terms(policy)) == [t.name for t in h1.layout.policy] == [
+        "base_lin_vel", "base_ang_vel", "projected_gravity", "velocity_command",
+        "joint_pos_rel", "joint_vel_rel", "last_action", "height_map",
+    ]  # fmt: skip
+    assert h1.layout.policy_size == 256 and h1.layout.history_length == 0
+    assert list(_terms(privileged)) == ["base_lin_vel", "height_map"]
+    assert (policy.base_lin_vel.noise.n_max, policy.projected_gravity.noise.n_max) == (0.1, 0.05)
+    assert policy.joint_pos_rel.params["asset_cfg"].joint_names == joints
+    hm = policy.height_map.params
+    assert hm["gravity_align"] is True and policy.height_map.clip == (-1.0, 1.0)
+    assert (hm["map_cfg"]["cell_mode"], hm["map_cfg"]["order"]) == ("centered", "y_major")
+    assert hm["map_cfg"]["empty_value"] == 0.55 and hm["density_range"] == [0.3, 0.8]
+    assert privileged.height_map.params["density_range"] is None
+    robot = cfg.scene.robot
+    assert list(robot.actuators) == ["base_legs"]  # the asset's groups replaced by one PD drive
+    legs = robot.actuators["base_legs"]
+    assert legs.joint_names_expr == joints
+    assert (legs.stiffness["left_knee_joint"], legs.damping["left_ankle_joint"]) == (200.0, 4.0)
+    assert legs.effort_limit["right_knee_joint"] == 300.0
+    assert robot.init_state.joint_pos["left_knee_joint"] == 0.79
+    assert robot.init_state.pos == (0.0, 0.0, 1.05)  # the asset's spawn height stays
+    assert cfg.actions.joint_pos.joint_names == joints and cfg.actions.joint_pos.scale == 0.5
+    for scanner in (cfg.scene.height_scanner, cfg.scene.base_height_scanner):
+        assert scanner.prim_path == "{ENV_REGEX_NS}/Robot/pelvis"
+    terms = _terms(cfg.rewards)
+    assert {k: v.weight for k, v in terms.items()} == h1.task.reward_weights
+    assert (terms["termination"].weight, terms["joint_torques_l2"].weight) == (-200.0, 0.0)
+    air = terms["feet_air_time"].params
+    assert air["threshold"] == 0.4 and air["sensor_cfg"].body_names == ".*_ankle_link"
+    assert terms["feet_stumble"].params["sensor_cfg"].body_names == ".*_ankle_link"
+    undesired = terms["undesired_contacts"].params["sensor_cfg"].body_names
+    assert undesired == "(?:.*_knee_link)|(?:.*_elbow_link)"
+    limits = terms["joint_pos_limits"].params
+    assert limits["asset_cfg"].joint_names == joints and limits["lower"] == list(h1.robot.pos_min)
+    for name in ("joint_torques_l2", "joint_acc_l2", "stand_still"):
+        assert terms[name].params["asset_cfg"].joint_names == joints
+    assert cfg.terminations.base_height.params["minimum_height"] == 0.6
+    assert cfg.terminations.base_contact.params["sensor_cfg"].body_names == "pelvis"
+    mass = cfg.events.add_base_mass.params
+    assert mass["mass_distribution_params"] == (-1.0, 3.0)
+    assert mass["asset_cfg"].body_names == "pelvis"
+    assert (cfg.sim.dt, cfg.decimation) == (h1.robot.physics_dt, h1.robot.decimation)
+    assert cfg.scene.num_envs == 4096 and cfg.seed == 1
+    # building the H1's config leaves the Go2 classes' alone
+    go2 = m.Go2VisionEnvCfg()
+    assert go2.terminations.base_height.params["minimum_height"] == 0.18
+    assert go2.events.add_base_mass.params["asset_cfg"].body_names == "base"
+    assert go2.rewards.feet_air_time.params["sensor_cfg"].body_names == ".*_foot"
+    assert go2.observations.policy.height_map.params["gravity_align"] is False
+    play = m.H1VisionPlayEnvCfg()
+    assert play.observations.policy.enable_corruption is False and play.events.push_robot is None
+    assert play.observations.policy.height_map.params["density_range"] is None
 
 
 def test_runner_cfgs_carry_the_ppo_spec(fake_isaaclab: types.SimpleNamespace) -> None:
@@ -1164,6 +1261,17 @@ def test_runner_cfgs_carry_the_ppo_spec(fake_isaaclab: types.SimpleNamespace) ->
         for key in ("learning_rate", "desired_kl", "gamma", "lam", "clip_param", "entropy_coef"):
             assert alg[key] == getattr(ppo, key)
         assert (alg["num_learning_epochs"], alg["num_mini_batches"]) == (5, 4)
+    h1 = agents.H1VisionPPORunnerCfg()
+    assert (h1.experiment_name, h1.max_iterations, h1.clip_actions) == (
+        "navila_h1_vision",
+        3000,
+        20,
+    )
+    assert h1.obs_groups == spec.OBS_GROUPS and vars(h1.algorithm) == vars(_go2_algorithm(agents))
+
+
+def _go2_algorithm(agents: types.ModuleType) -> object:
+    return agents.Go2VisionPPORunnerCfg().algorithm
 
 
 class _FakeEnv:

@@ -1,10 +1,10 @@
-"""Isaac Lab task configs for the NaVILA Go2 locomotion policies - NOT RUNNABLE ON THIS MACHINE.
+"""Isaac Lab task configs for the NaVILA Go2 and H1 locomotion policies - NOT RUNNABLE HERE.
 
-These train the same Go2 policies as ``navila-loco-train`` (rsl-rl PPO on MuJoCo) in Isaac Lab, for
-users with an RTX machine: the same observation layout (blind 450 inputs, vision 909), rewards,
-terminations, domain randomisation, terrain curriculum and PPO settings, read from the same
-sources (``navila_loco_train.task_spec``, ``config/go2.yaml``, the training configs
-``configs/<name>.yaml``).
+These train the same policies as ``navila-loco-train`` (rsl-rl PPO on MuJoCo) in Isaac Lab, for
+users with an RTX machine: the same observation layout (Go2 blind 450 inputs, vision 909; H1
+vision 256), rewards, terminations, domain randomisation, terrain curriculum and PPO settings,
+read from the same sources (``navila_loco_train.task_spec``, ``config/<robot>.yaml``, the
+training configs ``configs/<name>.yaml``).
 Isaac Sim cannot run here (no RTX GPU, no Isaac Lab install), so the Isaac Lab side was written
 against the Isaac Lab 2.3 API and has never been executed; see README.md in this folder.
 
@@ -16,7 +16,7 @@ Layout of this package:
 * ``registration`` - the gym task ids; needs gymnasium only.
 * ``launch`` - ``python -m navila_loco_train.isaaclab.launch train|play ...``: registers the
   tasks and runs Isaac Lab's own rsl_rl scripts.
-* ``mdp``, ``go2_env_cfg``, ``agents`` - the Isaac Lab manager-based env config, its custom terms
+* ``mdp``, ``env_cfg``, ``agents`` - the Isaac Lab manager-based env config, its custom terms
   and the rsl-rl runner config. They need Isaac Lab 2.x; importing them elsewhere raises
   ImportError ("... needs Isaac Lab; not installed here").
 
@@ -41,7 +41,7 @@ def isaaclab_import_error(module: str, exc: ImportError) -> ImportError:
     if missing:
         return ImportError(
             f"{module} needs Isaac Lab; not installed here (missing: {', '.join(missing)}). "
-            f"It is the Isaac Lab version of the NaVILA Go2 training task, for {SUPPORTED} on "
+            f"It is the Isaac Lab version of the NaVILA training tasks, for {SUPPORTED} on "
             "an RTX machine; on this machine train with `navila-loco-train` (MuJoCo) instead. "
             "See navila_loco_train/isaaclab/README.md."
         )

@@ -1,8 +1,9 @@
-"""rsl-rl PPO runner configs for the Isaac Lab Go2 tasks - NOT RUNNABLE ON THIS MACHINE.
+"""rsl-rl PPO runner configs for the Isaac Lab Go2 and H1 tasks - NOT RUNNABLE ON THIS MACHINE.
 
 Needs Isaac Lab 2.3's ``isaaclab_rl`` (rsl-rl-lib 3.x); importing it without Isaac Lab raises
 ImportError ("... needs Isaac Lab; not installed here"). The numbers are task_spec.PPOSpec's (the
-MuJoCo trainer's), the iterations and seed the policy config's, the action clip config/go2.yaml's.
+MuJoCo trainer's), the iterations and seed the policy config's, the action clip
+config/<robot>.yaml's.
 
 Isaac Lab API used (``isaaclab_rl.rsl_rl``, 2.3): ``RslRlOnPolicyRunnerCfg`` with ``obs_groups``
 and ``clip_actions`` (the RslRlVecEnvWrapper clips the actions), ``RslRlPpoActorCriticCfg`` with
@@ -14,6 +15,7 @@ but the env config refuses Isaac Lab 3 (see ``check_isaaclab_version``).
 from __future__ import annotations
 
 from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, spec
+from navila_loco_train.task_spec import PPOSpec
 
 try:
     from isaaclab.utils import configclass
@@ -31,36 +33,37 @@ BLIND = spec.load("go2_blind")
 VISION = spec.load("go2_vision")
 BLIND_FINETUNE = spec.load("go2_blind_finetune")
 VISION_FINETUNE = spec.load("go2_vision_finetune_deploy")
+H1 = spec.load("h1_vision")
 PPO = VISION.task.ppo
 # Checkpoint every this many iterations (the MuJoCo trainer's rsl_cfg save_interval).
 SAVE_INTERVAL = 100
 
 
-def _policy() -> RslRlPpoActorCriticCfg:
+def _policy(ppo: PPOSpec = PPO) -> RslRlPpoActorCriticCfg:
     return RslRlPpoActorCriticCfg(
-        init_noise_std=PPO.init_noise_std,
-        actor_obs_normalization=PPO.obs_normalization,
-        critic_obs_normalization=PPO.obs_normalization,
-        actor_hidden_dims=list(PPO.hidden_dims),
-        critic_hidden_dims=list(PPO.hidden_dims),
-        activation=PPO.activation,
+        init_noise_std=ppo.init_noise_std,
+        actor_obs_normalization=ppo.obs_normalization,
+        critic_obs_normalization=ppo.obs_normalization,
+        actor_hidden_dims=list(ppo.hidden_dims),
+        critic_hidden_dims=list(ppo.hidden_dims),
+        activation=ppo.activation,
     )
 
 
-def _algorithm() -> RslRlPpoAlgorithmCfg:
+def _algorithm(ppo: PPOSpec = PPO) -> RslRlPpoAlgorithmCfg:
     return RslRlPpoAlgorithmCfg(
-        value_loss_coef=PPO.value_loss_coef,
+        value_loss_coef=ppo.value_loss_coef,
         use_clipped_value_loss=True,  # rsl-rl's PPO default, which the MuJoCo trainer uses
-        clip_param=PPO.clip_param,
-        entropy_coef=PPO.entropy_coef,
-        num_learning_epochs=PPO.num_learning_epochs,
-        num_mini_batches=PPO.num_mini_batches,
-        learning_rate=PPO.learning_rate,
-        schedule=PPO.schedule,
-        gamma=PPO.gamma,
-        lam=PPO.lam,
-        desired_kl=PPO.desired_kl,
-        max_grad_norm=PPO.max_grad_norm,
+        clip_param=ppo.clip_param,
+        entropy_coef=ppo.entropy_coef,
+        num_learning_epochs=ppo.num_learning_epochs,
+        num_mini_batches=ppo.num_mini_batches,
+        learning_rate=ppo.learning_rate,
+        schedule=ppo.schedule,
+        gamma=ppo.gamma,
+        lam=ppo.lam,
+        desired_kl=ppo.desired_kl,
+        max_grad_norm=ppo.max_grad_norm,
     )
 
 
@@ -110,3 +113,19 @@ class Go2VisionFinetunePPORunnerCfg(Go2VisionPPORunnerCfg):
     seed = VISION_FINETUNE.train.seed
     max_iterations = VISION_FINETUNE.train.iterations
     experiment_name = f"navila_{VISION_FINETUNE.train.policy_name}"
+
+
+@configclass
+class H1VisionPPORunnerCfg(RslRlOnPolicyRunnerCfg):
+    seed = H1.train.seed
+    num_steps_per_env = H1.task.ppo.num_steps_per_env
+    max_iterations = H1.train.iterations
+    save_interval = SAVE_INTERVAL
+    experiment_name = f"navila_{H1.train.policy_name}"
+    clip_actions = H1.robot.action_clip
+    policy = _policy(H1.task.ppo)
+    algorithm = _algorithm(H1.task.ppo)
+
+    def __post_init__(self) -> None:
+        getattr(super(), "__post_init__", lambda: None)()
+        self.obs_groups = {k: list(v) for k, v in spec.OBS_GROUPS.items()}

@@ -42,18 +42,30 @@ def quat_rotate_inverse(q_wxyz: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return v * (2 * w * w - 1) - torch.cross(u.expand_as(v), v, dim=-1) * (2 * w) + u * (2 * uv)
 
 
+def yaw_only(q_wxyz: torch.Tensor) -> torch.Tensor:
+    """(N, 4) -> the heading part of each orientation, (cos(yaw/2), 0, 0, sin(yaw/2))."""
+    half = rpy_from_quat(q_wxyz)[..., 2] / 2
+    zero = torch.zeros_like(half)
+    return torch.stack((torch.cos(half), zero, zero, torch.sin(half)), dim=-1)
+
+
 def points_in_grid_frame(
     points_w: torch.Tensor,
     base_pos_w: torch.Tensor,
     base_quat_w: torch.Tensor,
     grid_pos: torch.Tensor,
     grid_quat: torch.Tensor,
+    gravity_align: bool = False,
 ) -> torch.Tensor:
     """World points (N, R, 3) -> the height-map grid frame (the policy's LiDAR frame).
 
     ``grid_pos`` / ``grid_quat`` are the grid frame's pose in the base frame (heightmap_node's
-    ``grid_in_base``); the base pose is the robot root's, per env.
+    ``grid_in_base``); the base pose is the robot root's, per env. ``gravity_align``: the base
+    frame levelled (heading only), as heightmap_node levels the cloud with the IMU's roll and
+    pitch (the H1's map).
     """
+    if gravity_align:
+        base_quat_w = yaw_only(base_quat_w)
     in_base = quat_rotate_inverse(base_quat_w[:, None, :], points_w - base_pos_w[:, None, :])
     return quat_rotate_inverse(grid_quat.expand_as(base_quat_w)[:, None, :], in_base - grid_pos)
 
@@ -61,6 +73,21 @@ def points_in_grid_frame(
 # ------------------------------------------------------------------------------ height map
 def _cells(lo: float, hi: float, res: float) -> int:
     return math.floor((hi - lo + 1e-9) / res + 1e-9) + 1
+
+
+def _axis_cells(
+    v: torch.Tensor, lo: float, hi: float, res: float, n: int, cell_mode: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cell index along one axis (float64 values) and the inside mask, heightmap_node.grid's
+    rules: left-open cells (e_k, e_k+1] in (lo, hi] (the last one cut at hi), or centred cells
+    [c_k - res/2, c_k + res/2) around the centres c_k = lo + k * res."""
+    k = torch.arange(n, dtype=torch.float64, device=v.device)
+    if cell_mode == "left_open":
+        edges = lo + k * res
+        return (torch.bucketize(v, edges) - 1).clamp(0, n - 1), (v > lo) & (v <= hi)
+    bounds = lo + (k - 0.5) * res
+    inside = (v >= bounds[0]) & (v < lo + (n - 0.5) * res)
+    return (torch.bucketize(v, bounds, right=True) - 1).clamp(0, n - 1), inside
 
 
 def height_map(
@@ -80,17 +107,23 @@ def height_map(
     empty_value: float,
     max_filter: bool,
     map_clip: tuple[float, float] | list[float] | None,
+    cell_mode: str = "left_open",
+    order: str = "x_major",
 ) -> torch.Tensor:
-    """Grid-frame points (N, R, 3) -> (N, nx * ny) maps, x-major, as heightmap_node builds them.
+    """Grid-frame points (N, R, 3) -> (N, nx * ny) maps, as heightmap_node builds them.
 
-    Cells are left-open, ``(e_k, e_k+1]`` with ``e_k = lo + k * res`` (legged-loco's bucketize);
-    per cell the lowest (or highest) z in [z_min, z_max]; value = value_scale * z - value_offset;
-    values below ``zero_below`` become 0; a NaN-aware 3x3 max over known cells; cells still
-    unknown take ``empty_value``; then the optional map clip. Non-finite points (missed rays) are
-    dropped, as heightmap_node drops them.
+    Cells (heightmap_node.grid): ``left_open`` ``(e_k, e_k+1]`` with ``e_k = lo + k * res``
+    (legged-loco's bucketize, the Go2's), or ``centered`` ``[c_k - res/2, c_k + res/2)`` around
+    ``c_k = lo + k * res`` (Isaac Lab's grid pattern, the H1's); flattened ``x_major`` (ix * ny +
+    iy) or ``y_major`` (iy * nx + ix). Per cell the lowest (or highest) z in [z_min, z_max];
+    value = value_scale * z - value_offset; values below ``zero_below`` become 0; a NaN-aware
+    3x3 max over known cells; cells still unknown take ``empty_value``; then the optional map
+    clip. Non-finite points (missed rays) are dropped, as heightmap_node drops them.
     """
     if reduction not in ("lowest", "highest"):
         raise ValueError(f"height map reduction {reduction!r} not supported (lowest, highest)")
+    if cell_mode not in ("left_open", "centered") or order not in ("x_major", "y_major"):
+        raise ValueError(f"height map grid {cell_mode}/{order} not supported")
     n = points.shape[0]
     nx, ny = _cells(x_lo, x_hi, resolution), _cells(y_lo, y_hi, resolution)
     dtype, device = points.dtype, points.device
@@ -98,17 +131,18 @@ def height_map(
     # Cheap cull in the points' dtype with a little slack, then the exact tests in float64 on the
     # few candidates (the cell edges are float64, as heightmap_node computes them).
     slack = 1e-3
+    half = resolution / 2 if cell_mode == "centered" else 0.0
     cand = torch.isfinite(points).all(dim=-1)
-    cand &= (x > x_lo - slack) & (x <= x_hi + slack) & (y > y_lo - slack) & (y <= y_hi + slack)
+    cand &= (x > x_lo - half - slack) & (x <= x_hi + half + slack)
+    cand &= (y > y_lo - half - slack) & (y <= y_hi + half + slack)
     cand &= (z >= z_min - slack) & (z <= z_max + slack)
     env = torch.arange(n, device=device)[:, None].expand_as(cand)[cand]
     xs, ys, zs = x[cand].to(torch.float64), y[cand].to(torch.float64), z[cand]
     z64 = zs.to(torch.float64)
-    ok = (xs > x_lo) & (xs <= x_hi) & (ys > y_lo) & (ys <= y_hi) & (z64 >= z_min) & (z64 <= z_max)
-    edges_x = x_lo + torch.arange(nx, dtype=torch.float64, device=device) * resolution
-    edges_y = y_lo + torch.arange(ny, dtype=torch.float64, device=device) * resolution
-    ix = (torch.bucketize(xs[ok], edges_x) - 1).clamp(0, nx - 1)
-    iy = (torch.bucketize(ys[ok], edges_y) - 1).clamp(0, ny - 1)
+    ix, in_x = _axis_cells(xs, x_lo, x_hi, resolution, nx, cell_mode)
+    iy, in_y = _axis_cells(ys, y_lo, y_hi, resolution, ny, cell_mode)
+    ok = in_x & in_y & (z64 >= z_min) & (z64 <= z_max)
+    ix, iy = ix[ok], iy[ok]
     flat = env[ok] * (nx * ny) + ix * ny + iy
     zs = zs[ok]
     lowest = reduction == "lowest"
@@ -126,7 +160,10 @@ def height_map(
         pooled = F.max_pool2d(masked, kernel_size=3, stride=1, padding=1)
         known = torch.isfinite(pooled)
         vals = torch.where(known, pooled, torch.zeros_like(pooled))
-    out = torch.where(known, vals, torch.full_like(vals, empty_value)).view(n, nx * ny)
+    out = torch.where(known, vals, torch.full_like(vals, empty_value)).view(n, nx, ny)
+    if order == "y_major":
+        out = out.transpose(1, 2)
+    out = out.reshape(n, nx * ny)
     if map_clip is not None:
         out = out.clamp(float(map_clip[0]), float(map_clip[1]))
     return out

@@ -1,4 +1,4 @@
-"""Train or play the NaVILA Go2 tasks with Isaac Lab's own rsl_rl scripts - NOT RUNNABLE HERE.
+"""Train or play the NaVILA tasks with Isaac Lab's own rsl_rl scripts - NOT RUNNABLE HERE.
 
     python -m navila_loco_train.isaaclab.launch train --task NaVILA-Go2-Vision-v0 --headless
     python -m navila_loco_train.isaaclab.launch play --task NaVILA-Go2-Vision-Play-v0 \\
@@ -60,7 +60,7 @@ def _task_config(task: str) -> tuple[str, bool]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         prog="python -m navila_loco_train.isaaclab.launch",
-        description="Run Isaac Lab's rsl_rl train/play scripts on the NaVILA Go2 tasks.",
+        description="Run Isaac Lab's rsl_rl train/play scripts on the NaVILA tasks (Go2, H1).",
         epilog="Every other argument goes to Isaac Lab's script unchanged.",
     )
     ap.add_argument("action", choices=sorted(SCRIPTS), help="train or play")

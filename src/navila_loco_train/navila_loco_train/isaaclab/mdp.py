@@ -74,7 +74,8 @@ class HeightMap(ManagerTermBase):
 
     The points are the terrain's top surface under a vertical ray lattice around the robot (the
     ``height_scanner`` ray caster - what the MuJoCo trainer samples too), taken into the policy's
-    grid frame and reduced per cell by ``kernels.height_map``. As in the MuJoCo trainer
+    grid frame (levelled first with ``gravity_align``) and reduced per cell by
+    ``kernels.height_map``. As in the MuJoCo trainer
     (``LocoEnv.height_maps``), each env's map is rebuilt every ``period_steps`` policy steps
     (the LiDAR's rate; envs staggered by index, every env fresh after a reset) and, with a
     ``density_range``, its points are thinned like a LiDAR scan with an r_ref drawn per map;
@@ -106,6 +107,7 @@ class HeightMap(ManagerTermBase):
         grid_quat_wxyz: Sequence[float],
         period_steps: int = 1,
         density_range: Sequence[float] | None = None,
+        gravity_align: bool = False,
     ) -> torch.Tensor:
         step = int(getattr(env, "common_step_counter", 0))
         if step != self._step:
@@ -119,7 +121,12 @@ class HeightMap(ManagerTermBase):
             pos = torch.tensor(grid_pos, dtype=hits.dtype, device=hits.device)
             quat = torch.tensor(grid_quat_wxyz, dtype=hits.dtype, device=hits.device)
             points = kernels.points_in_grid_frame(
-                hits, robot.data.root_pos_w[ids], robot.data.root_quat_w[ids], pos, quat
+                hits,
+                robot.data.root_pos_w[ids],
+                robot.data.root_quat_w[ids],
+                pos,
+                quat,
+                gravity_align=bool(gravity_align),
             )
             if density_range is not None:
                 lo, hi = float(density_range[0]), float(density_range[1])
@@ -493,8 +500,8 @@ def navila_tile_terrain(difficulty: float, cfg: NavilaTileTerrainCfg) -> np.ndar
 
 @configclass
 class NavilaTileTerrainCfg(HfTerrainBaseCfg):
-    """A curriculum tile: ``kind`` (flat, rough, steps, steps_up, boxes), task_spec.TerrainSpec's
-    ranges."""
+    """A curriculum tile: ``kind`` (flat, rough, steps, steps_up, boxes, rubble),
+    task_spec.TerrainSpec's ranges."""
 
     function = navila_tile_terrain
 

@@ -1,4 +1,4 @@
-"""Gym registration of the Isaac Lab Go2 tasks (the env itself is NOT RUNNABLE ON THIS MACHINE).
+"""Gym registration of the Isaac Lab tasks (the env itself is NOT RUNNABLE ON THIS MACHINE).
 
 Registering needs gymnasium only: the entry points are strings, resolved by Isaac Lab's
 ``gym.make`` / ``hydra_task_config`` inside a running simulator, as Isaac Lab's own tasks are
@@ -21,7 +21,7 @@ def task_entries() -> dict[str, dict[str, str]]:
     for (config, play), task_id in TASK_IDS.items():
         name = class_stem(config)
         out[task_id] = {
-            "env_cfg_entry_point": f"{_PKG}.go2_env_cfg:{name}{'Play' if play else ''}EnvCfg",
+            "env_cfg_entry_point": f"{_PKG}.env_cfg:{name}{'Play' if play else ''}EnvCfg",
             "rsl_rl_cfg_entry_point": f"{_PKG}.agents:{name}PPORunnerCfg",
         }
     return out

@@ -1,13 +1,14 @@
-"""The Isaac Lab Go2 tasks as plain data: what they declare, with no isaaclab / torch / gym import.
+"""The Isaac Lab tasks (Go2, H1) as plain data: what they declare; no isaaclab / torch / gym.
 
 NOT RUNNABLE HERE - but this module is: it is the part of the Isaac Lab port that can be checked
-on a machine without Isaac Sim. ``go2_env_cfg.py`` and ``agents.py`` build their config classes
+on a machine without Isaac Sim. ``env_cfg.py`` and ``agents.py`` build their config classes
 from the tables below, so a test that checks these tables checks what an RTX machine will train.
 
 Every number comes from one of the places the MuJoCo trainer reads too, never from this file:
 
 * ``navila_loco_train.task_spec`` - commands, reward weights, terminations, randomisation,
   observation noise, terrain curriculum, PPO (the training engineer owns it);
+* ``navila_sim``'s robot model (``navila_sim/robots/<robot>.yaml``) - the base body;
 * ``config/<robot>.yaml`` - joints (names in policy order, default pose, kp, kd, torque and
   position limits), action scale and clip, the observation layout (``navila_loco``), the physics
   step and decimation (``navila_sim``), the height-map grid and its frame (``heightmap_node``);
@@ -40,21 +41,28 @@ from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
 from navila_loco_train.task_spec import FEET_STUMBLE_RATIO, TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M
 from navila_loco_train.train import load_train_config, task_from_config
+from navila_sim.robot import load_robot
 
-ROBOT = "go2"
+ROBOT = "go2"  # the robot of the variant names ("blind", "vision")
 VARIANTS = ("blind", "vision")  # observation layouts: without / with the height map
 # The training configs that have an Isaac Lab task, and the stem of its task id and config classes
-# ("Blind-Finetune": NaVILA-Go2-Blind-Finetune-v0, Go2BlindFinetuneEnvCfg). The finetune tasks
+# ("Go2-Blind-Finetune": NaVILA-Go2-Blind-Finetune-v0, Go2BlindFinetuneEnvCfg). The finetune tasks
 # are the configs of the shipped policies' last stages (models/go2_*/README.md): the same
 # observation layout as their base task, other terrain and rewards, robots on all levels; on an
 # RTX machine they continue a base task's run (same experiment name, so Isaac Lab's --resume finds
-# it).
+# it). h1_vision is the H1 recipe no machine here could train (docs/training.md): the task an RTX
+# user trains it with.
 TRAIN_CONFIGS = {
-    "go2_blind": "Blind",
-    "go2_vision": "Vision",
-    "go2_blind_finetune": "Blind-Finetune",
-    "go2_vision_finetune_deploy": "Vision-Finetune",
+    "go2_blind": "Go2-Blind",
+    "go2_vision": "Go2-Vision",
+    "go2_blind_finetune": "Go2-Blind-Finetune",
+    "go2_vision_finetune_deploy": "Go2-Vision-Finetune",
+    "h1_vision": "H1-Vision",
 }
+# The Isaac Lab asset (USD, collision bodies) of each robot, in isaaclab_assets.robots.unitree;
+# its drive, default pose and limits are replaced by config/<robot>.yaml's. A robot without one
+# here (the T1: no Isaac Lab asset ships) has no Isaac Lab task.
+ISAACLAB_ASSETS = {"go2": "UNITREE_GO2_CFG", "h1": "H1_CFG"}
 
 # Isaac Lab names (manager terms, scene entities, observation groups).
 COMMAND_NAME = "base_velocity"
@@ -82,7 +90,7 @@ INIT_MAX_TERRAIN_LEVEL = 2
 
 # {(training config, play): gym task id}
 TASK_IDS = {
-    (config, play): f"NaVILA-Go2-{stem}{'-Play' if play else ''}-v0"
+    (config, play): f"NaVILA-{stem}{'-Play' if play else ''}-v0"
     for config, stem in TRAIN_CONFIGS.items()
     for play in (False, True)
 }
@@ -90,7 +98,7 @@ TASK_IDS = {
 
 def class_stem(config: str) -> str:
     """The config classes' name stem of a task's training config: "Go2BlindFinetune"."""
-    return "Go2" + TRAIN_CONFIGS[config].replace("-", "")
+    return TRAIN_CONFIGS[config].replace("-", "")
 
 
 # ------------------------------------------------------------------------------ file lookup
@@ -195,8 +203,13 @@ class RewardSpec:
 
 @dataclass(frozen=True)
 class RobotSpec:
-    """Joints, PD drive, action mapping and timing: config/<robot>.yaml, policy order."""
+    """Joints, PD drive, action mapping and timing: config/<robot>.yaml, policy order; the body
+    the base pose, base mass and base contact refer to (navila_sim's robot model); the Isaac Lab
+    asset."""
 
+    name: str
+    base_body: str
+    isaaclab_asset: str  # the isaaclab_assets.robots.unitree constant
     joint_names: tuple[str, ...]
     default_pos: tuple[float, ...]
     kp: tuple[float, ...]
@@ -229,6 +242,8 @@ class HeightMapSpec:
     y_lo: float
     y_hi: float
     resolution: float
+    cell_mode: str  # heightmap_node.grid: left_open (the Go2's) or centered (the H1's)
+    order: str  # x_major or y_major
     reduction: str
     z_min: float
     z_max: float
@@ -240,6 +255,9 @@ class HeightMapSpec:
     map_clip: tuple[float, float] | None
     grid_pos: tuple[float, float, float]  # grid (LiDAR) frame origin in the base frame
     grid_quat_wxyz: tuple[float, float, float, float]  # its orientation, normalised
+    # heightmap_node's gravity_align: the cloud levelled with the IMU's roll and pitch, so the
+    # grid turns with the heading only (the H1's map; the Go2's follows the body)
+    gravity_align: bool
     scan_half_m: float
     scan_spacing_m: float
 
@@ -263,6 +281,8 @@ class HeightMapSpec:
             "y_lo": self.y_lo,
             "y_hi": self.y_hi,
             "resolution": self.resolution,
+            "cell_mode": self.cell_mode,
+            "order": self.order,
             "reduction": self.reduction,
             "z_min": self.z_min,
             "z_max": self.z_max,
@@ -343,7 +363,12 @@ def load_train_spec(doc: Mapping[str, Any]) -> TrainSpec:
         raise ValueError(f"{doc.get('_path')}: missing key {exc}") from exc
 
 
-def load_robot_spec(loco: LocoConfig, config_path: Path) -> RobotSpec:
+def load_robot_spec(loco: LocoConfig, config_path: Path, robot: str) -> RobotSpec:
+    if robot not in ISAACLAB_ASSETS:
+        raise ValueError(
+            f"no Isaac Lab asset for robot {robot!r} (spec.ISAACLAB_ASSETS has "
+            f"{sorted(ISAACLAB_ASSETS)}): it has no Isaac Lab task"
+        )
     sim = load_params(config_path, "navila_sim")
     physics_dt = float(sim["physics_dt"])
     decimation = int(sim["control_decimation"])
@@ -357,6 +382,9 @@ def load_robot_spec(loco: LocoConfig, config_path: Path) -> RobotSpec:
         )
     j = loco.joints
     return RobotSpec(
+        name=robot,
+        base_body=load_robot(robot).base_body,
+        isaaclab_asset=ISAACLAB_ASSETS[robot],
         joint_names=tuple(j.names),
         default_pos=tuple(j.default_pos),
         kp=tuple(j.kp),
@@ -380,14 +408,10 @@ def load_height_map_spec(config_path: Path) -> HeightMapSpec:
     m = built.map
     g = m.grid
     unsupported = []
-    if g.cell_mode != "left_open" or g.order != "x_major":
-        unsupported.append(f"grid {g.cell_mode}/{g.order} (only left_open/x_major)")
     if m.reduction not in ("lowest", "highest"):
         unsupported.append(f"reduction {m.reduction!r} (only lowest/highest)")
     if m.temporal_frames != 1:
         unsupported.append(f"temporal_frames {m.temporal_frames} (single-frame maps only)")
-    if built.gravity_align:
-        unsupported.append("gravity_align (the grid follows the body)")
     if unsupported:
         raise ValueError(
             f"{config_path}: the Isaac Lab height map does not support " + "; ".join(unsupported)
@@ -400,6 +424,8 @@ def load_height_map_spec(config_path: Path) -> HeightMapSpec:
         y_lo=g.y_lo,
         y_hi=g.y_hi,
         resolution=g.resolution,
+        cell_mode=g.cell_mode,
+        order=g.order,
         reduction=m.reduction,
         z_min=m.z_min,
         z_max=m.z_max,
@@ -411,6 +437,7 @@ def load_height_map_spec(config_path: Path) -> HeightMapSpec:
         map_clip=m.clip,
         grid_pos=tuple(float(v) for v in merged["grid_in_base.translation"]),  # type: ignore[arg-type]
         grid_quat_wxyz=tuple(v / norm for v in q),  # type: ignore[arg-type]
+        gravity_align=built.gravity_align,
         scan_half_m=SCAN_HALF_M,
         scan_spacing_m=SCAN_SPACING_M,
     )
@@ -537,22 +564,24 @@ def reward_table(task: TaskSpec, train: TrainSpec, robot: RobotSpec) -> dict[str
 
 
 @functools.lru_cache(maxsize=16)
-def load(name: str, robot: str = ROBOT) -> TaskBundle:
+def load(name: str, robot: str | None = None) -> TaskBundle:
     """Everything the Isaac Lab task for a training config declares, from the shared sources.
 
     ``name``: a training config as navila-loco-train's --config takes it (``extends:`` resolved),
-    or a variant ("blind", "vision") for the robot's base config. Its task (terrain, reward
-    weights, tracking kernel) comes from the MuJoCo trainer's own ``task_from_config``.
+    or a variant ("blind", "vision") for ``robot``'s base config (default the Go2). The robot is
+    the config's own ``robot:``; a ``robot`` argument that differs is refused. Its task (terrain,
+    reward weights, tracking kernel) comes from the MuJoCo trainer's own ``task_from_config``.
     """
-    doc = load_train_config(config_name(name, robot))
+    doc = load_train_config(config_name(name, robot or ROBOT))
     train_path = Path(doc["_path"])
-    if doc.get("robot") != robot:
-        raise ValueError(f"{train_path}: robot {doc.get('robot')!r}, this port is for {robot!r}")
-    config_path = find_robot_config(robot)
+    robot_name = str(doc.get("robot"))
+    if robot is not None and robot_name != robot:
+        raise ValueError(f"{train_path}: robot {robot_name!r}, asked for {robot!r}")
+    config_path = find_robot_config(robot_name)
     train = load_train_spec(doc)
     loco = load_loco_config(config_path, **dict(train.loco_overrides))
     task = task_from_config(doc)
-    robot_spec = load_robot_spec(loco, config_path)
+    robot_spec = load_robot_spec(loco, config_path, robot_name)
     has_map = "height_map" in loco.observation.terms
     variant = "vision" if has_map else "blind"
     height_map = load_height_map_spec(config_path) if has_map else None

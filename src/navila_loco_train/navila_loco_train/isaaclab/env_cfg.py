@@ -1,4 +1,4 @@
-"""Isaac Lab manager-based env configs for the NaVILA Go2 policies - NOT RUNNABLE ON THIS MACHINE.
+"""Isaac Lab manager-based env configs for the NaVILA Go2 and H1 policies - NOT RUNNABLE HERE.
 
 Needs Isaac Lab 2.3 inside a running simulator (``python -m navila_loco_train.isaaclab.launch``
 starts one); importing it without Isaac Lab raises ImportError ("... needs Isaac Lab; not
@@ -12,9 +12,12 @@ Tasks (registered by ``registration.register_tasks``):
 * ``Go2BlindFinetuneEnvCfg`` / ``Go2VisionFinetuneEnvCfg`` - the same layouts with the terrain,
   rewards and start levels of the shipped policies' last training stages (``configs/
   go2_blind_finetune.yaml``, ``go2_vision_finetune_deploy.yaml``), to continue a base task's run.
+* ``H1VisionEnvCfg`` - 256 policy inputs: 3 x 4 + 3 x 19 proprio + the 11 x 17 levelled height
+  scan, no history (legged-loco's H1 layout, config/h1.yaml); critic + base lin. vel. + the clean
+  scan. ``configs/h1_vision.yaml``'s terminations (pelvis above 0.6 m), randomisation and rewards.
 * ``...PlayEnvCfg`` of each - the same, for evaluation and export.
 
-Every number is read through ``spec.load`` from ``task_spec.py``, ``config/go2.yaml`` and the
+Every number is read through ``spec.load`` from ``task_spec.py``, ``config/<robot>.yaml`` and the
 training configs (``configs/<name>.yaml``), the sources of the MuJoCo trainer; ``spec.py`` says
 which is which.
 
@@ -27,7 +30,8 @@ Isaac Lab API used (Isaac Lab 2.3; manager-based workflow as in isaaclab_tasks'
 ``isaaclab.sensors`` ``ContactSensorCfg``, ``RayCasterCfg`` + ``patterns.GridPatternCfg``;
 ``isaaclab.terrains`` ``TerrainImporterCfg``, ``TerrainGeneratorCfg``;
 ``isaaclab.actuators.DelayedPDActuatorCfg``; ``isaaclab.utils.noise.AdditiveUniformNoiseCfg``;
-``isaaclab_assets.robots.unitree.UNITREE_GO2_CFG`` (the Go2 USD; drive, pose and limits replaced).
+``isaaclab_assets.robots.unitree`` ``UNITREE_GO2_CFG`` / ``H1_CFG`` (the USDs; drive, pose and
+limits replaced).
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ try:
     from isaaclab.terrains import TerrainGeneratorCfg, TerrainImporterCfg
     from isaaclab.utils import configclass
     from isaaclab.utils.noise import AdditiveUniformNoiseCfg as Unoise
-    from isaaclab_assets.robots.unitree import UNITREE_GO2_CFG
+    from isaaclab_assets.robots import unitree as unitree_assets
 
     from navila_loco_train.isaaclab import mdp
 except ImportError as exc:
@@ -69,13 +73,15 @@ BLIND = spec.load("go2_blind")
 VISION = spec.load("go2_vision")
 BLIND_FINETUNE = spec.load("go2_blind_finetune")
 VISION_FINETUNE = spec.load("go2_vision_finetune_deploy")
+H1 = spec.load("h1_vision")
 if BLIND.robot != VISION.robot or BLIND.rewards != VISION.rewards:
     raise ValueError("the blind and vision Go2 tasks must share the robot and the rewards")
 ROBOT = VISION.robot
 TASK = VISION.task
 HEIGHT_MAP = VISION.height_map
-if HEIGHT_MAP is None:
-    raise ValueError(f"{VISION.config_path}: the vision layout has no height map")
+for _bundle in (VISION, H1):
+    if _bundle.height_map is None:
+        raise ValueError(f"{_bundle.config_path}: the vision layout has no height map")
 
 # Isaac Lab plumbing (not part of the task definition).
 ENV_SPACING_M = 2.5  # unused with a generated terrain (envs sit on the tiles); Isaac Lab's value
@@ -91,33 +97,36 @@ def _robot() -> SceneEntityCfg:
     return SceneEntityCfg(spec.ROBOT_ENTITY)
 
 
-def _joints() -> SceneEntityCfg:
-    """All joints in policy order (config/go2.yaml joints.names), whatever the USD order."""
+def _joints(robot: spec.RobotSpec = ROBOT) -> SceneEntityCfg:
+    """All joints in policy order (config/<robot>.yaml joints.names), whatever the USD order."""
     return SceneEntityCfg(
-        spec.ROBOT_ENTITY, joint_names=list(ROBOT.joint_names), preserve_order=True
+        spec.ROBOT_ENTITY, joint_names=list(robot.joint_names), preserve_order=True
     )
 
 
 # ------------------------------------------------------------------------------ scene
-def go2_robot_cfg() -> ArticulationCfg:
-    """Isaac Lab's Go2 with the deployed default pose and PD drive (config/go2.yaml).
+def robot_cfg(bundle: spec.TaskBundle) -> ArticulationCfg:
+    """Isaac Lab's asset of the robot with the deployed default pose and PD drive
+    (config/<robot>.yaml).
 
-    An explicit delayed PD actuator: kp / kd / torque limit per joint, a command delay of
-    task_spec's ``actuator_delay_steps`` physics steps drawn per env at reset, and gains the
-    motor-strength event can scale.
+    An explicit delayed PD actuator over all joints: kp / kd / torque limit per joint, a command
+    delay of task_spec's ``actuator_delay_steps`` physics steps drawn per env at reset, and gains
+    the motor-strength event can scale.
     """
-    lo, hi = TASK.randomization.actuator_delay_steps
-    return UNITREE_GO2_CFG.replace(
+    robot = bundle.robot
+    asset = getattr(unitree_assets, robot.isaaclab_asset)
+    lo, hi = bundle.task.randomization.actuator_delay_steps
+    return asset.replace(
         prim_path="{ENV_REGEX_NS}/Robot",
-        init_state=UNITREE_GO2_CFG.init_state.replace(
-            joint_pos=ROBOT.per_joint(ROBOT.default_pos), joint_vel={".*": 0.0}
+        init_state=asset.init_state.replace(
+            joint_pos=robot.per_joint(robot.default_pos), joint_vel={".*": 0.0}
         ),
         actuators={
             "base_legs": DelayedPDActuatorCfg(
-                joint_names_expr=list(ROBOT.joint_names),
-                stiffness=ROBOT.per_joint(ROBOT.kp),
-                damping=ROBOT.per_joint(ROBOT.kd),
-                effort_limit=ROBOT.per_joint(ROBOT.torque_limit),
+                joint_names_expr=list(robot.joint_names),
+                stiffness=robot.per_joint(robot.kp),
+                damping=robot.per_joint(robot.kd),
+                effort_limit=robot.per_joint(robot.torque_limit),
                 min_delay=int(lo),
                 max_delay=int(hi),
             )
@@ -152,9 +161,11 @@ def terrain_generator_cfg(t: TerrainSpec) -> TerrainGeneratorCfg:
     )
 
 
-def _vertical_scanner(resolution: float, size: float) -> RayCasterCfg:
+def _vertical_scanner(resolution: float, size: float, base_body: str) -> RayCasterCfg:
+    """Vertical rays around the base body, turning with its heading only (as the MuJoCo trainer's
+    lattice)."""
     return RayCasterCfg(
-        prim_path="{ENV_REGEX_NS}/Robot/base",
+        prim_path=f"{{ENV_REGEX_NS}}/Robot/{base_body}",
         offset=RayCasterCfg.OffsetCfg(pos=(0.0, 0.0, RAY_START_HEIGHT_M)),
         ray_alignment="yaw",
         pattern_cfg=patterns.GridPatternCfg(resolution=resolution, size=(size, size)),
@@ -165,7 +176,8 @@ def _vertical_scanner(resolution: float, size: float) -> RayCasterCfg:
 
 @configclass
 class Go2SceneCfg(InteractiveSceneCfg):
-    """Curriculum terrain, the Go2, its contact sensors and a ray under the base."""
+    """Curriculum terrain, the Go2, its contact sensors and a ray under the base (the H1 scene
+    replaces the robot and the rays)."""
 
     terrain = TerrainImporterCfg(
         prim_path="/World/ground",
@@ -182,7 +194,7 @@ class Go2SceneCfg(InteractiveSceneCfg):
         ),
         debug_vis=False,
     )
-    robot: ArticulationCfg = go2_robot_cfg()
+    robot: ArticulationCfg = robot_cfg(VISION)
     contact_forces = ContactSensorCfg(
         prim_path="{ENV_REGEX_NS}/Robot/.*",
         history_length=3,
@@ -191,7 +203,7 @@ class Go2SceneCfg(InteractiveSceneCfg):
     )
     # one vertical ray (a 0 x 0 grid; the resolution is then unused): the ground height under
     # the base, for the base-height termination
-    base_height_scanner = _vertical_scanner(resolution=0.1, size=0.0)
+    base_height_scanner = _vertical_scanner(resolution=0.1, size=0.0, base_body=ROBOT.base_body)
     sky_light = AssetBaseCfg(
         prim_path="/World/skyLight",
         spawn=sim_utils.DomeLightCfg(intensity=750.0, color=(0.9, 0.9, 0.9)),
@@ -203,7 +215,22 @@ class Go2VisionSceneCfg(Go2SceneCfg):
     """Plus the height-map rays: the MuJoCo trainer's vertical lattice around the base."""
 
     height_scanner = _vertical_scanner(
-        resolution=HEIGHT_MAP.scan_spacing_m, size=2.0 * HEIGHT_MAP.scan_half_m
+        resolution=HEIGHT_MAP.scan_spacing_m,
+        size=2.0 * HEIGHT_MAP.scan_half_m,
+        base_body=ROBOT.base_body,
+    )
+
+
+@configclass
+class H1VisionSceneCfg(Go2SceneCfg):
+    """The H1 on the same terrain: its asset, and the rays around its pelvis."""
+
+    robot: ArticulationCfg = robot_cfg(H1)
+    base_height_scanner = _vertical_scanner(resolution=0.1, size=0.0, base_body=H1.robot.base_body)
+    height_scanner = _vertical_scanner(
+        resolution=H1.height_map.scan_spacing_m,
+        size=2.0 * H1.height_map.scan_half_m,
+        base_body=H1.robot.base_body,
     )
 
 
@@ -220,19 +247,22 @@ def _obs(layout: spec.ObservationLayout, name: str, func: Any, **params: Any) ->
     )
 
 
-def _height_map_params(lidar_like: bool) -> dict[str, Any]:
+def _height_map_params(lidar_like: bool, bundle: spec.TaskBundle = VISION) -> dict[str, Any]:
     """The map term's parameters; `lidar_like`: the policy's map, refreshed at the LiDAR's rate
     and thinned like a scan (task_spec, as in the MuJoCo trainer); else the
     critic's clean map, fresh every step."""
+    hm = bundle.height_map
+    assert hm is not None  # checked at import for the vision bundles
     return {
         "sensor_cfg": SceneEntityCfg(spec.HEIGHT_SCANNER),
         "asset_cfg": _robot(),
-        "map_cfg": HEIGHT_MAP.kernel_params(),
-        "grid_pos": list(HEIGHT_MAP.grid_pos),
-        "grid_quat_wxyz": list(HEIGHT_MAP.grid_quat_wxyz),
+        "map_cfg": hm.kernel_params(),
+        "grid_pos": list(hm.grid_pos),
+        "grid_quat_wxyz": list(hm.grid_quat_wxyz),
+        "gravity_align": hm.gravity_align,
         "period_steps": HEIGHT_MAP_PERIOD_STEPS if lidar_like else 1,
         "density_range": (
-            list(TASK.randomization.height_map_density_range_m) if lidar_like else None
+            list(bundle.task.randomization.height_map_density_range_m) if lidar_like else None
         ),
     }
 
@@ -324,6 +354,47 @@ class VisionPrivilegedCfg(ObsGroup):
 
 
 @configclass
+class H1PolicyCfg(ObsGroup):
+    """Actor input of the H1 vision policy (256): proprio terms, then the levelled height scan;
+    no history (config/h1.yaml)."""
+
+    base_lin_vel = _obs(H1.layout, "base_lin_vel", il_mdp.base_lin_vel, asset_cfg=_robot())
+    base_ang_vel = _obs(H1.layout, "base_ang_vel", il_mdp.base_ang_vel, asset_cfg=_robot())
+    projected_gravity = _obs(
+        H1.layout, "projected_gravity", il_mdp.projected_gravity, asset_cfg=_robot()
+    )
+    velocity_command = _obs(
+        H1.layout, "velocity_command", il_mdp.generated_commands, command_name=spec.COMMAND_NAME
+    )
+    joint_pos_rel = _obs(
+        H1.layout, "joint_pos_rel", il_mdp.joint_pos_rel, asset_cfg=_joints(H1.robot)
+    )
+    joint_vel_rel = _obs(
+        H1.layout, "joint_vel_rel", il_mdp.joint_vel_rel, asset_cfg=_joints(H1.robot)
+    )
+    last_action = _obs(H1.layout, "last_action", il_mdp.last_action)
+    height_map = _obs(H1.layout, "height_map", mdp.HeightMap, **_height_map_params(True, H1))
+
+    def __post_init__(self) -> None:
+        _finish_group(self, [t.name for t in H1.layout.policy], corrupt=True)
+
+
+@configclass
+class H1PrivilegedCfg(ObsGroup):
+    """The critic's extras for the H1 policy: base lin. vel. and the clean height scan."""
+
+    base_lin_vel = ObsTerm(func=il_mdp.base_lin_vel, params={"asset_cfg": _robot()})
+    height_map = ObsTerm(
+        func=mdp.HeightMap,
+        params=_height_map_params(False, H1),
+        clip=next(t for t in H1.layout.privileged if t.name == "height_map").isaaclab_clip,
+    )
+
+    def __post_init__(self) -> None:
+        _finish_group(self, [t.name for t in H1.layout.privileged], corrupt=False)
+
+
+@configclass
 class BlindObservationsCfg:
     policy: BlindPolicyCfg = BlindPolicyCfg()
     privileged: BlindPrivilegedCfg = BlindPrivilegedCfg()
@@ -333,6 +404,12 @@ class BlindObservationsCfg:
 class VisionObservationsCfg:
     policy: VisionPolicyCfg = VisionPolicyCfg()
     privileged: VisionPrivilegedCfg = VisionPrivilegedCfg()
+
+
+@configclass
+class H1ObservationsCfg:
+    policy: H1PolicyCfg = H1PolicyCfg()
+    privileged: H1PrivilegedCfg = H1PrivilegedCfg()
 
 
 # ------------------------------------------------------------------------------ actions, commands
@@ -354,17 +431,28 @@ def _command_fields(c: CommandSpec) -> dict[str, Any]:
     }
 
 
+def _joint_action(robot: spec.RobotSpec) -> il_mdp.JointPositionActionCfg:
+    return il_mdp.JointPositionActionCfg(
+        asset_name=spec.ROBOT_ENTITY,
+        joint_names=list(robot.joint_names),
+        scale=robot.action_scale,
+        use_default_offset=True,
+        preserve_order=True,
+    )
+
+
 @configclass
 class ActionsCfg:
     """Joint targets = default pose + action_scale x action, policy joint order."""
 
-    joint_pos = il_mdp.JointPositionActionCfg(
-        asset_name=spec.ROBOT_ENTITY,
-        joint_names=list(ROBOT.joint_names),
-        scale=ROBOT.action_scale,
-        use_default_offset=True,
-        preserve_order=True,
-    )
+    joint_pos = _joint_action(ROBOT)
+
+
+@configclass
+class H1ActionsCfg:
+    """The H1's 19 joint targets, config/h1.yaml's order and action scale."""
+
+    joint_pos = _joint_action(H1.robot)
 
 
 @configclass
@@ -406,12 +494,14 @@ def _reward_params(r: spec.RewardSpec) -> dict[str, Any]:
 
 
 def _apply_rewards(rewards: RewardsCfg, bundle: spec.TaskBundle) -> None:
-    """A training config's weights and kernel widths over the terms (their functions and the
-    Isaac Lab-only params stay)."""
+    """A training config's weights, kernel widths and bodies over the terms (their functions
+    stay); the joint terms take the bundle's robot's joints."""
     for name, r in bundle.rewards.items():
         term = getattr(rewards, name)
         term.weight = r.weight
         term.params = {**term.params, **_reward_params(r)}
+        if "asset_cfg" in term.params:  # the joint terms (joint_torques_l2, stand_still, ...)
+            term.params["asset_cfg"] = _joints(bundle.robot)
 
 
 @configclass
@@ -462,7 +552,7 @@ class TerminationsCfg:
     base_contact = DoneTerm(
         func=il_mdp.illegal_contact,
         params={
-            "sensor_cfg": SceneEntityCfg(spec.CONTACT_SENSOR, body_names="base"),
+            "sensor_cfg": SceneEntityCfg(spec.CONTACT_SENSOR, body_names=ROBOT.base_body),
             "threshold": spec.CONTACT_THRESHOLD_N,
         },
     )
@@ -492,7 +582,7 @@ class EventsCfg:
         func=il_mdp.randomize_rigid_body_mass,
         mode="startup",
         params={
-            "asset_cfg": SceneEntityCfg(spec.ROBOT_ENTITY, body_names="base"),
+            "asset_cfg": SceneEntityCfg(spec.ROBOT_ENTITY, body_names=ROBOT.base_body),
             "mass_distribution_params": tuple(_R.added_base_mass_kg),
             "operation": "add",
         },
@@ -548,53 +638,92 @@ class CurriculumCfg:
 
 
 # ------------------------------------------------------------------------------ environments
-def _apply_train_config(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> None:
+def _apply_train_config(
+    cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle, base: spec.TaskBundle | None = None
+) -> None:
     """What a training config sets: envs, seed, terrain grid and start levels, commands,
-    rewards.
+    rewards, terminations, randomisation and the robot's base body.
 
-    The terminations and randomisation are task_spec's for every config here (a training
-    config's `terminations:` / `randomization:` sections, another robot's numbers, are not
-    ported); a bundle whose task differs there is refused rather than trained half-applied.
+    ``base``: the bundle the config classes were declared with (the observation groups and the
+    actions are built from its layout and robot; default: the Go2 task of the bundle's
+    variant). Observation noise, PPO and the critic's extra terms are the base's; a bundle whose
+    task differs there, or whose layout or robot differs, is refused rather than trained
+    half-applied.
     """
+    if base is None:
+        base = VISION if bundle.variant == "vision" else BLIND
+    t = bundle.task
     same_elsewhere = replace(
-        bundle.task,
-        terrain=TASK.terrain,
-        commands=TASK.commands,
-        tracking_std2=TASK.tracking_std2,
-        feet_air_time_threshold_s=TASK.feet_air_time_threshold_s,
-        reward_weights=TASK.reward_weights,
+        t,
+        terrain=base.task.terrain,
+        commands=base.task.commands,
+        tracking_std2=base.task.tracking_std2,
+        feet_air_time_threshold_s=base.task.feet_air_time_threshold_s,
+        reward_weights=base.task.reward_weights,
+        terminations=base.task.terminations,
+        randomization=base.task.randomization,
     )
-    if same_elsewhere != TASK:
+    if same_elsewhere != base.task:
         raise ValueError(
-            f"{bundle.train_config_path}: its task differs from task_spec's in more than the "
-            "terrain, commands and rewards, which this port does not apply"
+            f"{bundle.train_config_path}: its task differs from {base.config_name}'s in more "
+            "than the terrain, commands, rewards, terminations and randomisation, which this "
+            "port does not apply"
         )
-    base = VISION if bundle.variant == "vision" else BLIND
-    if bundle.layout != base.layout or bundle.robot != ROBOT:
+    if bundle.layout != base.layout or bundle.robot != base.robot:
         raise ValueError(
             f"{bundle.train_config_path}: a task on the {bundle.variant} config classes needs "
             f"{base.config_name}'s observation layout and robot"
         )
-    t = bundle.task.terrain
+    terrain = t.terrain
     cfg.seed = bundle.train.seed
     cfg.scene.num_envs = bundle.train.num_envs
-    cfg.scene.terrain.terrain_generator = terrain_generator_cfg(t)
-    cfg.scene.terrain.max_init_terrain_level = min(bundle.train.init_max_level, t.levels - 1)
+    cfg.scene.terrain.terrain_generator = terrain_generator_cfg(terrain)
+    cfg.scene.terrain.max_init_terrain_level = min(bundle.train.init_max_level, terrain.levels - 1)
     cfg.curriculum.terrain_levels.params.update(
-        promote_fraction=t.promote_fraction, demote_fraction=t.demote_fraction
+        promote_fraction=terrain.promote_fraction, demote_fraction=terrain.demote_fraction
     )
-    for name, value in _command_fields(bundle.task.commands).items():
+    for name, value in _command_fields(t.commands).items():
         setattr(cfg.commands.base_velocity, name, value)
     _apply_rewards(cfg.rewards, bundle)
+    _apply_terminations(cfg.terminations, bundle)
+    _apply_randomization(cfg.events, bundle)
 
 
-def _finish_env(cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle) -> None:
-    """The training config's settings, timing (config/go2.yaml), episode length (task_spec) and
-    sensor update rates."""
-    _apply_train_config(cfg, bundle)
-    cfg.decimation = ROBOT.decimation
-    cfg.episode_length_s = TASK.terminations.episode_s
-    cfg.sim.dt = ROBOT.physics_dt
+def _apply_terminations(terms: TerminationsCfg, bundle: spec.TaskBundle) -> None:
+    """task_spec.TerminationSpec of the bundle, the contact on its robot's base body."""
+    ts = bundle.task.terminations
+    terms.bad_orientation.params["limit_angle"] = ts.max_tilt_rad
+    terms.base_height.params["minimum_height"] = ts.min_base_height_m
+    terms.base_contact.params["sensor_cfg"] = SceneEntityCfg(
+        spec.CONTACT_SENSOR, body_names=bundle.robot.base_body
+    )
+
+
+def _apply_randomization(events: EventsCfg, bundle: spec.TaskBundle) -> None:
+    """task_spec.RandomizationSpec of the bundle (the actuator delay is in robot_cfg, the map's
+    thinning in its term), the added mass on its robot's base body."""
+    r = bundle.task.randomization
+    friction = events.physics_material.params
+    friction["static_friction_range"] = friction["dynamic_friction_range"] = tuple(r.friction)
+    events.add_base_mass.params["asset_cfg"] = SceneEntityCfg(
+        spec.ROBOT_ENTITY, body_names=bundle.robot.base_body
+    )
+    events.add_base_mass.params["mass_distribution_params"] = tuple(r.added_base_mass_kg)
+    events.motor_strength.params["strength_range"] = tuple(r.motor_strength)
+    events.push_robot.interval_range_s = (r.push_interval_s, r.push_interval_s)
+    v = r.push_velocity_mps
+    events.push_robot.params["velocity_range"] = {"x": (-v, v), "y": (-v, v)}
+
+
+def _finish_env(
+    cfg: ManagerBasedRLEnvCfg, bundle: spec.TaskBundle, base: spec.TaskBundle | None = None
+) -> None:
+    """The training config's settings, timing (config/<robot>.yaml), episode length (task_spec)
+    and sensor update rates."""
+    _apply_train_config(cfg, bundle, base)
+    cfg.decimation = bundle.robot.decimation
+    cfg.episode_length_s = bundle.task.terminations.episode_s
+    cfg.sim.dt = bundle.robot.physics_dt
     cfg.sim.render_interval = cfg.decimation
     cfg.sim.physics_material = cfg.scene.terrain.physics_material
     cfg.sim.physx.gpu_max_rigid_patch_count = 10 * 2**15  # large terrain: many contact patches
@@ -611,7 +740,9 @@ def _make_play(cfg: ManagerBasedRLEnvCfg) -> None:
     cfg.scene.terrain.max_init_terrain_level = None
     cfg.scene.terrain.terrain_generator.curriculum = False
     cfg.observations.policy.enable_corruption = False
-    cfg.observations.policy.proprio_history.params["corrupt"] = False
+    history = getattr(cfg.observations.policy, spec.HISTORY_TERM, None)
+    if history is not None:  # the H1 layout has none
+        history.params["corrupt"] = False
     height_map = getattr(cfg.observations.policy, "height_map", None)
     if height_map is not None:
         height_map.params["density_range"] = None  # evaluation: no thinning (the trainer's too)
@@ -682,6 +813,28 @@ class Go2VisionFinetuneEnvCfg(Go2VisionEnvCfg):
 
 
 @configclass
+class H1VisionEnvCfg(ManagerBasedRLEnvCfg):
+    """NaVILA H1 vision locomotion policy (256 inputs, levelled height scan): configs/h1_vision.yaml
+    on the Go2's terrain, commands and reward terms."""
+
+    scene: H1VisionSceneCfg = H1VisionSceneCfg(
+        num_envs=H1.train.num_envs, env_spacing=ENV_SPACING_M
+    )
+    observations: H1ObservationsCfg = H1ObservationsCfg()
+    actions: H1ActionsCfg = H1ActionsCfg()
+    commands: CommandsCfg = CommandsCfg()
+    rewards: RewardsCfg = RewardsCfg()
+    terminations: TerminationsCfg = TerminationsCfg()
+    events: EventsCfg = EventsCfg()
+    curriculum: CurriculumCfg = CurriculumCfg()
+    only_positive_rewards: bool = H1.task.only_positive_rewards  # read by mdp.NavilaRLEnv
+
+    def __post_init__(self) -> None:
+        getattr(super(), "__post_init__", lambda: None)()
+        _finish_env(self, H1, base=H1)
+
+
+@configclass
 class Go2BlindPlayEnvCfg(Go2BlindEnvCfg):
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -704,6 +857,13 @@ class Go2BlindFinetunePlayEnvCfg(Go2BlindFinetuneEnvCfg):
 
 @configclass
 class Go2VisionFinetunePlayEnvCfg(Go2VisionFinetuneEnvCfg):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _make_play(self)
+
+
+@configclass
+class H1VisionPlayEnvCfg(H1VisionEnvCfg):
     def __post_init__(self) -> None:
         super().__post_init__()
         _make_play(self)
