@@ -4,7 +4,7 @@ field, plus exact height look-ups for spawning, the base-height termination and 
 Tile (level l, type t) covers x in [l * tile, (l + 1) * tile), y in [t * tile, (t + 1) * tile).
 Difficulty grows with the level: rough-ground noise, step height and box height are interpolated
 between the spec's ranges. Types: flat, rough, steps (a pyramid: walking out steps down, coming
-back climbs), steps_up (the same pyramid as a pit: walking out climbs), boxes. Each tile's
+back climbs), steps_up (the same pyramid as a pit: walking out climbs), boxes, rubble. Each tile's
 centre is a flat 1 m square where robots spawn. No MuJoCo import: `hfield_mjcf()` returns the
 XML, and the model builder puts it in navila_sim's scene.
 """
@@ -128,6 +128,29 @@ def _boxes(n: int, height: float, res: float, rng: np.random.Generator) -> np.nd
     return out
 
 
+def _rubble(n: int, height: float, res: float, rng: np.random.Generator) -> np.ndarray:
+    """Low blocks on a flat floor, up only, rotated at any yaw, gaps mostly shorter than the
+    robot: a block 0.4-0.7 m deep and 0.8-1.5 m wide about every 1.1 m^2, each half to full
+    `height` tall (overlaps keep the taller). Unlike `boxes` (axis-aligned, up or down, most of
+    the tile raised or sunk) the robot stands on the floor and on a block at once, turns on a
+    block's edge and crosses edges at an angle - where the vision policy tipped over on the
+    evaluation's held-out rubble field (a different, hand-placed layout)."""
+    out = np.zeros((n, n))
+    coords = (np.arange(n) + 0.5) * res
+    xx, yy = np.meshgrid(coords, coords)  # [y, x]
+    side = n * res
+    for _ in range(int(side * side / 1.1)):
+        depth, width = rng.uniform(0.4, 0.7), rng.uniform(0.8, 1.5)
+        cx, cy = rng.uniform(0.0, side, size=2)
+        yaw = rng.uniform(-np.pi, np.pi)
+        c, s = np.cos(yaw), np.sin(yaw)
+        u = (xx - cx) * c + (yy - cy) * s  # along the block's depth
+        v = -(xx - cx) * s + (yy - cy) * c  # along its width
+        inside = (np.abs(u) <= depth / 2) & (np.abs(v) <= width / 2)
+        out[inside] = np.maximum(out[inside], rng.uniform(0.5, 1.0) * height)
+    return out
+
+
 def make_tile(
     kind: str,
     level: int,
@@ -152,8 +175,12 @@ def make_tile(
         tile = -_steps(n, _level_value(step_height_m, level, levels), resolution)
     elif kind == "boxes":
         tile = _boxes(n, _level_value(box_height_m, level, levels), resolution, rng)
+    elif kind == "rubble":
+        tile = _rubble(n, _level_value(box_height_m, level, levels), resolution, rng)
     else:
-        raise ValueError(f"unknown terrain type {kind!r}; known: flat rough steps steps_up boxes")
+        raise ValueError(
+            f"unknown terrain type {kind!r}; known: flat rough steps steps_up boxes rubble"
+        )
     c = n // 2
     half = round(SPAWN_HALF_M / resolution)
     tile[c - half : c + half + 1, c - half : c + half + 1] = tile[c, c]

@@ -96,3 +96,41 @@ def test_height_at_matches_the_compiled_height_field() -> None:
         )
         assert dist > 0
         assert abs((5.0 - dist) - terrain.height_at(x, y)) < 2e-3, (x, y)
+
+
+def _edge_angles_deg(tile: np.ndarray) -> np.ndarray:
+    """Edge directions modulo 90 deg (0 = along the grid) where a tile's height changes: the
+    gradient of the tile smoothed over 7 x 7 cells, so a rotated edge's staircase of grid cells
+    reads as the straight edge it draws."""
+    k = 7
+    c = np.cumsum(np.cumsum(np.pad(tile, ((1, 0), (1, 0))), 0), 1)
+    blur = (c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) / k**2
+    gy, gx = np.gradient(blur)
+    mag = np.hypot(gx, gy)
+    edges = mag > 0.2 * mag.max()
+    return np.degrees(np.arctan2(gy[edges], gx[edges])) % 90.0
+
+
+def test_rubble_is_low_rotated_blocks_up_from_a_flat_floor() -> None:
+    """Rubble (go2_vision_finetune_rubble): blocks only up, half to full the level's box height,
+    covering part of the floor (the robot stands on both), edges at all angles - unlike boxes,
+    whose edges follow the grid and which go up or down."""
+    # A 20-70 deg band modulo 90 holds 5/9 of the edges of blocks at uniform yaws.
+    spec = TerrainSpec(types=("boxes", "rubble"), levels=10, tile_m=8.0, resolution_m=0.02)
+    t = make_terrain(spec, seed=2)
+    n = round(spec.tile_m / spec.resolution_m)
+    tile = {
+        kind: t.heights[i * n : (i + 1) * n, 9 * n : 10 * n] for i, kind in enumerate(spec.types)
+    }
+    rubble, boxes = tile["rubble"], tile["boxes"]
+    top = spec.box_height_m[1]
+    raised = rubble[rubble > 1e-9]
+    assert rubble.min() == 0.0 and raised.min() >= 0.5 * top - 1e-12 and raised.max() <= top
+    assert 0.25 < raised.size / rubble.size < 0.65  # floor and blocks, side by side
+    assert boxes.min() < -0.5 * top  # boxes also sink; rubble never does
+    oblique = lambda a: np.mean((a > 20.0) & (a < 70.0))  # noqa: E731
+    assert oblique(_edge_angles_deg(rubble)) > 0.35  # 0.48-0.60 over seeds 0-3
+    assert oblique(_edge_angles_deg(boxes)) < 0.2  # 0.11-0.12: box corners only
+    # Lower levels: lower blocks, the same kind of ground.
+    easy = t.heights[n : 2 * n, 2 * n : 3 * n]
+    assert easy.max() <= spec.box_height_m[0] + (top - spec.box_height_m[0]) * 2 / 9 + 1e-12

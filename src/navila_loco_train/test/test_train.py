@@ -96,7 +96,7 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
 
 
 def test_extends_lays_a_config_over_another(tmp_path: Path, capsys) -> None:
-    from navila_loco_train.train import load_train_config
+    from navila_loco_train.train import load_train_config, task_from_config
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub/base.yaml").write_text(
@@ -146,6 +146,13 @@ def test_extends_lays_a_config_over_another(tmp_path: Path, capsys) -> None:
     assert {k: v for k, v in stumble.items() if k not in ("rewards", "_path")} == {
         k: v for k, v in sharp.items() if k not in ("rewards", "_path")
     }
+    rubble = load_train_config("go2_vision_finetune_rubble")
+    deploy = load_train_config("go2_vision_finetune_deploy")
+    assert rubble["terrain"] == {
+        **deploy["terrain"],
+        "types": ["flat", "rough", "steps", "steps_up", "boxes", "rubble"],
+    }
+    assert task_from_config(rubble).terrain.types[-1] == "rubble"
     # loops, a bad extends value and a missing parent are refused with the reason
     loop_a, loop_b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     loop_a.write_text("extends: b.yaml\n")
