@@ -267,6 +267,17 @@ def _height_map_params(lidar_like: bool, bundle: spec.TaskBundle = VISION) -> di
     }
 
 
+def _critic_height_map(bundle: spec.TaskBundle) -> ObsTerm:
+    """The critic's clean height map (no noise or thinning, fresh every step), clipped as the
+    layout's privileged map term."""
+    term = next(t for t in bundle.layout.privileged if t.name == "height_map")
+    return ObsTerm(
+        func=mdp.HeightMap,
+        params=_height_map_params(False, bundle),
+        clip=term.isaaclab_clip,
+    )
+
+
 def _history(layout: spec.ObservationLayout) -> ObsTerm:
     """The proprio history: frames of ``layout.frame`` terms, computed like the policy terms."""
     return ObsTerm(
@@ -343,11 +354,7 @@ class VisionPrivilegedCfg(ObsGroup):
     """The critic's extras for the vision policy: base lin. vel. and the clean height map."""
 
     base_lin_vel = ObsTerm(func=il_mdp.base_lin_vel, params={"asset_cfg": _robot()})
-    height_map = ObsTerm(
-        func=mdp.HeightMap,
-        params=_height_map_params(False),
-        clip=next(t for t in VISION.layout.privileged if t.name == "height_map").isaaclab_clip,
-    )
+    height_map = _critic_height_map(VISION)
 
     def __post_init__(self) -> None:
         _finish_group(self, [t.name for t in VISION.layout.privileged], corrupt=False)
@@ -384,11 +391,7 @@ class H1PrivilegedCfg(ObsGroup):
     """The critic's extras for the H1 policy: base lin. vel. and the clean height scan."""
 
     base_lin_vel = ObsTerm(func=il_mdp.base_lin_vel, params={"asset_cfg": _robot()})
-    height_map = ObsTerm(
-        func=mdp.HeightMap,
-        params=_height_map_params(False, H1),
-        clip=next(t for t in H1.layout.privileged if t.name == "height_map").isaaclab_clip,
-    )
+    height_map = _critic_height_map(H1)
 
     def __post_init__(self) -> None:
         _finish_group(self, [t.name for t in H1.layout.privileged], corrupt=False)
