@@ -1,5 +1,6 @@
 """navila_common.run_node, the lifecycle every node shares: exit codes, and safe_stop on SIGINT and
-SIGTERM (also when rclpy wraps the interrupt in another error)."""
+SIGTERM (also when rclpy wraps the interrupt in another error), and a teardown that cannot hang
+the process after the safe stop."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ SCRIPT = textwrap.dedent("""
 
         def safe_stop(self):
             print("safe stop", flush=True)
+
+        def destroy_node(self):
+            if sys.argv[1] == "hang":
+                time.sleep(600)  # what a teardown stuck in the DDS layer looks like from here
+            super().destroy_node()
 
     sys.exit(run_node(Fake, name="fake"))
 """)
@@ -90,3 +96,17 @@ def test_signal_during_construction_waits_for_the_node_and_safe_stops_it() -> No
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "safe stop" in out
+
+
+def test_hung_teardown_after_the_safe_stop_is_abandoned_with_the_clean_exit_code() -> None:
+    from navila_common.node_runner import TEARDOWN_TIMEOUT_S
+
+    with DomainLease() as lease:
+        proc = _start("hang", lease.domain_id)
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGINT)
+        # Without the bound this waits the fake's 600 s (the launcher's SIGKILL: exit -9).
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "safe stop" in out
+    assert f"teardown after the safe stop did not finish within {TEARDOWN_TIMEOUT_S:g} s" in err

@@ -5,12 +5,19 @@
   in the main thread instead, and the node's `safe_stop()` runs while the context is still up.
 - Exit codes: 0 after a clean stop, 2 when the node refused its configuration (the error is
   printed; nodes also log it), so launchers and tests can tell "stopped" from "never started".
+- Teardown after the safe stop is bounded: destroying the node and shutting rclpy down once hung
+  for seconds in the DDS layer after the loco node had damped the robot, until the launcher's
+  SIGKILL turned a clean stop into exit code -9. The robot is already safe by then, so a teardown
+  that outlasts TEARDOWN_TIMEOUT_S is abandoned with a message and the process exits with the
+  code it would have had.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -22,6 +29,9 @@ class SafeStoppable(Protocol):
 
 
 SIGNAL_POLL_S = 0.2  # longest a signal waits to be noticed by an idle node
+# Longest wait for destroy_node + rclpy shutdown after the safe stop. Below navila_bringup's 5 s
+# between SIGINT and SIGTERM (graph.NodeGraph.stop), with room for a safe stop's own waits.
+TEARDOWN_TIMEOUT_S = 2.0
 
 
 _signalled = {"stop": False, "constructing": False}
@@ -82,10 +92,46 @@ def run_node(
             print(f"[{name}] refused to start: {exc}", file=sys.stderr)
             code = 2
         else:
+            code = 1  # the exit code if the teardown below has to be abandoned
             raise
     finally:
         if node is not None:
             node.safe_stop()
-            node.destroy_node()
-        rclpy.try_shutdown()
+        _bounded_teardown(node, rclpy.try_shutdown, code, name)
     return code
+
+
+def _bounded_teardown(
+    node: SafeStoppable | None, shutdown: Callable[[], Any], code: int, name: str
+) -> None:
+    """destroy_node + rclpy shutdown on a helper thread, waited for at most TEARDOWN_TIMEOUT_S;
+    past that (or on another signal meanwhile) the process exits with `code` at once. Errors of
+    the teardown itself are raised here as before."""
+    errors: list[BaseException] = []
+
+    def teardown() -> None:
+        try:
+            if node is not None:
+                node.destroy_node()
+            shutdown()
+        except BaseException as exc:  # handed to the main thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=teardown, name=f"{name}-teardown", daemon=True)
+    worker.start()
+    try:
+        worker.join(TEARDOWN_TIMEOUT_S)
+        hung = worker.is_alive()
+        reason = f"did not finish within {TEARDOWN_TIMEOUT_S:g} s"
+    except KeyboardInterrupt:  # stopped again while tearing down: the robot is already safe
+        hung, reason = True, "was interrupted by another signal"
+    if hung:
+        print(
+            f"[{name}] teardown after the safe stop {reason}: exiting without it",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+        os._exit(code)
+    if errors:
+        raise errors[0]
