@@ -70,14 +70,21 @@ def test_refused_configuration_exits_2_with_the_reason() -> None:
     assert proc.returncode == 2 and "no such robot" in err and "safe stop" not in out
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signal_runs_safe_stop_and_exits_0(sig: signal.Signals) -> None:
+def _stop_when_ready(mode: str, sig: signal.Signals = signal.SIGINT) -> tuple[int, str, str]:
+    """Start the fake in `mode`, signal it once it says it is ready: (exit code, stdout, stderr).
+    The 60 s bound only keeps a broken stop from hanging the suite."""
     with DomainLease() as lease:
-        proc = _start("good", lease.domain_id)
+        proc = _start(mode, lease.domain_id)
         assert proc.stdout.readline().strip() == "ready"
         proc.send_signal(sig)
-        out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0 and "safe stop" in out
+        out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_runs_safe_stop_and_exits_0(sig: signal.Signals) -> None:
+    code, out, err = _stop_when_ready("good", sig)
+    assert code == 0 and "safe stop" in out, err
 
 
 def test_signal_wrapped_in_another_error_is_still_a_clean_stop() -> None:
@@ -89,24 +96,16 @@ def test_signal_wrapped_in_another_error_is_still_a_clean_stop() -> None:
 
 
 def test_signal_during_construction_waits_for_the_node_and_safe_stops_it() -> None:
-    with DomainLease() as lease:
-        proc = _start("slow", lease.domain_id)
-        assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    code, out, err = _stop_when_ready("slow")
+    assert code == 0, err
     assert "safe stop" in out
 
 
 def test_hung_teardown_after_the_safe_stop_is_abandoned_with_the_clean_exit_code() -> None:
     from navila_common.node_runner import TEARDOWN_TIMEOUT_S
 
-    with DomainLease() as lease:
-        proc = _start("hang", lease.domain_id)
-        assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGINT)
-        # Without the bound this waits the fake's 600 s (the launcher's SIGKILL: exit -9).
-        out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    # Without the bound the fake's destroy_node hangs 600 s (a launcher's SIGKILL: exit -9).
+    code, out, err = _stop_when_ready("hang")
+    assert code == 0, err
     assert "safe stop" in out
     assert f"teardown after the safe stop did not finish within {TEARDOWN_TIMEOUT_S:g} s" in err
