@@ -26,6 +26,7 @@ setup(
         "console_scripts": [
             "navila-loco-train = navila_loco_train.train:main",
             "navila-loco-eval = navila_loco_train.evaluate:main",
+            "navila-loco-eval-pool = navila_loco_train.eval_pool:main",
         ]
     },
 )

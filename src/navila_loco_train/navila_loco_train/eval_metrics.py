@@ -388,3 +388,42 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
         "(body/thigh); fall = fraction of trials"
     )
     return "\n".join(lines)
+
+
+def summarize_policy(
+    trials: list[TrialResult], terrains: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, bool]]:
+    """One policy's summaries per terrain (in `terrains`' order, those with trials) and over
+    "all", and NaVILA's goals checked on them."""
+    summary = {
+        t: summarize([r for r in trials if r.terrain == t])
+        for t in terrains
+        if any(r.terrain == t for r in trials)
+    }
+    summary["all"] = summarize(trials)
+    return summary, goal_check(summary)
+
+
+def report(metrics: dict[str, Any]) -> list[str]:
+    """Completes a metrics dict whose policies carry "summary", "meets_goals" and "vision" with
+    the vision-vs-blind "collision_comparison" (when there is such a pair), and returns the
+    lines a user reads: the table, each policy's goals, the comparison."""
+    policies = metrics["policies"]
+    summaries = {label: e["summary"] for label, e in policies.items()}
+    comparison = collision_comparison(
+        summaries, {label: e["vision"] for label, e in policies.items()}
+    )
+    if comparison:
+        metrics["collision_comparison"] = comparison
+    lines = ["", format_table(summaries)]
+    for label, e in policies.items():
+        unmet = [k for k, ok in e["meets_goals"].items() if not ok and k != "all"]
+        lines.append(
+            f"[loco-eval] {label}: " + ("meets every goal" if not unmet else f"misses {unmet}")
+        )
+    if comparison:
+        lines.append(
+            "[loco-eval] collisions, vision vs blind (fractions of control steps with a contact):"
+        )
+        lines.append(format_comparison(comparison))
+    return lines

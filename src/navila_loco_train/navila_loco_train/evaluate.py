@@ -54,13 +54,10 @@ from navila_loco_train.eval_metrics import (
     GOALS,
     Schedule,
     TrialResult,
-    collision_comparison,
     command_script,
     detect_fall,
-    format_comparison,
-    format_table,
-    goal_check,
-    summarize,
+    report,
+    summarize_policy,
     tilt_from_quat_xyzw,
     tracking_errors,
 )
@@ -639,26 +636,14 @@ def evaluate(
                     )
                 )
                 metrics_path.write_text(json.dumps(metrics, indent=1))  # partial results survive
-        summary = {t.name: summarize([r for r in results if r.terrain == t.name]) for t in terrains}
-        summary["all"] = summarize(results)
-        entry["summary"] = summary
-        entry["meets_goals"] = goal_check(summary)
-    summaries = {label: e["summary"] for label, e in metrics["policies"].items()}
-    comparison = collision_comparison(
-        summaries, {label: e["vision"] for label, e in metrics["policies"].items()}
-    )
-    if comparison:
-        metrics["collision_comparison"] = comparison
+        entry["summary"], entry["meets_goals"] = summarize_policy(
+            results, [t.name for t in terrains]
+        )
+    lines = report(metrics)
     metrics["wall_time_s"] = round(time.monotonic() - t_start, 1)
     metrics_path.write_text(json.dumps(metrics, indent=1))
-    say("")
-    say(format_table(summaries))
-    for label, e in metrics["policies"].items():
-        unmet = [k for k, ok in e["meets_goals"].items() if not ok and k != "all"]
-        say(f"[loco-eval] {label}: " + ("meets every goal" if not unmet else f"misses {unmet}"))
-    if comparison:
-        say("[loco-eval] collisions, vision vs blind (fractions of control steps with a contact):")
-        say(format_comparison(comparison))
+    for line in lines:
+        say(line)
     say(f"[loco-eval] metrics: {metrics_path}; per-trial odometry: {out_dir / 'trials'}")
     return metrics
 

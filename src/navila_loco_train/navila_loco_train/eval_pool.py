@@ -1,0 +1,151 @@
+"""`navila-loco-eval-pool`: several `navila-loco-eval` runs pooled into one table and metrics.json.
+
+    navila-loco-eval-pool RUN [RUN ...] [--out DIR]      (RUN: a results folder or its metrics.json)
+
+Why: three trials per terrain cannot tell two policies apart on falls - on 10 cm steps a fall is
+decided by where in its gait a robot meets an edge - so comparisons run the same terrains again
+with other `--seed` values (other start poses). This recomputes every summary, NaVILA's goals
+and the vision-vs-blind collision comparison over all their trials with the functions one long
+run uses (eval_metrics), so a pooled figure means exactly what a single run's does.
+
+Refused with the reason (nothing is written): runs whose command script or settle time differ
+(their errors are not the same measurement), runs on different robots or robot params files
+(a denser LiDAR, an oracle map), one label naming two different policy directories, and the same
+trial twice (same policy, terrain, seed and trial index: a run passed twice). Terrain names are
+taken as written: runs from before the short names ("loco_eval_rubble" for "rubble") stay apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from navila_loco_train.eval_metrics import TrialResult, report, summarize_policy
+
+_TRIAL_FIELDS = {f.name for f in fields(TrialResult)}
+
+
+def trial_from_dict(d: dict[str, Any]) -> TrialResult:
+    """A metrics.json trial back as a TrialResult. Keys it does not define (collided, restarts)
+    are dropped; keys older runs lack take TrialResult's defaults."""
+    kwargs = {k: v for k, v in d.items() if k in _TRIAL_FIELDS}
+    kwargs["start_pose"] = tuple(kwargs["start_pose"])
+    return TrialResult(**kwargs)
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    """A run's metrics.json (given the file or its results folder)."""
+    file = path / "metrics.json" if path.is_dir() else path
+    if not file.is_file():
+        raise FileNotFoundError(f"{path}: no metrics.json")
+    data = json.loads(file.read_text())
+    if not isinstance(data, dict) or "policies" not in data or "settings" not in data:
+        raise ValueError(f"{file}: not a navila-loco-eval metrics.json")
+    return data
+
+
+def _conditions(run: dict[str, Any]) -> dict[str, Any]:
+    """What must match for two runs' trials to be one measurement."""
+    settings = run["settings"]
+    return {
+        "script": run.get("script"),
+        "settle_s": settings.get("settle_s"),
+        "robot": settings.get("robot"),
+        "config": Path(settings.get("config") or "").name,
+    }
+
+
+def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """runs: (source name, metrics.json content). Returns the pooled metrics: per policy label
+    its path, vision flag, every trial (with its run's seed and source), summaries and goals;
+    the vision-vs-blind comparison; the sources. ValueError when they cannot be pooled."""
+    if not runs:
+        raise ValueError("nothing to pool: no runs")
+    first_name, first = runs[0]
+    reference = _conditions(first)
+    policies: dict[str, dict[str, Any]] = {}
+    terrains: list[str] = []
+    seen: dict[tuple[str, str, int, int], str] = {}
+    results: dict[str, list[TrialResult]] = {}
+    for name, run in runs:
+        conditions = _conditions(run)
+        for key, value in conditions.items():
+            if value != reference[key]:
+                raise ValueError(
+                    f"{name}: its {key} ({value!r}) differs from {first_name}'s "
+                    f"({reference[key]!r}): not the same measurement"
+                )
+        seed = int(run["settings"].get("seed", 0))
+        for label, entry in run["policies"].items():
+            pooled = policies.setdefault(
+                label, {"path": entry["path"], "vision": entry["vision"], "trials": []}
+            )
+            if pooled["path"] != entry["path"]:
+                raise ValueError(
+                    f"{name}: policy label {label!r} is {entry['path']}, elsewhere "
+                    f"{pooled['path']}: two policies under one name"
+                )
+            for d in entry["trials"]:
+                trial = trial_from_dict(d)
+                key = (label, trial.terrain, seed, trial.trial)
+                if key in seen:
+                    raise ValueError(
+                        f"{name}: {label} on {trial.terrain}, seed {seed}, trial "
+                        f"{trial.trial + 1} is already in {seen[key]}"
+                    )
+                seen[key] = name
+                if trial.terrain not in terrains:
+                    terrains.append(trial.terrain)
+                results.setdefault(label, []).append(trial)
+                pooled["trials"].append({**d, "seed": seed, "source": name})
+    for label, entry in policies.items():
+        if not results.get(label):
+            raise ValueError(f"policy {label!r}: no trials in any run")
+        entry["summary"], entry["meets_goals"] = summarize_policy(results[label], terrains)
+    return {
+        "sources": [name for name, _ in runs],
+        "script": first.get("script"),
+        "goals": first.get("goals"),
+        "conditions": reference,
+        "policies": policies,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="navila-loco-eval-pool",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("runs", nargs="+", type=Path, help="results folders or metrics.json")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the pooled metrics")
+    args = parser.parse_args(argv)
+    try:
+        runs = [(str(p), load_run(p)) for p in args.runs]
+        pooled = pool(runs)
+    except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
+        print(f"[loco-eval-pool] FAILED: {exc}", file=sys.stderr)
+        return 1
+    lines = report(pooled)
+    if args.out is None:
+        from navila_bringup.paths import results_dir
+
+        args.out = results_dir() / f"loco_eval_pool_{time.strftime('%Y%m%d_%H%M%S')}"
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / "metrics.json"
+    out.write_text(json.dumps(pooled, indent=1))
+    trials = sum(len(e["trials"]) for e in pooled["policies"].values())
+    print(f"[loco-eval-pool] {len(runs)} runs, {trials} trials")
+    for line in lines:
+        print(line)
+    print(f"[loco-eval-pool] pooled metrics: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

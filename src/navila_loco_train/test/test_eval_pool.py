@@ -1,0 +1,156 @@
+"""navila-loco-eval-pool: runs pooled into the figures one long run gives, and refused when they
+are not the same measurement. Synthetic runs, plus the committed stage 18 metrics (real runs)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from navila_loco_train.eval_metrics import TrialResult, summarize
+from navila_loco_train.eval_pool import load_run, main, pool, trial_from_dict
+
+REPO = Path(__file__).resolve().parents[3]
+STAGE18 = REPO / "models" / "go2_vision" / "logs" / "stage18_cpu_not_shipped"
+SCRIPT = [{"name": "stand", "duration_s": 2.0, "vx": 0.0, "vy": 0.0, "wz": 0.0}]
+
+
+def _trial(terrain: str, k: int, lin: float, fell: bool = False, contacts: int = 0) -> TrialResult:
+    return TrialResult(
+        policy="p",
+        terrain=terrain,
+        trial=k,
+        start_pose=(0.0, 0.0, 0.0),
+        lin_vel_error=lin,
+        ang_vel_error=lin * 2,
+        samples=100,
+        fell=fell,
+        fall_cause="tilt" if fell else "",
+        fall_time_s=1.0 if fell else None,
+        fall_kind="tilt" if fell else "",
+        contact_periods=contacts,
+        control_periods=1000,
+        upper_contact_periods=contacts // 2,
+    )
+
+
+def _run(
+    seed: int, trials: dict[str, list[TrialResult]], vision: dict[str, bool] | None = None, **kw
+) -> dict:
+    settings = {"robot": "go2", "config": "/somewhere/config/go2.yaml", "settle_s": 0.5}
+    settings.update(kw)
+    return {
+        "settings": {**settings, "seed": seed},
+        "script": SCRIPT,
+        "goals": {"lin_vel_error": 0.066},
+        "policies": {
+            label: {
+                "path": f"/models/{label}",
+                "vision": (vision or {}).get(label, False),
+                "trials": [{**t.to_dict(), "restarts": 0} for t in ts],
+            }
+            for label, ts in trials.items()
+        },
+    }
+
+
+def test_pooled_summaries_are_those_of_all_trials_at_once() -> None:
+    a = [_trial("flat", 0, 0.03), _trial("steps10", 0, 0.07, fell=True, contacts=40)]
+    b = [_trial("flat", 0, 0.05), _trial("steps10", 0, 0.09, contacts=10)]
+    pooled = pool([("a", _run(0, {"p": a})), ("b", _run(1, {"p": b}))])
+    entry = pooled["policies"]["p"]
+    assert entry["summary"]["all"] == summarize(a + b)
+    assert entry["summary"]["steps10"] == summarize([a[1], b[1]])
+    assert list(entry["summary"]) == ["flat", "steps10", "all"]
+    assert entry["meets_goals"]["no_falls_flat_and_steps"] is False
+    assert [(t["seed"], t["source"]) for t in entry["trials"]] == [(0, "a")] * 2 + [(1, "b")] * 2
+    assert pooled["sources"] == ["a", "b"]
+
+
+def test_vision_and_blind_policies_get_the_collision_comparison(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    runs = []
+    for seed in (0, 1):
+        trials = {
+            "vision": [_trial("rubble", 0, 0.1, contacts=20)],
+            "blind": [_trial("rubble", 0, 0.1, contacts=50)],
+        }
+        path = tmp_path / f"seed{seed}"
+        path.mkdir()
+        (path / "metrics.json").write_text(json.dumps(_run(seed, trials, {"vision": True})))
+        runs.append(str(path))
+    assert main([*runs, "--out", str(tmp_path / "pooled")]) == 0
+    out = capsys.readouterr().out
+    pooled = json.loads((tmp_path / "pooled" / "metrics.json").read_text())
+    rubble = [r for r in pooled["collision_comparison"] if r["terrain"] == "rubble"]
+    assert rubble[0]["contact"] == "fewer" and rubble[0]["contact_step_fraction"] == [0.02, 0.05]
+    assert "2 runs, 4 trials" in out and "collisions, vision vs blind" in out
+    assert str(tmp_path / "pooled" / "metrics.json") in out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"settle_s": 1.0}, "settle_s"),
+        ({"robot": "h1"}, "robot"),
+        ({"config": "/tmp/go2_dense_lidar.yaml"}, "config"),
+    ],
+)
+def test_runs_that_are_not_the_same_measurement_are_refused(change: dict, message: str) -> None:
+    a = _run(0, {"p": [_trial("flat", 0, 0.03)]})
+    b = _run(1, {"p": [_trial("flat", 0, 0.03)]}, **change)
+    with pytest.raises(ValueError, match=message):
+        pool([("a", a), ("b", b)])
+
+
+def test_a_different_script_a_label_clash_and_a_run_passed_twice_are_refused() -> None:
+    a = _run(0, {"p": [_trial("flat", 0, 0.03)]})
+    other_script = {**_run(1, {"p": [_trial("flat", 0, 0.03)]}), "script": SCRIPT * 2}
+    with pytest.raises(ValueError, match="script"):
+        pool([("a", a), ("b", other_script)])
+    clash = _run(1, {"p": [_trial("flat", 0, 0.03)]})
+    clash["policies"]["p"]["path"] = "/models/another"
+    with pytest.raises(ValueError, match="two policies under one name"):
+        pool([("a", a), ("b", clash)])
+    with pytest.raises(ValueError, match="already in a"):
+        pool([("a", a), ("a again", a)])
+    with pytest.raises(ValueError, match="no runs"):
+        pool([])
+
+
+def test_bad_inputs_fail_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(tmp_path)]) == 1  # a folder without metrics.json
+    assert "no metrics.json" in capsys.readouterr().err
+    (tmp_path / "metrics.json").write_text(json.dumps({"something": "else"}))
+    assert main([str(tmp_path), "--out", str(tmp_path / "out")]) == 1
+    assert "not a navila-loco-eval metrics.json" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_trials_of_older_runs_take_the_defaults() -> None:
+    d = _trial("flat", 2, 0.04).to_dict()
+    for key in ("upper_contact_periods", "fall_kind", "distance_m"):
+        del d[key]
+    t = trial_from_dict({**d, "restarts": 1, "start_pose": [1.0, 2.0, 0.5]})
+    assert t == replace(_trial("flat", 2, 0.04), start_pose=(1.0, 2.0, 0.5))
+
+
+def test_committed_stage18_rubble_runs_pool_to_24_trials() -> None:
+    files = sorted(STAGE18.glob("eval_metrics_rubble_seed*.json"))
+    assert len(files) == 4
+    runs = [(f.name, load_run(f)) for f in files]
+    pooled = pool(runs)
+    (label,) = pooled["policies"]
+    entry = pooled["policies"][label]
+    lin = [t["lin_vel_error"] for _, r in runs for t in r["policies"][label]["trials"]]
+    falls = sum(t["fell"] for _, r in runs for t in r["policies"][label]["trials"])
+    assert entry["summary"]["rubble"]["trials"] == 24
+    assert entry["summary"]["rubble"]["lin_vel_error"] == pytest.approx(np.mean(lin))
+    assert entry["summary"]["rubble"]["fall_rate"] == pytest.approx(falls / 24)
+    assert sorted({t["seed"] for t in entry["trials"]}) == [0, 1, 2, 3]
