@@ -55,7 +55,10 @@ def test_stop_interrupts_nodes_and_collects_logs(tmp_path) -> None:
     mod = tmp_path / "fake_node.py"
     mod.write_text(
         textwrap.dedent("""
-        import sys, time
+        import signal, sys, time
+        # as run_node does: a shell that starts the tests in the background may leave SIGINT
+        # ignored, and Python then installs no KeyboardInterrupt handler of its own
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         print("ready", flush=True)
         try:
             time.sleep(60)
@@ -75,7 +78,8 @@ def test_stop_interrupts_nodes_and_collects_logs(tmp_path) -> None:
 def test_nodes_are_interrupted_when_the_owner_is_killed(tmp_path) -> None:
     (tmp_path / "fake_node.py").write_text(
         textwrap.dedent("""
-        import os, sys, time
+        import os, signal, sys, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # see the test above
         print("ready", os.getpid(), flush=True)
         try:
             time.sleep(60)
