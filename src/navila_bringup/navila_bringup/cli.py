@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
+from navila_bringup.graph import stop_on_signals
 from navila_bringup.stack import LOW_LEVELS, PLANNERS
 
 NO_POLICY = (
@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--timeout", type=float, default=120.0, help="seconds per episode")
     args = parser.parse_args(argv)
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    # SIGTERM takes the same path as ctrl-C: every node is stopped through its safe-stop path.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stop_on_signals()
 
     if args.command == "demo":
         from navila_bringup.demo_executor import run_demo

@@ -75,6 +75,20 @@ def format_param(value: Any) -> str:
     return repr(value)
 
 
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """For the graph's owner (`navila`, `navila-loco-eval`): SIGINT and SIGTERM both raise
+    KeyboardInterrupt, the path on which every node is stopped through its safe stop. SIGINT
+    explicitly too: a shell that starts the owner as a background job (`nohup navila sim ... &`
+    in a script) leaves SIGINT ignored, and Python then installs no handler of its own, so
+    ctrl-C or `kill -INT` would do nothing."""
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
 def _interrupt_when_parent_dies() -> None:
     """In the child, before exec: SIGINT it (its safe-stop path) if the graph's owner dies, so a
     killed `navila` never leaves nodes, and a robot, running unsupervised. Linux only."""

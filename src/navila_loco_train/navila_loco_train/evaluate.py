@@ -709,6 +709,9 @@ def main(argv: list[str] | None = None) -> int:
         state_timeout_s=args.state_timeout_s,
         restarts=args.restarts,
     )
+    from navila_bringup.graph import stop_on_signals
+
+    stop_on_signals()
     try:
         evaluate(args.policy, settings, out)
     except KeyboardInterrupt:
