@@ -91,12 +91,18 @@ def stop_on_signals() -> None:
 
 def _interrupt_when_parent_dies() -> None:
     """In the child, before exec: SIGINT it (its safe-stop path) if the graph's owner dies, so a
-    killed `navila` never leaves nodes, and a robot, running unsupervised. Linux only."""
+    killed `navila` never leaves nodes, and a robot, running unsupervised. And SIGINT back at its
+    default disposition: an owner started as a background job of a script has it ignored, exec
+    keeps an ignored signal ignored, and a node without handlers of its own (any but run_node's)
+    could then not be stopped by it. Through libc: Python's signal.signal is main-thread only.
+    Linux only."""
     import ctypes
 
     pr_set_pdeathsig = 1
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGINT)
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.signal(signal.SIGINT, signal.SIG_DFL)
+        libc.prctl(pr_set_pdeathsig, signal.SIGINT)
 
 
 class DomainLease:

@@ -13,6 +13,17 @@ import pytest
 
 from navila_bringup.graph import DomainLease, NodeGraph, NodeSpec, format_param, ros_env
 
+# A node with no signal handling of its own: Python's KeyboardInterrupt is its stop path.
+STOPPABLE_NODE = textwrap.dedent("""
+    import sys, time
+    print("ready", flush=True)
+    try:
+        time.sleep(60)
+    except KeyboardInterrupt:
+        print("safe stop", flush=True)
+        sys.exit(0)
+""")
+
 
 def test_command_line_and_params() -> None:
     spec = NodeSpec(
@@ -53,20 +64,7 @@ def test_a_given_domain_is_used_as_is_and_never_locked() -> None:
 
 def test_stop_interrupts_nodes_and_collects_logs(tmp_path) -> None:
     mod = tmp_path / "fake_node.py"
-    mod.write_text(
-        textwrap.dedent("""
-        import signal, sys, time
-        # as run_node does: a shell that starts the tests in the background may leave SIGINT
-        # ignored, and Python then installs no KeyboardInterrupt handler of its own
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        print("ready", flush=True)
-        try:
-            time.sleep(60)
-        except KeyboardInterrupt:
-            print("safe stop", flush=True)
-            sys.exit(0)
-    """)
-    )
+    mod.write_text(STOPPABLE_NODE)
     env = {**ros_env(1), "PYTHONPATH": str(tmp_path)}
     graph = NodeGraph([NodeSpec("a", "fake_node"), NodeSpec("b", "fake_node")], env, tmp_path / "l")
     graph.start()
@@ -78,8 +76,7 @@ def test_stop_interrupts_nodes_and_collects_logs(tmp_path) -> None:
 def test_nodes_are_interrupted_when_the_owner_is_killed(tmp_path) -> None:
     (tmp_path / "fake_node.py").write_text(
         textwrap.dedent("""
-        import os, signal, sys, time
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # see the test above
+        import os, sys, time
         print("ready", os.getpid(), flush=True)
         try:
             time.sleep(60)
@@ -133,3 +130,27 @@ def test_wait_ready_reports_every_node_and_refuses_one_that_dies(tmp_path) -> No
             graph.wait_ready(20)
     finally:
         graph.stop()
+
+
+def test_nodes_of_an_owner_started_with_sigint_ignored_still_stop_on_it(tmp_path) -> None:
+    """A background job of a script starts with SIGINT ignored and exec keeps it so; the graph
+    gives every node SIGINT's default back, so a node without handlers of its own (Python's
+    KeyboardInterrupt) still stops on the graph's SIGINT instead of waiting for SIGTERM."""
+    (tmp_path / "fake_node.py").write_text(STOPPABLE_NODE)
+    owner = textwrap.dedent(f"""
+        from navila_bringup.graph import NodeGraph, NodeSpec, ros_env
+        env = {{**ros_env(1), "PYTHONPATH": {str(tmp_path)!r}}}
+        g = NodeGraph([NodeSpec("a", "fake_node")], env, {str(tmp_path / "l")!r})
+        g.start()
+        assert g.wait_for_log("a", "ready", 20)
+        print(g.stop(), flush=True)
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", owner],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "{'a': 0}"
