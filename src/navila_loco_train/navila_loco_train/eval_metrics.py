@@ -340,10 +340,11 @@ def collision_comparison(
 def format_comparison(rows: list[dict[str, Any]]) -> str:
     """One line per terrain: the vision policy's contact fractions against the blind one's."""
     lines = []
+    w = max([10, *(len(r["terrain"]) for r in rows)])
     for r in rows:
         (uv, ub), (cv, cb) = r["upper_contact_step_fraction"], r["contact_step_fraction"]
         lines.append(
-            f"{r['terrain']:<10} {r['vision'][:14]} vs {r['blind'][:14]}: body/thigh "
+            f"{r['terrain']:<{w}} {r['vision'][:14]} vs {r['blind'][:14]}: body/thigh "
             f"{uv:.3f} vs {ub:.3f} ({r['upper']}), any body {cv:.3f} vs {cb:.3f} "
             f"({r['contact']})"
         )
@@ -353,23 +354,24 @@ def format_comparison(rows: list[dict[str, Any]]) -> str:
 def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     """results[policy][terrain] = summary (terrain "all" last). Policies side by side as rows
     grouped by terrain, then NaVILA's goals."""
-    head = (
-        f"{'terrain':<10} {'policy':<22} {'trials':>6} {'lin err m/s':>12} "
-        f"{'ang err rad/s':>14} {'collision':>10} {'contact st':>11} {'upper st':>9} "
-        f"{'fall':>6}"
-    )
-    lines = [head, "-" * len(head)]
     terrains: list[str] = []
     for per_terrain in results.values():
         terrains += [t for t in per_terrain if t not in terrains]
     terrains = [t for t in terrains if t != "all"] + (["all"] if "all" in terrains else [])
+    w = max([10, *map(len, terrains)])  # a scene YAML's stem can be longer than "steps10"
+    head = (
+        f"{'terrain':<{w}} {'policy':<22} {'trials':>6} {'lin err m/s':>12} "
+        f"{'ang err rad/s':>14} {'collision':>10} {'contact st':>11} {'upper st':>9} "
+        f"{'fall':>6}"
+    )
+    lines = [head, "-" * len(head)]
     for terrain in terrains:
         for policy, per_terrain in results.items():
             s = per_terrain.get(terrain)
             if s is None:
                 continue
             lines.append(
-                f"{terrain:<10} {policy[:22]:<22} {s['trials']:>6d} "
+                f"{terrain:<{w}} {policy[:22]:<22} {s['trials']:>6d} "
                 f"{s['lin_vel_error']:>7.3f}±{s['lin_vel_error_std']:<4.2f} "
                 f"{s['ang_vel_error']:>9.3f}±{s['ang_vel_error_std']:<4.2f} "
                 f"{s['collision_rate']:>10.2f} {s['contact_step_fraction']:>11.3f} "
@@ -377,7 +379,7 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
             )
     lines.append("-" * len(head))
     lines.append(
-        f"{'goal':<10} {'NaVILA (Table V, Go2)':<22} {'':>6} "
+        f"{'goal':<{w}} {'NaVILA (Table V, Go2)':<22} {'':>6} "
         f"{'<= ' + format(GOALS['lin_vel_error'], '.3f'):>12} "
         f"{'<= ' + format(GOALS['ang_vel_error'], '.3f'):>14} {'-':>10} {'-':>11} {'-':>9} "
         f"{'0':>6}  (falls: flat, steps <= 10 cm)"

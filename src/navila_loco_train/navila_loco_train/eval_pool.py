@@ -11,8 +11,12 @@ run uses (eval_metrics), so a pooled figure means exactly what a single run's do
 Refused with the reason (nothing is written): runs whose command script or settle time differ
 (their errors are not the same measurement), runs on different robots or robot params files
 (a denser LiDAR, an oracle map), one label naming two different policy directories, and the same
-trial twice (same policy, terrain, seed and trial index: a run passed twice). Terrain names are
-taken as written: runs from before the short names ("loco_eval_rubble" for "rubble") stay apart.
+trial twice (same policy, terrain, seed and trial index: a run passed twice), and one terrain
+name with two scenes or start poses.
+
+Terrains are named as navila-loco-eval names them today: runs from before the short names called
+a shipped scene by its file ("loco_eval_rubble"); their trials pool with today's "rubble" runs,
+since the run records the scene file, start pose and jitter that make it the same terrain.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 from navila_loco_train.eval_metrics import TrialResult, report, summarize_policy
+from navila_loco_train.evaluate import TERRAINS
 
 _TRIAL_FIELDS = {f.name for f in fields(TrialResult)}
+_SHIPPED_NAMES = {scene: name for name, scene in TERRAINS.items()}
 
 
 def trial_from_dict(d: dict[str, Any]) -> TrialResult:
@@ -47,6 +53,37 @@ def load_run(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or "policies" not in data or "settings" not in data:
         raise ValueError(f"{file}: not a navila-loco-eval metrics.json")
     return data
+
+
+def _scene_key(scene: str) -> str:
+    """A shipped scene as navila_sim/scenes/<file> wherever the checkout or install that ran it
+    was; any other scene file by the path the run recorded."""
+    path = Path(scene)
+    if path.parent.parts[-2:] == ("navila_sim", "scenes"):
+        return f"navila_sim/scenes/{path.name}"
+    return scene
+
+
+def terrain_name(entry: dict[str, Any]) -> str:
+    """The name navila-loco-eval gives a run's terrain (a settings["terrains"] entry) today.
+    Older runs named the shipped scenes by their file's stem; a scene file of the user's keeps
+    its stem, as resolve_terrain does, even where it is a copy of a shipped one."""
+    name = str(entry["name"])
+    scene = str(entry.get("scene", ""))
+    shipped = _scene_key(scene) == f"navila_sim/scenes/{name}.yaml"
+    return _SHIPPED_NAMES.get(name, name) if shipped else name
+
+
+def _placement(entry: dict[str, Any]) -> tuple[str, list[float], list[float]]:
+    """What makes two runs' terrains one terrain: the scene file, the start pose and the jitter
+    around it (to the micrometre and microradian: a version that wrote 5 deg differently is the
+    same jitter)."""
+    start = [round(float(v), 6) for v in entry.get("start", [])]
+    return (
+        _scene_key(str(entry.get("scene", ""))),
+        start,
+        [round(float(v), 6) for v in entry.get("jitter", [])],
+    )
 
 
 def _conditions(run: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +109,8 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     terrains: list[str] = []
     seen: dict[tuple[str, str, int, int], str] = {}
     results: dict[str, list[TrialResult]] = {}
+    placements: dict[str, tuple[tuple[str, list[float], list[float]], str]] = {}
+    renamed: dict[str, str] = {}
     for name, run in runs:
         conditions = _conditions(run)
         for key, value in conditions.items():
@@ -79,6 +118,19 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                 raise ValueError(
                     f"{name}: its {key} ({value!r}) differs from {first_name}'s "
                     f"({reference[key]!r}): not the same measurement"
+                )
+        names: dict[str, str] = {}
+        for entry in run["settings"].get("terrains", []):
+            names[entry["name"]] = terrain = terrain_name(entry)
+            if terrain != entry["name"]:
+                renamed[entry["name"]] = terrain
+            placement, where = placements.setdefault(terrain, (_placement(entry), name))
+            if placement != _placement(entry):
+                scene, start, jitter = _placement(entry)
+                raise ValueError(
+                    f"{name}: terrain {terrain!r} is {scene} from {start} +- {jitter}, in "
+                    f"{where} {placement[0]} from {placement[1]} +- {placement[2]}: "
+                    "not the same measurement"
                 )
         seed = int(run["settings"].get("seed", 0))
         for label, entry in run["policies"].items():
@@ -92,6 +144,7 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                 )
             for d in entry["trials"]:
                 trial = trial_from_dict(d)
+                trial = replace(trial, terrain=names.get(trial.terrain, trial.terrain))
                 key = (label, trial.terrain, seed, trial.trial)
                 if key in seen:
                     raise ValueError(
@@ -102,7 +155,9 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                 if trial.terrain not in terrains:
                     terrains.append(trial.terrain)
                 results.setdefault(label, []).append(trial)
-                pooled["trials"].append({**d, "seed": seed, "source": name})
+                pooled["trials"].append(
+                    {**d, "terrain": trial.terrain, "seed": seed, "source": name}
+                )
     for label, entry in policies.items():
         if not results.get(label):
             raise ValueError(f"policy {label!r}: no trials in any run")
@@ -112,6 +167,7 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         "script": first.get("script"),
         "goals": first.get("goals"),
         "conditions": reference,
+        "renamed_terrains": renamed,
         "policies": policies,
     }
 
@@ -141,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(pooled, indent=1))
     trials = sum(len(e["trials"]) for e in pooled["policies"].values())
     print(f"[loco-eval-pool] {len(runs)} runs, {trials} trials")
+    for old, new in pooled["renamed_terrains"].items():
+        print(f"[loco-eval-pool] terrain {old!r} (an older run's name) pooled as {new!r}")
     for line in lines:
         print(line)
     print(f"[loco-eval-pool] pooled metrics: {out}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from navila_loco_train.eval_metrics import TrialResult, summarize
+from navila_loco_train.eval_metrics import TrialResult, report, summarize
 from navila_loco_train.eval_pool import load_run, main, pool, trial_from_dict
 
 REPO = Path(__file__).resolve().parents[3]
@@ -154,3 +154,66 @@ def test_committed_stage18_rubble_runs_pool_to_24_trials() -> None:
     assert entry["summary"]["rubble"]["lin_vel_error"] == pytest.approx(np.mean(lin))
     assert entry["summary"]["rubble"]["fall_rate"] == pytest.approx(falls / 24)
     assert sorted({t["seed"] for t in entry["trials"]}) == [0, 1, 2, 3]
+
+
+RUBBLE = "navila_sim/navila_sim/scenes/loco_eval_rubble.yaml"
+JITTER = [0.25, 0.3, 0.0873]
+
+
+def _terrain(name: str, scene: str, start: list[float] | None = None) -> dict:
+    return {"name": name, "scene": scene, "start": start or [0.0, 0.0, 0.0], "jitter": JITTER}
+
+
+def test_an_older_runs_name_for_a_shipped_scene_pools_with_todays(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Runs before the short names called the rubble scene "loco_eval_rubble" (and recorded
+    a relative path); today's "rubble" run of the same file, start and jitter is the same
+    terrain. A copy of the scene under a path of the user's is not."""
+    old = _run(
+        0,
+        {"p": [_trial("loco_eval_rubble", 0, 0.10)]},
+        terrains=[_terrain("loco_eval_rubble", f"src/{RUBBLE}")],
+    )
+    new = _run(
+        1, {"p": [_trial("rubble", 0, 0.12)]}, terrains=[_terrain("rubble", f"/w/src/{RUBBLE}")]
+    )
+    copy = _run(
+        2,
+        {"p": [_trial("loco_eval_rubble", 0, 0.30)]},
+        terrains=[_terrain("loco_eval_rubble", "/home/me/loco_eval_rubble.yaml")],
+    )
+    pooled = pool([("old", old), ("new", new), ("copy", copy)])
+    summary = pooled["policies"]["p"]["summary"]
+    assert list(summary) == ["rubble", "loco_eval_rubble", "all"]
+    assert summary["rubble"]["trials"] == 2
+    assert summary["rubble"]["lin_vel_error"] == pytest.approx(0.11)
+    assert pooled["renamed_terrains"] == {"loco_eval_rubble": "rubble"}
+    assert [t["terrain"] for t in pooled["policies"]["p"]["trials"]] == [
+        "rubble",
+        "rubble",
+        "loco_eval_rubble",
+    ]
+    for name, run in (("old", old), ("new", new)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps(run))
+    assert main([str(tmp_path / "old"), str(tmp_path / "new"), "--out", str(tmp_path)]) == 0
+    assert "terrain 'loco_eval_rubble' (an older run's name) pooled as 'rubble'" in (
+        capsys.readouterr().out
+    )
+
+
+def test_one_terrain_name_with_two_start_poses_is_refused() -> None:
+    a = _run(0, {"p": [_trial("rubble", 0, 0.1)]}, terrains=[_terrain("rubble", RUBBLE)])
+    b = _run(1, {"p": [_trial("rubble", 0, 0.1)]}, terrains=[_terrain("rubble", RUBBLE, [1, 0, 0])])
+    with pytest.raises(ValueError, match=r"terrain 'rubble' .* not the same measurement"):
+        pool([("a", a), ("b", b)])
+
+
+def test_the_table_fits_a_long_terrain_name() -> None:
+    name = "office_corridor_with_cables"
+    run = _run(0, {"p": [_trial(name, 0, 0.05)]})
+    lines = report(pool([("a", run)]))
+    table = lines[1].splitlines()
+    head, row = table[0], next(r for r in table if r.startswith(name))
+    assert row.index(" p ") == head.index(" policy ")
