@@ -3,8 +3,11 @@
 A LiDAR mostly sees the ground's top surface; here that is sampled exactly: a lattice of terrain
 points around each robot (the terrain's height at each xy - a vertical ray cast), taken into the
 policy's grid frame (the robot's `heightmap_node.grid_in_base` from config/<robot>.yaml) and
-reduced by `heightmap_node.builder.build_height_maps` with the robot's preset - the same steps the
-heightmap node runs on real LiDAR clouds, so the values mean the same thing.
+reduced by `heightmap_node.builder.build_height_maps` with the map config heightmap_node builds
+from that file (its preset and every map parameter the file sets) - the same steps the heightmap
+node runs on real LiDAR clouds, so the values mean the same thing. Not reproduced: the node's
+scan accumulation and `temporal_frames` history (training sees one scan per map; the shipped
+configs deploy with 1).
 
 Speed matters here (a map per robot per control step): the lattice only covers the grid's
 footprint on the ground (plus a margin for the body's tilt) instead of a square around the robot,
@@ -25,11 +28,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import yaml
 
-from heightmap_node.builder import PRESETS, build_height_maps
+from heightmap_node.builder import build_height_maps
+from heightmap_node.config import builder_config_from_params, load_params_file
 from heightmap_node.grid import GridSpec
-from heightmap_node.transforms import invert, pose_transform
+from heightmap_node.transforms import invert
 from navila_loco_node.observation import rotate_inverse_batch, rpy_from_quat_batch
 from navila_loco_train.terrain import Terrain
 
@@ -78,16 +81,14 @@ class HeightMapSampler:
             raise ValueError(f"threads must be >= 1, got {threads}")
         self.threads = threads
         self._pool = ThreadPoolExecutor(threads, "heightmap") if threads > 1 else None
-        params = yaml.safe_load(Path(robot_config).read_text())["heightmap_node"]["ros__parameters"]
-        preset = str(params["preset"])
-        if preset not in PRESETS:
-            raise ValueError(f"heightmap preset {preset!r} unknown; known {sorted(PRESETS)}")
-        self.cfg = PRESETS[preset]()
+        # The node's own reading of the file: the preset and every map parameter the robot file
+        # changes (cells, z range, thresholds, filter), so a changed value changes training too.
+        deployed = builder_config_from_params(load_params_file(robot_config))
+        self.cfg = deployed.map
         # heightmap_node's gravity_align (the H1's and T1's maps): the cloud is levelled with the
         # IMU's roll and pitch before gridding, so the grid turns with the heading only.
-        self.gravity_align = bool(params.get("gravity_align", False))
-        g = params["grid_in_base"]
-        grid_in_base = pose_transform(g["translation"], g["rotation_wxyz"])
+        self.gravity_align = deployed.gravity_align
+        grid_in_base = deployed.grid_in_base
         self.base_to_grid = invert(grid_in_base)
         z_lo = max(self.cfg.z_min, -GROUND_DEPTH_M)
         z_hi = min(self.cfg.z_max, GROUND_DEPTH_M)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 
 from heightmap_node.builder import build_height_map
+from heightmap_node.config import builder_config_from_params, load_params_file
 from heightmap_node.transforms import level_matrix
 from navila_loco_node.observation import rotate_inverse_batch, rpy_from_quat_batch
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M, HeightMapSampler
@@ -111,3 +113,26 @@ def test_a_gravity_aligned_robots_maps_are_levelled_as_heightmap_node_levels_the
     # Levelled: the same pose upright gives the same map.
     upright = np.column_stack([np.cos(rpy[:, 2] / 2), np.zeros((n, 2)), np.sin(rpy[:, 2] / 2)])
     np.testing.assert_allclose(hm.sample(terrain, pos, upright), got, atol=1e-5)
+
+
+def test_the_robot_files_map_parameters_reach_training(tmp_path) -> None:
+    """heightmap_node builds its map from the preset plus every map parameter the robot file
+    sets; training reads the file the same way, so a changed value changes both (a preset alone
+    would leave the policy trained on other maps than it is deployed with)."""
+    doc = yaml.safe_load((CONFIG_DIR / "go2.yaml").read_text())
+    doc["heightmap_node"]["ros__parameters"].update({"max_filter": False, "zero_below": 0.1})
+    changed = tmp_path / "go2_changed.yaml"
+    changed.write_text(yaml.safe_dump(doc))
+    hm = HeightMapSampler(changed)
+    want = builder_config_from_params(load_params_file(changed)).map
+    assert hm.cfg == want and not hm.cfg.max_filter and hm.cfg.zero_below == 0.1
+    terrain = make_terrain(TerrainSpec(types=("steps", "boxes"), levels=3, tile_m=4.0), seed=3)
+    pos, quat = robots_on(terrain, 8, seed=0)
+    assert not np.array_equal(
+        hm.sample(terrain, pos, quat),
+        HeightMapSampler(CONFIG_DIR / "go2.yaml").sample(terrain, pos, quat),
+    )
+    doc["heightmap_node"]["ros__parameters"]["grid"] = {"resolutoin": 0.05}
+    changed.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ValueError, match="unknown heightmap parameters"):
+        HeightMapSampler(changed)  # what the node refuses to start with, training refuses too
