@@ -12,11 +12,11 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=["setuptools"],
+    install_requires=["setuptools", "pyyaml"],
     zip_safe=True,
     maintainer="NaVILA ROS 2 maintainers",
     maintainer_email="maintainers@example.com",
-    description="The process lifecycle every NaVILA node shares.",
+    description="The process lifecycle and params-file reading every NaVILA node shares.",
     license="Apache-2.0",
     entry_points={"console_scripts": []},
 )

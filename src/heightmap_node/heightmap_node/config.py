@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
+from navila_common.params import load_node_params
 
 from heightmap_node.builder import PRESETS, BuilderConfig, MapConfig, pose_from_params
 from heightmap_node.grid import GridSpec
@@ -155,21 +155,6 @@ def builder_config_from_params(params: dict[str, Any]) -> BuilderConfig:
     )
 
 
-def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
-
-
 def load_params_file(path: str | Path, node_name: str = NODE_NAME) -> dict[str, Any]:
     """The flattened ``<node_name>: ros__parameters:`` section of a ROS 2 params file."""
-    doc = yaml.safe_load(Path(path).read_text()) or {}
-    section = doc.get(node_name) or doc.get(f"/{node_name}") or doc.get("/**")
-    if not isinstance(section, dict) or "ros__parameters" not in section:
-        raise ValueError(f"{path}: no '{node_name}: ros__parameters:' section")
-    return flatten(section["ros__parameters"])
+    return load_node_params(path, node_name)

@@ -200,9 +200,10 @@ def executor_config_from_params(params: dict[str, Any]) -> ExecutorConfig:
 def load_executor_config(yaml_path: str, node_name: str = "navila_executor") -> ExecutorConfig:
     """Read the executor section of a ROS params file (the same file the node is started with)."""
     import yaml
+    from navila_common.params import node_section
 
     with open(yaml_path) as fh:
         doc = yaml.safe_load(fh) or {}
-    params = (doc.get(node_name) or {}).get("ros__parameters") or {}
+    params = node_section(doc, node_name) or {}
     shell_keys = {"robot", "topics", "use_sim_time"}
     return executor_config_from_params({k: v for k, v in params.items() if k not in shell_keys})

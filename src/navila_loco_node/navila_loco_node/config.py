@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from navila_common.params import load_node_params
 
 NODE_NAME = "navila_loco"
 
@@ -172,26 +172,9 @@ class LocoConfig:
         return 1.0 / self.policy_rate_hz
 
 
-def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested YAML dict -> dotted keys, the way ROS 2 names nested parameters."""
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
-
-
 def load_params(path: str | Path, node_name: str = NODE_NAME) -> dict[str, Any]:
     """The flattened `ros__parameters` of one node section of a params file."""
-    data = yaml.safe_load(Path(path).read_text())
-    try:
-        section = data[node_name]["ros__parameters"]
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: no '{node_name}: ros__parameters:' section") from exc
-    return flatten(section)
+    return load_node_params(path, node_name)
 
 
 def load_loco_config(path: str | Path, **overrides: Any) -> LocoConfig:

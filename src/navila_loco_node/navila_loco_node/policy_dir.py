@@ -28,13 +28,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from navila_common.params import load_node_params
 
 from navila_loco_node.config import (
     NODE_NAME,
     PARAMS,
     LocoConfig,
-    flatten,
     load_params,
     loco_config_from_params,
 )
@@ -75,18 +74,12 @@ def _coerce(key: str, value: Any, where: str) -> Any:
 
 
 def _read_params_file(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    section = data.get(NODE_NAME) if isinstance(data, dict) else None
-    params = section.get("ros__parameters") if isinstance(section, dict) else None
-    if not isinstance(params, dict):
-        raise ValueError(
-            f"{path}: no '{NODE_NAME}: ros__parameters:' section (a policy directory's "
-            f"{POLICY_PARAMS_FILE} holds the navila_loco overrides the policy was trained with)"
-        )
-    return flatten(params)
+    return load_node_params(
+        path,
+        NODE_NAME,
+        hint=f"a policy directory's {POLICY_PARAMS_FILE} holds the navila_loco overrides the "
+        "policy was trained with",
+    )
 
 
 def policy_overrides(path: str | Path, config: str | Path | None = None) -> dict[str, Any]:
