@@ -3,9 +3,9 @@
 Every node's config core (heightmap_node, navila_loco, a policy directory's loco_params.yaml)
 builds its dataclasses from the same config/<robot>.yaml the node is started with, outside ROS
 too (trainer, evaluator, benchmarks). They share this reader so that a file one accepts the
-others read the same way: the section is the node's name, `/<name>` or the `/**` wildcard (in
-that order, as rcl matches them), and nested keys become the dotted names ROS 2 gives nested
-parameters ("policy.path").
+others read the same way: a node gets the `/**` wildcard's parameters and its own section's
+(`<name>` or `/<name>`), its own winning where both set a value, and nested keys become the
+dotted names ROS 2 gives nested parameters ("policy.path").
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+# Parameters rclpy gives every node itself (and reads itself): a file may set them, often for all
+# nodes through the wildcard ("/**: use_sim_time: true"), and no config core has them.
+ROS_OWN_PARAMS = ("use_sim_time", "start_type_description_service")
+ROS_OWN_PREFIXES = ("qos_overrides.",)
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -28,20 +33,33 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def node_section(doc: Any, node_name: str) -> dict[str, Any] | None:
-    """The `ros__parameters` mapping for node_name in a parsed params file (nested, as written),
-    or None when the file has none for it."""
+    """node_name's `ros__parameters` in a parsed params file (nested, as written): the `/**`
+    wildcard's, then `/<name>`'s, then `<name>`'s, each later one winning on a key both set;
+    None when no section applies to the node."""
     if not isinstance(doc, dict):
         return None
-    for key in (node_name, f"/{node_name}", "/**"):
+    found = None
+    for key in ("/**", f"/{node_name}", node_name):
         section = doc.get(key)
         if isinstance(section, dict) and isinstance(section.get("ros__parameters"), dict):
-            return section["ros__parameters"]
-    return None
+            found = _merged(found or {}, section["ros__parameters"])
+    return found
 
 
 def load_node_params(path: str | Path, node_name: str, hint: str = "") -> dict[str, Any]:
-    """node_name's parameters in the params file at path, flattened to dotted keys.
+    """node_name's parameters in the params file at path, flattened to dotted keys, less
+    rclpy's own (ROS_OWN_PARAMS, qos_overrides.*).
 
     ValueError, naming the file, when it is not YAML or has no section for the node (hint, when
     given, says what the section should hold)."""
@@ -54,4 +72,8 @@ def load_node_params(path: str | Path, node_name: str, hint: str = "") -> dict[s
         raise ValueError(
             f"{path}: no '{node_name}: ros__parameters:' section" + (f" ({hint})" if hint else "")
         )
-    return flatten(params)
+    return {
+        k: v
+        for k, v in flatten(params).items()
+        if k not in ROS_OWN_PARAMS and not k.startswith(ROS_OWN_PREFIXES)
+    }
