@@ -33,11 +33,13 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """base with over's values on top, mapping into mapping (a nested key over does not set
+    keeps base's value); neither argument is changed."""
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merged(out[key], value)
+            out[key] = merged(out[key], value)
         else:
             out[key] = value
     return out
@@ -53,7 +55,7 @@ def node_section(doc: Any, node_name: str) -> dict[str, Any] | None:
     for key in ("/**", f"/{node_name}", node_name):
         section = doc.get(key)
         if isinstance(section, dict) and isinstance(section.get("ros__parameters"), dict):
-            found = _merged(found or {}, section["ros__parameters"])
+            found = merged(found or {}, section["ros__parameters"])
     return found
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from navila_common.params import merged
 
 from navila_loco_train.task_spec import (
     CommandSpec,
@@ -77,19 +78,9 @@ def _load_config_chain(name_or_path: str, base_dir: Path, seen: tuple[Path, ...]
     if parent is not None:
         if not isinstance(parent, str) or not parent:
             raise ValueError(f"{path}: 'extends' names one config, got {parent!r}")
-        cfg = _merged(_load_config_chain(parent, path.parent, (*seen, path)), cfg)
+        cfg = merged(_load_config_chain(parent, path.parent, (*seen, path)), cfg)
     cfg["_path"] = str(path)
     return cfg
-
-
-def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merged(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _spec_section(cfg: dict[str, Any], section: str, cls: type) -> Any:
