@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from nav_msgs.msg import Odometry
+from navila_common.node_params import declare_robot_and_topics
 from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
@@ -56,9 +57,6 @@ TOPICS = {
 class HeightMapNode(Node):
     def __init__(self) -> None:
         super().__init__(NODE_NAME)
-        self.declare_parameter(
-            "robot", "", ParameterDescriptor(description="robot this config is for (informational)")
-        )
         preset = self.declare_parameter(
             "preset", "go2", ParameterDescriptor(description=PARAM_DESCRIPTIONS["preset"])
         ).value
@@ -71,12 +69,7 @@ class HeightMapNode(Node):
         for name, default in defaults.items():
             desc = ParameterDescriptor(description=PARAM_DESCRIPTIONS[name])
             params[name] = self.declare_parameter(name, default, desc).value
-        topics = {
-            key: self.declare_parameter(
-                f"topics.{key}", default, ParameterDescriptor(description=desc)
-            ).value
-            for key, (default, desc) in TOPICS.items()
-        }
+        topics = declare_robot_and_topics(self, TOPICS)
         try:
             self.config = builder_config_from_params(params)
         except (ValueError, TypeError) as exc:

@@ -18,6 +18,7 @@ from dataclasses import fields
 from typing import Any
 
 from geometry_msgs.msg import Twist
+from navila_common.node_params import declare_robot_and_topics
 from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
@@ -55,15 +56,7 @@ TOPICS = {
 class ExecutorNode(Node):
     def __init__(self) -> None:
         super().__init__(NODE_NAME)
-        self.declare_parameter(
-            "robot", "", ParameterDescriptor(description="robot this config is for (informational)")
-        )
-        topics = {
-            key: self.declare_parameter(
-                f"topics.{key}", default, ParameterDescriptor(description=desc)
-            ).value
-            for key, (default, desc) in TOPICS.items()
-        }
+        topics = declare_robot_and_topics(self, TOPICS)
         params = self._declare_config_parameters()
         try:
             self.config = executor_config_from_params(params)

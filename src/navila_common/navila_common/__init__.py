@@ -1,2 +1,3 @@
-"""What every NaVILA node shares: the process lifecycle (`run_node`) and the reading of its
-section of a ROS 2 params file (`params`)."""
+"""What every NaVILA node shares: the process lifecycle (`run_node`), the `robot` and
+`topics.<key>` parameters (`node_params`) and the reading of its parameters from a ROS 2 params
+file (`params`)."""

@@ -22,6 +22,7 @@ from dataclasses import fields
 from typing import Any
 
 import numpy as np
+from navila_common.node_params import declare_robot_and_topics
 from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
@@ -69,15 +70,7 @@ def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
 class PlannerNode(Node):
     def __init__(self) -> None:
         super().__init__(NODE_NAME)
-        self.declare_parameter(
-            "robot", "", ParameterDescriptor(description="robot this config is for (informational)")
-        )
-        topics = {
-            key: self.declare_parameter(
-                f"topics.{key}", default, ParameterDescriptor(description=desc)
-            ).value
-            for key, (default, desc) in TOPICS.items()
-        }
+        topics = declare_robot_and_topics(self, TOPICS)
         params: dict[str, Any] = {}
         defaults = PlannerConfig()
         for f in fields(PlannerConfig):
