@@ -15,6 +15,7 @@ import time
 import numpy as np
 from PIL import Image
 
+from navila_vla_node.backends.completion import answered, failed, post_timed
 from navila_vla_node.backends.http import HttpClient, HttpError
 from navila_vla_node.prompt import IMAGE_TOKEN, SYSTEM_TEXT, build_question, strip_answer
 from navila_vla_node.types import Frame, Latency, PlanRequest, PlanResult
@@ -97,15 +98,10 @@ class OpenAIChatBackend:
         t0 = time.perf_counter()
         payload = self.build_payload(request)
         lat = Latency(preprocess=time.perf_counter() - t0)
-        t1 = time.perf_counter()
         try:
-            answer, attempts = self.client.post_json("chat/completions", payload)
+            answer, attempts = post_timed(self.client, "chat/completions", payload, lat, t0)
         except HttpError as exc:
-            lat.network = time.perf_counter() - t1
-            lat.total = time.perf_counter() - t0
-            return PlanResult("", False, f"chat request failed: {exc}", lat, "error", self.name)
-        lat.network = time.perf_counter() - t1
-        lat.total = time.perf_counter() - t0
+            return failed(f"chat request failed: {exc}", lat, self.name)
         try:
             choice = answer["choices"][0]
             content = choice["message"]["content"]
@@ -114,21 +110,11 @@ class OpenAIChatBackend:
             if not isinstance(content, str):
                 raise TypeError("message.content is not text")
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            return PlanResult(
-                "", False, f"malformed chat completion answer: {exc!r}", lat, "error", self.name
-            )
+            return failed(f"malformed chat completion answer: {exc!r}", lat, self.name)
         usage = answer.get("usage") or {}
         lat.prompt_tokens = int(usage.get("prompt_tokens", 0) or 0)
         lat.new_tokens = int(usage.get("completion_tokens", 0) or 0)
-        return PlanResult(
-            strip_answer(content),
-            True,
-            None,
-            lat,
-            str(choice.get("finish_reason") or ""),
-            self.name,
-            detail={"attempts": attempts},
-        )
+        return answered(strip_answer(content), choice, lat, self.name, attempts)
 
     def reset(self) -> None:
         pass

@@ -16,6 +16,7 @@ import time
 
 import torch
 
+from navila_vla_node.backends.completion import answered, failed, post_timed
 from navila_vla_node.backends.http import HttpClient, HttpError
 from navila_vla_node.prompt import strip_answer
 from navila_vla_node.types import Latency, PlanRequest, PlanResult
@@ -95,35 +96,20 @@ class VllmPromptEmbedsBackend:
             prompt_tokens=int(embeds.shape[0]),
         )
         payload = self.build_payload(embeds)
-        t1 = time.perf_counter()
         try:
-            answer, attempts = self.client.post_json("completions", payload)
+            answer, attempts = post_timed(self.client, "completions", payload, lat, t0)
         except HttpError as exc:
-            lat.network = time.perf_counter() - t1
-            lat.total = time.perf_counter() - t0
-            return PlanResult("", False, f"vLLM request failed: {exc}", lat, "error", self.name)
-        lat.network = time.perf_counter() - t1
-        lat.total = time.perf_counter() - t0
+            return failed(f"vLLM request failed: {exc}", lat, self.name)
         try:
             choice = answer["choices"][0]
             text = choice["text"]
             if not isinstance(text, str):
                 raise TypeError("choices[0].text is not a string")
         except (KeyError, IndexError, TypeError) as exc:
-            return PlanResult(
-                "", False, f"malformed vLLM completion answer: {exc}", lat, "error", self.name
-            )
+            return failed(f"malformed vLLM completion answer: {exc}", lat, self.name)
         usage = answer.get("usage") or {}
         lat.new_tokens = int(usage.get("completion_tokens", 0) or 0)
-        return PlanResult(
-            strip_answer(text),
-            True,
-            None,
-            lat,
-            str(choice.get("finish_reason") or ""),
-            self.name,
-            detail={"attempts": attempts},
-        )
+        return answered(strip_answer(text), choice, lat, self.name, attempts)
 
     def reset(self) -> None:
         self.model.reset()
