@@ -6,6 +6,12 @@ too (trainer, evaluator, benchmarks). They share this reader so that a file one 
 others read the same way: a node gets the `/**` wildcard's parameters and its own section's
 (`<name>` or `/<name>`), its own winning where both set a value, and nested keys become the
 dotted names ROS 2 gives nested parameters ("policy.path").
+
+One difference from a running node: rclpy ignores a parameter the node never declares, while the
+config cores refuse keys they do not know (a typo must not fall back to a default silently). So a
+wildcard that sets one node's parameter for all of them (`/**: max_filter: false`) is refused by
+the other nodes' cores: put a node's parameters under its own name; keep the wildcard for what
+every node has (rclpy's own, left out here).
 """
 
 from __future__ import annotations
