@@ -81,7 +81,13 @@ class LocoEnv:
         self.n = cfg.num_envs
         self.terrain = make_terrain(task.terrain, seed=cfg.seed)
         self.tm: TrainModel = build_train_model(
-            robot, loco, self.terrain, cfg.feet, cfg.undesired_contacts, cfg.physics_dt
+            robot,
+            loco,
+            self.terrain,
+            cfg.feet,
+            cfg.undesired_contacts,
+            cfg.physics_dt,
+            base_contact=task.terminations.base_contact,
         )
         m = self.tm.model
         self.variants = make_variants(
@@ -365,6 +371,9 @@ class LocoEnv:
             | (self.base_pos[:, 2] - ground < tspec.min_base_height_m)
             | bad
         )
+        if len(self.tm.base_contact_sensor):  # any physics step of the control period
+            base_force = np.linalg.norm(sens[:, :, self.tm.base_contact_sensor], axis=-1)
+            terminated |= base_force.max(axis=1) > cfg.contact_threshold_n
         reward = self._add_terms(reward, rewards.after_clip(self.task, terminated))
         timed_out = self.episode_length >= self.max_episode_length
         done = terminated | timed_out

@@ -48,6 +48,10 @@ class TrainModel:
     undesired_sensors: np.ndarray  # sensordata index of each undesired-contact touch sensor
     force_sensors: np.ndarray  # sensordata index of each policy joint's actuator force
     base_body: int
+    # sensordata indices (3,) of the base body's strongest contact force (any of its geoms), or
+    # empty: built only for a task that ends on a base contact, so other tasks' models (and the
+    # shipped policies' training runs) stay exactly as they were
+    base_contact_sensor: np.ndarray
     pos_min: np.ndarray
     pos_max: np.ndarray
 
@@ -87,6 +91,7 @@ def build_train_model(
     feet: list[str],
     undesired: list[str],
     physics_dt: float,
+    base_contact: bool = False,
 ) -> TrainModel:
     root = ET.fromstring(compose_mjcf(robot, None, physics_dt))
     world = root.find("worldbody")
@@ -125,6 +130,19 @@ def build_train_model(
         site = _touch_site(b, "bad")
         bad_names.append(f"touch_{site}")
         sensor.append(ET.Element("touch", {"name": bad_names[-1], "site": site}))
+    if base_contact:  # a contact sensor matches every geom of the body, unlike a touch site
+        sensor.append(
+            ET.Element(
+                "contact",
+                {
+                    "name": "base_contact",
+                    "body1": robot.base_body,
+                    "data": "force",
+                    "reduce": "maxforce",
+                    "num": "1",
+                },
+            )
+        )
     for act in root.iter("motor"):
         sensor.append(
             ET.Element(
@@ -163,6 +181,9 @@ def build_train_model(
         undesired_sensors=np.array([sensor_index(n) for n in bad_names], dtype=np.int64),
         force_sensors=np.array([sensor_index(n) for n in force_names]),
         base_body=mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, robot.base_body),
+        base_contact_sensor=(
+            sensor_index("base_contact") + np.arange(3) if base_contact else np.zeros(0, int)
+        ),
         pos_min=np.asarray(loco.joints.pos_min),
         pos_max=np.asarray(loco.joints.pos_max),
     )

@@ -142,6 +142,10 @@ class TerminationSpec:
     episode_s: float = 20.0
     max_tilt_rad: float = 1.0472  # 60 deg between the body z axis and the vertical
     min_base_height_m: float = 0.18  # base above the ground below it (Go2 stands at ~0.32)
+    # End on any contact of the base body (its every collision geom) above the contact threshold:
+    # legged_gym's terminate_after_contacts_on ["base"]. Off in the shipped configs, which were
+    # trained without it; both trainers (MuJoCo, Isaac Lab) follow this one switch.
+    base_contact: bool = False
 
     def __post_init__(self) -> None:
         if not self.episode_s > 0.0:

@@ -363,3 +363,26 @@ def test_h1_spawns_on_its_feet_and_terminates_when_it_buckles() -> None:
     _, _, _, terminated, _ = env.step(np.zeros((env.n, 19)))
     assert terminated[0] and not terminated[1]
     env.close()
+
+
+@pytest.mark.parametrize("base_contact", [False, True])
+def test_a_base_contact_ends_the_episode_only_when_the_task_says_so(
+    small_task: TaskSpec, base_contact: bool
+) -> None:
+    """terminations.base_contact (legged_gym's terminate_after_contacts_on base, Isaac Lab's
+    illegal_contact): robot 0 lowered onto its belly, with tilt and height limits out of the
+    way so that only the contact can end it. Off, the model has no extra sensor at all (the
+    shipped policies' runs stay as they were)."""
+    terms = replace(
+        small_task.terminations,
+        max_tilt_rad=math.pi,
+        min_base_height_m=0.0,
+        base_contact=base_contact,
+    )
+    env = make_env(replace(small_task, terminations=terms), n=2, randomize=False)
+    assert len(env.tm.base_contact_sensor) == (3 if base_contact else 0)
+    ground = env.terrain.height_at(env.base_pos[:1, 0], env.base_pos[:1, 1])[0]
+    env.state[0, env.qpos0 + 2] = ground + 0.04  # trunk half-height 0.057: on the floor
+    _, _, _, terminated, _ = env.step(np.zeros((env.n, 12)))
+    assert terminated.tolist() == [base_contact, False]
+    env.close()

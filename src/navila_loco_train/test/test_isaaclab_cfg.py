@@ -1178,6 +1178,27 @@ def test_a_task_that_changes_more_than_the_port_applies_is_refused(
         m._apply_train_config(cfg, replace(sharp, layout=spec.load("blind").layout))
 
 
+def test_the_base_contact_ends_an_episode_where_the_config_says_so(
+    fake_isaaclab: types.SimpleNamespace,
+) -> None:
+    """terminations.base_contact, the switch the MuJoCo trainer follows too: the Go2 configs
+    trained the shipped policies without it (no term), a config that sets it gets Isaac Lab's
+    illegal_contact on its robot's base body."""
+    m = fake_isaaclab.env_cfg
+    assert m.Go2VisionEnvCfg().terminations.base_contact is None
+    assert m.Go2BlindEnvCfg().terminations.base_contact is None
+    rubble = spec.load("go2_vision_finetune_rubble")
+    cfg = m.Go2VisionEnvCfg()
+    m._apply_train_config(cfg, rubble)
+    assert cfg.terminations.base_contact is None
+    terms = replace(rubble.task.terminations, base_contact=True)
+    m._apply_train_config(cfg, replace(rubble, task=replace(rubble.task, terminations=terms)))
+    term = cfg.terminations.base_contact
+    assert term.func is sys.modules["isaaclab.envs.mdp"].illegal_contact
+    assert term.params["sensor_cfg"].body_names == "base"
+    assert term.params["threshold"] == spec.CONTACT_THRESHOLD_N
+
+
 def test_h1_env_cfg_is_the_h1_vision_config(fake_isaaclab: types.SimpleNamespace) -> None:
     """NaVILA-H1-Vision-v0: config/h1.yaml's robot and 256-input layout, configs/h1_vision.yaml's
     terminations, randomisation and rewards, the rays and base terms on the pelvis."""

@@ -535,9 +535,21 @@ class RewardsCfg:
 
 
 # ------------------------------------------------------------------------------ terminations
+def _base_contact_term(base_body: str) -> DoneTerm:
+    """Any contact of the base body above the threshold (terminations.base_contact)."""
+    return DoneTerm(
+        func=il_mdp.illegal_contact,
+        params={
+            "sensor_cfg": SceneEntityCfg(spec.CONTACT_SENSOR, body_names=base_body),
+            "threshold": spec.CONTACT_THRESHOLD_N,
+        },
+    )
+
+
 @configclass
 class TerminationsCfg:
-    """task_spec.TerminationSpec: time out, tilt, base too low above the ground, base contact."""
+    """task_spec.TerminationSpec: time out, tilt, base too low above the ground and, where the
+    task says so (terminations.base_contact), a base contact; None where it does not."""
 
     time_out = DoneTerm(func=il_mdp.time_out, time_out=True)
     bad_orientation = DoneTerm(
@@ -552,13 +564,7 @@ class TerminationsCfg:
             "asset_cfg": _robot(),
         },
     )
-    base_contact = DoneTerm(
-        func=il_mdp.illegal_contact,
-        params={
-            "sensor_cfg": SceneEntityCfg(spec.CONTACT_SENSOR, body_names=ROBOT.base_body),
-            "threshold": spec.CONTACT_THRESHOLD_N,
-        },
-    )
+    base_contact = _base_contact_term(ROBOT.base_body) if TASK.terminations.base_contact else None
 
 
 # ------------------------------------------------------------------------------ events
@@ -693,13 +699,11 @@ def _apply_train_config(
 
 
 def _apply_terminations(terms: TerminationsCfg, bundle: spec.TaskBundle) -> None:
-    """task_spec.TerminationSpec of the bundle, the contact on its robot's base body."""
+    """task_spec.TerminationSpec of the bundle, the contact (if any) on its robot's base body."""
     ts = bundle.task.terminations
     terms.bad_orientation.params["limit_angle"] = ts.max_tilt_rad
     terms.base_height.params["minimum_height"] = ts.min_base_height_m
-    terms.base_contact.params["sensor_cfg"] = SceneEntityCfg(
-        spec.CONTACT_SENSOR, body_names=bundle.robot.base_body
-    )
+    terms.base_contact = _base_contact_term(bundle.robot.base_body) if ts.base_contact else None
 
 
 def _apply_randomization(events: EventsCfg, bundle: spec.TaskBundle) -> None:
