@@ -24,9 +24,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from heightmap_node.builder import PRESETS, build_height_maps
+from heightmap_node.builder import build_height_maps
+from heightmap_node.config import builder_config_from_params, load_params_file
 from navila_bringup.paths import find_config, results_dir
 from navila_sim.sim import CameraConfig, Sim, SimConfig
 
@@ -69,9 +69,9 @@ def map_gap(deployed: np.ndarray, trained: np.ndarray) -> dict[str, float]:
 
 
 def probe(robot: str, scene: str, poses: list[tuple[float, float, float]], settle_s: float) -> dict:
-    params = yaml.safe_load(find_config(robot).read_text())
-    preset = params["heightmap_node"]["ros__parameters"]["preset"]
-    cfg = PRESETS[preset]()
+    params = load_params_file(find_config(robot))  # the node's reading: preset + overrides
+    preset = str(params["preset"])
+    cfg = builder_config_from_params(params).map
     rows = []
     for pose in poses:
         scan, surface = settled_scans(robot, scene, pose, settle_s)
@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--robot", default="go2", help="config/<robot>.yaml (its heightmap preset)")
+    ap.add_argument(
+        "--robot", default="go2", help="config/<robot>.yaml (its heightmap_node map settings)"
+    )
     ap.add_argument("--scene", default="loco_eval_rubble", help="navila_sim scene name or YAML")
     ap.add_argument(
         "--pose",
