@@ -113,6 +113,13 @@ class LocoEnv:
             if self.obs.single.height_map_shape is not None
             else None
         )
+        if self.hm is not None and self.hm.cfg.grid.size != self.obs.single.height_map_size:
+            g = self.hm.cfg.grid
+            raise ValueError(
+                f"{cfg.robot_config}: heightmap_node's grid is {g.nx} x {g.ny} cells, the policy's "
+                f"observation.height_map_preset takes {self.obs.single.height_map_shape}: the "
+                "deployed node would refuse every map"
+            )
         if cfg.height_map_period_steps < 1:
             raise ValueError("height_map_period_steps must be >= 1")
         n, j = self.n, self.num_actions

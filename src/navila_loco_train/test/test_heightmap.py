@@ -136,3 +136,21 @@ def test_the_robot_files_map_parameters_reach_training(tmp_path) -> None:
     changed.write_text(yaml.safe_dump(doc))
     with pytest.raises(ValueError, match="unknown heightmap parameters"):
         HeightMapSampler(changed)  # what the node refuses to start with, training refuses too
+
+
+def test_a_robot_file_whose_grid_the_policy_cannot_take_is_refused_before_training(
+    tmp_path, small_task
+) -> None:
+    """heightmap_node with another grid would publish maps navila_loco refuses (wrong shape):
+    training on them would give a policy that never walks. The env says so at construction."""
+    from navila_loco_node.config import load_loco_config
+    from navila_loco_train.env import EnvConfig, LocoEnv
+    from navila_sim.robot import load_robot
+
+    doc = yaml.safe_load((CONFIG_DIR / "go2.yaml").read_text())
+    doc["heightmap_node"]["ros__parameters"]["grid"] = {"resolution": 0.05}
+    changed = tmp_path / "go2_fine_grid.yaml"
+    changed.write_text(yaml.safe_dump(doc))
+    cfg = EnvConfig(num_envs=2, num_threads=1, num_variants=1, robot_config=str(changed))
+    with pytest.raises(ValueError, match=r"grid is \d+ x \d+ cells, .* \(17, 27\)"):
+        LocoEnv(load_robot("go2"), load_loco_config(changed), small_task, cfg)
