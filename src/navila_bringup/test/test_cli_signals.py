@@ -16,8 +16,8 @@ SCRIPT = textwrap.dedent("""
     from navila_bringup.graph import stop_on_signals
 
     stop_on_signals()
-    print("ready", flush=True)
-    try:
+    try:  # "ready" inside: the signal may come while print is still returning
+        print("ready", flush=True)
         time.sleep(60)
     except KeyboardInterrupt:
         print("interrupted", flush=True)

@@ -16,8 +16,8 @@ from navila_bringup.graph import DomainLease, NodeGraph, NodeSpec, format_param,
 # A node with no signal handling of its own: Python's KeyboardInterrupt is its stop path.
 STOPPABLE_NODE = textwrap.dedent("""
     import sys, time
-    print("ready", flush=True)
-    try:
+    try:  # "ready" inside: the graph's SIGINT may come while print is still returning
+        print("ready", flush=True)
         time.sleep(60)
     except KeyboardInterrupt:
         print("safe stop", flush=True)
@@ -77,8 +77,8 @@ def test_nodes_are_interrupted_when_the_owner_is_killed(tmp_path) -> None:
     (tmp_path / "fake_node.py").write_text(
         textwrap.dedent("""
         import os, sys, time
-        print("ready", os.getpid(), flush=True)
         try:
+            print("ready", os.getpid(), flush=True)
             time.sleep(60)
         except KeyboardInterrupt:
             open(sys.argv[1], "w").write("interrupted")
