@@ -100,3 +100,28 @@ def test_feet_force_sensors_are_world_frame_and_flat_ground_never_stumbles() -> 
     assert np.sum(forces[:, 1]) == pytest.approx(push, rel=0.1)  # the feet push the ground +y
     assert abs(np.sum(forces[:, 0])) < 0.1 * push
     assert not stumbled.any()
+
+
+def test_the_base_contact_sensor_sees_every_geom_of_the_base() -> None:
+    """terminations.base_contact: the Go2's base has a trunk and a head box; a touch site would
+    cover one, the contact sensor both. Pitched 30 deg nose-down at 0.15 m only the head is in
+    the ground; upright at 0.04 m the trunk is."""
+    import math
+
+    loco = blind_config()
+    tm = build_train_model(
+        load_robot("go2"), loco, make_terrain(SMALL_TERRAIN), ["*_foot"], [], 0.005, True
+    )
+    m, d = tm.model, mujoco.MjData(tm.model)
+    base_geoms = {
+        mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, name): name for name in ("trunk", "head")
+    }
+    for pitch, z, touching in ((math.radians(30), 0.15, {"head"}), (0.0, 0.04, {"trunk"})):
+        mujoco.mj_resetData(m, d)
+        d.qpos[:3] = (1.0, 1.0, z)  # a flat tile of the small terrain
+        d.qpos[3:7] = (math.cos(pitch / 2), 0.0, math.sin(pitch / 2), 0.0)
+        d.qpos[tm.qadr] = loco.joints.default_pos
+        mujoco.mj_forward(m, d)
+        contacts = {base_geoms.get(g) for c in d.contact[: d.ncon] for g in (c.geom1, c.geom2)}
+        assert contacts & {"trunk", "head"} == touching
+        assert np.linalg.norm(d.sensordata[tm.base_contact_sensor]) > 1.0
