@@ -4,8 +4,9 @@ Every node's config core (heightmap_node, navila_loco, a policy directory's loco
 builds its dataclasses from the same config/<robot>.yaml the node is started with, outside ROS
 too (trainer, evaluator, benchmarks). They share this reader so that a file one accepts the
 others read the same way: a node gets the `/**` wildcard's parameters and its own section's
-(`<name>` or `/<name>`), its own winning where both set a value, and nested keys become the
-dotted names ROS 2 gives nested parameters ("policy.path").
+(`<name>` or `/<name>`), its own winning where both set a value (our rule: ROS 2's design notes
+leave that precedence open, so a file should not rely on it), and nested keys become the dotted
+names ROS 2 gives nested parameters ("policy.path").
 
 One difference from a running node: rclpy ignores a parameter the node never declares, while the
 config cores refuse keys they do not know (a typo must not fall back to a default silently). So a
