@@ -124,11 +124,11 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
             names[entry["name"]] = terrain = terrain_name(entry)
             if terrain != entry["name"]:
                 renamed[entry["name"]] = terrain
-            placement, where = placements.setdefault(terrain, (_placement(entry), name))
-            if placement != _placement(entry):
-                scene, start, jitter = _placement(entry)
+            here = _placement(entry)
+            placement, where = placements.setdefault(terrain, (here, name))
+            if placement != here:
                 raise ValueError(
-                    f"{name}: terrain {terrain!r} is {scene} from {start} +- {jitter}, in "
+                    f"{name}: terrain {terrain!r} is {here[0]} from {here[1]} +- {here[2]}, in "
                     f"{where} {placement[0]} from {placement[1]} +- {placement[2]}: "
                     "not the same measurement"
                 )
