@@ -129,6 +129,17 @@ def _boxes(n: int, height: float, res: float, rng: np.random.Generator) -> np.nd
     return out
 
 
+def _footprint(
+    xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, depth: float, width: float, yaw: float
+) -> np.ndarray:
+    """Cells of the grid (xx, yy) inside a depth x width rectangle centred at (cx, cy), its depth
+    along the direction `yaw`."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    u = (xx - cx) * c + (yy - cy) * s
+    v = -(xx - cx) * s + (yy - cy) * c
+    return (np.abs(u) <= depth / 2) & (np.abs(v) <= width / 2)
+
+
 def _rubble(n: int, height: float, res: float, rng: np.random.Generator) -> np.ndarray:
     """Low blocks on a flat floor, up only, rotated at any yaw, gaps mostly shorter than the
     robot: a block 0.4-0.7 m deep and 0.8-1.5 m wide about every 1.1 m^2, each half to full
@@ -143,11 +154,7 @@ def _rubble(n: int, height: float, res: float, rng: np.random.Generator) -> np.n
     for _ in range(int(side * side / 1.1)):
         depth, width = rng.uniform(0.4, 0.7), rng.uniform(0.8, 1.5)
         cx, cy = rng.uniform(0.0, side, size=2)
-        yaw = rng.uniform(-np.pi, np.pi)
-        c, s = np.cos(yaw), np.sin(yaw)
-        u = (xx - cx) * c + (yy - cy) * s  # along the block's depth
-        v = -(xx - cx) * s + (yy - cy) * c  # along its width
-        inside = (np.abs(u) <= depth / 2) & (np.abs(v) <= width / 2)
+        inside = _footprint(xx, yy, cx, cy, depth, width, rng.uniform(-np.pi, np.pi))
         out[inside] = np.maximum(out[inside], rng.uniform(0.5, 1.0) * height)
     return out
 
@@ -176,11 +183,7 @@ def _pillars(n: int, level: int, levels: int, res: float, rng: np.random.Generat
         if np.hypot(cx - side / 2, cy - side / 2) < SPAWN_HALF_M + 0.7:
             continue
         a, b = rng.uniform(*PILLAR_SIDE_M, size=2)
-        yaw = rng.uniform(-np.pi, np.pi)
-        c, s = np.cos(yaw), np.sin(yaw)
-        u = (xx - cx) * c + (yy - cy) * s
-        v = -(xx - cx) * s + (yy - cy) * c
-        inside = (np.abs(u) <= a / 2) & (np.abs(v) <= b / 2)
+        inside = _footprint(xx, yy, cx, cy, a, b, rng.uniform(-np.pi, np.pi))
         out[inside] = np.maximum(out[inside], rng.uniform(*PILLAR_HEIGHT_M))
         placed += 1
     return out
