@@ -6,8 +6,8 @@ Difficulty grows with the level: rough-ground noise, step height and box height 
 between the spec's ranges. Types: flat, rough, steps (a pyramid: walking out steps down, coming
 back climbs), steps_up (the same pyramid as a pit: walking out climbs), boxes, rubble, pillars
 (walls too tall to climb; the level sets how many). Each tile's centre is a flat 1 m square where
-robots spawn. No MuJoCo import: `hfield_mjcf()` returns the
-XML, and the model builder puts it in navila_sim's scene.
+robots spawn. No MuJoCo import: `hfield_mjcf()` returns the XML, and the model builder puts it in
+navila_sim's scene.
 """
 
 from __future__ import annotations
@@ -169,18 +169,23 @@ def _pillars(n: int, level: int, levels: int, res: float, rng: np.random.Generat
     steps (every other type tops out at the box/step range, 12 cm in the shipped configs). Their
     number grows with the level, from one per 25 m^2 to one per 2.5 m^2 (the evaluation's field
     has about one per 2 m^2 along its walking line); no pillar's centre within 1.2 m of the
-    tile's, so the spawn square stays floor. Why: the shipped vision policy
-    rolled over against the evaluation's 25-45 cm boxes in 3 of 12 trials; it had never met an
-    obstacle it could not step onto, so it tried to climb them."""
+    tile's, so the spawn square stays floor. Why: the shipped vision policy rolled over against
+    the evaluation's 25-45 cm boxes in 3 of 12 trials; it had never met an obstacle it could not
+    step onto, so it tried to climb them."""
     out = np.zeros((n, n))
     coords = (np.arange(n) + 0.5) * res
     xx, yy = np.meshgrid(coords, coords)  # [y, x]
     side = n * res
+    keep_clear = SPAWN_HALF_M + 0.7
+    if side / 2 * np.sqrt(2) <= keep_clear + 0.1:  # nowhere to put one: refuse, do not loop
+        raise ValueError(
+            f"pillars need tiles wider than {2 * (keep_clear + 0.1) / np.sqrt(2):.2f} m"
+        )
     count = round(side * side / PILLAR_AREA_PER_M2 * (level + 1) / levels)
     placed = 0
     while placed < count:
         cx, cy = rng.uniform(0.0, side, size=2)
-        if np.hypot(cx - side / 2, cy - side / 2) < SPAWN_HALF_M + 0.7:
+        if np.hypot(cx - side / 2, cy - side / 2) < keep_clear:
             continue
         a, b = rng.uniform(*PILLAR_SIDE_M, size=2)
         inside = _footprint(xx, yy, cx, cy, a, b, rng.uniform(-np.pi, np.pi))

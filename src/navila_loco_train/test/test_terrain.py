@@ -157,3 +157,5 @@ def test_pillars_are_tall_walls_whose_number_grows_with_the_level() -> None:
     covered = [np.mean(tile > 1e-9) for tile in tiles]
     assert 0.0 < covered[0] < covered[4] < covered[9] < 0.15  # walls among open floor
     assert covered[9] > 0.03
+    with pytest.raises(ValueError, match="pillars need tiles wider than"):
+        make_terrain(TerrainSpec(types=("pillars",), levels=2, tile_m=1.6, resolution_m=0.02))
