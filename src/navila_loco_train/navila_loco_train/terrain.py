@@ -177,10 +177,9 @@ def _pillars(n: int, level: int, levels: int, res: float, rng: np.random.Generat
     xx, yy = np.meshgrid(coords, coords)  # [y, x]
     side = n * res
     keep_clear = SPAWN_HALF_M + 0.7
-    if side / 2 * np.sqrt(2) <= keep_clear + 0.1:  # nowhere to put one: refuse, do not loop
-        raise ValueError(
-            f"pillars need tiles wider than {2 * (keep_clear + 0.1) / np.sqrt(2):.2f} m"
-        )
+    min_side = np.sqrt(2) * (keep_clear + 0.1)  # corners 0.1 m beyond the clearance
+    if side <= min_side:  # nowhere to put one: refuse, do not loop
+        raise ValueError(f"pillars need tiles wider than {min_side:.2f} m")
     count = round(side * side / PILLAR_AREA_PER_M2 * (level + 1) / levels)
     placed = 0
     while placed < count:
