@@ -64,24 +64,29 @@ def _bodies(root: ET.Element, patterns: list[str]) -> list[ET.Element]:
     ]
 
 
-def _touch_site(body: ET.Element, tag: str) -> str:
-    """Add one site per geom of `body`, the geom's shape grown by the margin; returns the name of
-    the first (touch sensors take one site: bodies here have one collision geom each)."""
-    geoms = [g for g in body.findall("geom")]
-    if not geoms:
-        raise ValueError(f"body {body.get('name')!r} has no geom to sense contacts on")
-    g = geoms[0]
-    kind = g.get("type", "sphere")
-    sizes = [float(v) + CONTACT_MARGIN_M for v in g.get("size", "0.01").split()]
-    name = f"{tag}_{body.get('name')}"
+def _touch_site(body: ET.Element, index: int, tag: str) -> str:
+    """Add a site over the body's `index`-th geom, its shape grown by the margin, for a touch
+    sensor (which reads one site: a body with several collision geoms needs one per geom). Named
+    `<tag>_<body>`, `<tag>_<body>_<index>` after the first."""
+    geom = _geoms(body)[index]
+    kind = geom.get("type", "sphere")
+    sizes = [float(v) + CONTACT_MARGIN_M for v in geom.get("size", "0.01").split()]
+    name = f"{tag}_{body.get('name')}" + (f"_{index}" if index else "")
     attrs = {"name": name, "type": kind, "size": " ".join(f"{s:g}" for s in sizes), "group": "5"}
     for key in ("pos", "quat", "zaxis", "fromto", "euler", "axisangle", "xyaxes"):
-        if g.get(key) is not None:
-            attrs[key] = g.get(key)
+        if geom.get(key) is not None:
+            attrs[key] = geom.get(key)
     if "fromto" in attrs:  # a site's fromto gives the half-length; keep only the radius
         attrs["size"] = f"{sizes[0]:g}"
     body.append(ET.Element("site", attrs))
     return name
+
+
+def _geoms(body: ET.Element) -> list[ET.Element]:
+    geoms = body.findall("geom")
+    if not geoms:
+        raise ValueError(f"body {body.get('name')!r} has no geom to sense contacts on")
+    return geoms
 
 
 def build_train_model(
@@ -109,8 +114,8 @@ def build_train_model(
     if not foot_bodies:
         raise ValueError(f"no body matches the feet patterns {feet}")
     foot_names, bad_names = [], []
-    for b in foot_bodies:
-        site = _touch_site(b, "foot")
+    for b in foot_bodies:  # a foot is its first geom (the Go2's sphere, a humanoid's sole)
+        site = _touch_site(b, 0, "foot")
         foot_names.append(f"touch_{site}")
         sensor.append(ET.Element("touch", {"name": foot_names[-1], "site": site}))
     for b in foot_bodies:
@@ -126,10 +131,11 @@ def build_train_model(
                 },
             )
         )
-    for b in bad_bodies:
-        site = _touch_site(b, "bad")
-        bad_names.append(f"touch_{site}")
-        sensor.append(ET.Element("touch", {"name": bad_names[-1], "site": site}))
+    for b in bad_bodies:  # every geom: the Go2's base is its trunk and its head
+        for i in range(len(_geoms(b))):
+            site = _touch_site(b, i, "bad")
+            bad_names.append(f"touch_{site}")
+            sensor.append(ET.Element("touch", {"name": bad_names[-1], "site": site}))
     if base_contact:  # a contact sensor matches every geom of the body, unlike a touch site
         sensor.append(
             ET.Element(

@@ -102,6 +102,31 @@ def test_feet_force_sensors_are_world_frame_and_flat_ground_never_stumbles() -> 
     assert not stumbled.any()
 
 
+def test_undesired_contacts_sense_every_geom_of_a_body() -> None:
+    """The Go2's base is a trunk and a head box: a body among the undesired contacts gets a touch
+    sensor per geom, so the head against a wall is penalised like the trunk. Pitched 30 deg
+    nose-down at 0.15 m only the head is in the ground."""
+    import math
+
+    loco = blind_config()
+    tm = build_train_model(
+        load_robot("go2"), loco, make_terrain(SMALL_TERRAIN), ["*_foot"], ["base", "*_hip"], 0.005
+    )
+    m, d = tm.model, mujoco.MjData(tm.model)
+    names = [
+        mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_SENSOR, int(np.searchsorted(m.sensor_adr, a)))
+        for a in tm.undesired_sensors
+    ]
+    assert names[:2] == ["touch_bad_base", "touch_bad_base_1"] and len(names) == 6  # + 4 hips
+    pitch = math.radians(30)
+    d.qpos[:3] = (1.0, 1.0, 0.15)
+    d.qpos[3:7] = (math.cos(pitch / 2), 0.0, math.sin(pitch / 2), 0.0)
+    d.qpos[tm.qadr] = loco.joints.default_pos
+    mujoco.mj_forward(m, d)
+    touching = d.sensordata[tm.undesired_sensors] > 0.0
+    assert touching.tolist()[:2] == [False, True]  # the head, not the trunk
+
+
 def test_the_base_contact_sensor_sees_every_geom_of_the_base() -> None:
     """terminations.base_contact: the Go2's base has a trunk and a head box; a touch site would
     cover one, the contact sensor both. Pitched 30 deg nose-down at 0.15 m only the head is in

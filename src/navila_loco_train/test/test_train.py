@@ -161,6 +161,11 @@ def test_extends_lays_a_config_over_another(tmp_path: Path, capsys) -> None:
     assert {k: v for k, v in pillars.items() if k not in ("terrain", "_path")} == {
         k: v for k, v in rubble.items() if k not in ("terrain", "_path")
     }
+    upper = load_train_config("go2_vision_finetune_upper")
+    assert upper["env"] == {**pillars["env"], "undesired_contacts": ["*_thigh", "*_hip", "base"]}
+    assert {k: v for k, v in upper.items() if k not in ("env", "_path")} == {
+        k: v for k, v in pillars.items() if k not in ("env", "_path")
+    }
     # loops, a bad extends value and a missing parent are refused with the reason
     loop_a, loop_b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     loop_a.write_text("extends: b.yaml\n")
