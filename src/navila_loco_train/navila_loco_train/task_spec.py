@@ -279,6 +279,30 @@ class PPOSpec:
 
 
 @dataclass(frozen=True)
+class SymmetrySpec:
+    """Left-right symmetry in PPO (navila_loco_train.symmetry; rsl-rl's symmetry extension), off
+    by default. `augmentation`: every mini-batch also holds its mirror image (twice the samples
+    per update). `mirror_loss_coeff` > 0: the policy's mean action on a mirrored observation is
+    pulled towards the mirrored mean action, at this weight - the gentler choice for fine-tuning
+    an asymmetric policy."""
+
+    augmentation: bool = False
+    mirror_loss_coeff: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.augmentation, bool):
+            raise ValueError(f"symmetry.augmentation is true or false, got {self.augmentation!r}")
+        if not (isinstance(self.mirror_loss_coeff, (int, float)) and self.mirror_loss_coeff >= 0):
+            raise ValueError(
+                f"symmetry.mirror_loss_coeff must be a number >= 0, got {self.mirror_loss_coeff!r}"
+            )
+
+    @property
+    def enabled(self) -> bool:
+        return self.augmentation or self.mirror_loss_coeff > 0
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     commands: CommandSpec = field(default_factory=CommandSpec)
     terminations: TerminationSpec = field(default_factory=TerminationSpec)
@@ -286,6 +310,7 @@ class TaskSpec:
     noise: ObservationNoise = field(default_factory=ObservationNoise)
     terrain: TerrainSpec = field(default_factory=TerrainSpec)
     ppo: PPOSpec = field(default_factory=PPOSpec)
+    symmetry: SymmetrySpec = field(default_factory=SymmetrySpec)
     reward_weights: dict[str, float] = field(default_factory=lambda: dict(REWARD_WEIGHTS))
     # Width of both tracking kernels, exp(-err^2 / tracking_std2). The default 0.25 barely
     # notices small errors (0.14 m/s costs 7 % of the term), so a policy may settle on a speed

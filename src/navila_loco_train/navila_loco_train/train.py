@@ -34,6 +34,7 @@ from navila_common.params import merged
 from navila_loco_train.task_spec import (
     CommandSpec,
     RandomizationSpec,
+    SymmetrySpec,
     TaskSpec,
     TerminationSpec,
     TerrainSpec,
@@ -110,6 +111,7 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
         commands=_spec_section(cfg, "commands", CommandSpec),
         terminations=_spec_section(cfg, "terminations", TerminationSpec),
         randomization=_spec_section(cfg, "randomization", RandomizationSpec),
+        symmetry=_spec_section(cfg, "symmetry", SymmetrySpec),
     )
     rewards = dict(cfg.get("rewards") or {})
     weights = dict(rewards.pop("weights", None) or {})
@@ -143,8 +145,20 @@ def resume_path(path: str) -> str:
     return str(p)
 
 
-def rsl_cfg(task: TaskSpec, experiment: str) -> dict[str, Any]:
+def rsl_cfg(task: TaskSpec, experiment: str, mirror: Any = None) -> dict[str, Any]:
+    """rsl-rl's runner config; `mirror` (symmetry.task_mirror of the env) is required when the
+    task's symmetry is on."""
     p = task.ppo
+    symmetry = None
+    if task.symmetry.enabled:
+        if mirror is None:
+            raise ValueError("symmetry is on: rsl_cfg needs the env's symmetry.task_mirror")
+        symmetry = {
+            "data_augmentation_func": mirror,
+            "use_data_augmentation": task.symmetry.augmentation,
+            "use_mirror_loss": task.symmetry.mirror_loss_coeff > 0,
+            "mirror_loss_coeff": float(task.symmetry.mirror_loss_coeff),
+        }
     model = {
         "class_name": "rsl_rl.models.MLPModel",
         "hidden_dims": list(p.hidden_dims),
@@ -179,6 +193,7 @@ def rsl_cfg(task: TaskSpec, experiment: str) -> dict[str, Any]:
             "max_grad_norm": p.max_grad_norm,
             "schedule": p.schedule,
             "desired_kl": p.desired_kl,
+            "symmetry_cfg": symmetry,
         },
     }
 
@@ -298,6 +313,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{task.terrain.levels} levels x {list(task.terrain.types)}",
         flush=True,
     )
+    mirror = None
+    if task.symmetry.enabled:
+        from navila_loco_train.symmetry import task_mirror
+
+        try:
+            mirror = task_mirror(env)
+        except ValueError as exc:  # an asymmetric model, sensor or layout
+            print(f"[train] refused symmetry: {exc}", file=sys.stderr)
+            env.close()
+            return 2
     run_dir = Path(args.out) / cfg["policy_name"] / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "train.yaml").write_text(
@@ -307,7 +332,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     vec = RslLocoVecEnv(env, device=device)
-    runner = LocoRunner(vec, rsl_cfg(task, cfg["policy_name"]), log_dir=str(run_dir), device=device)
+    runner = LocoRunner(
+        vec, rsl_cfg(task, cfg["policy_name"], mirror), log_dir=str(run_dir), device=device
+    )
     if args.resume:
         infos = runner.load(args.resume, map_location=device)  # GPU checkpoints resume on CPU
         try:
