@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from heightmap_node.builder import build_height_map, go2_map_config, h1_map_config
+from navila_loco_node.backends.booster import quat_from_rpy
 from navila_loco_node.config import load_loco_config
 from navila_loco_node.observation import ObservationBuilder
 from navila_loco_train.env import input_names
@@ -137,20 +138,6 @@ def test_a_sensor_off_the_centre_line_has_no_cell_mirror() -> None:
         height_map_mirror(go2_map_config().grid, tilted)
 
 
-def _quat(roll: float, pitch: float, yaw: float) -> np.ndarray:
-    cr, sr = math.cos(roll / 2), math.sin(roll / 2)
-    cp, sp = math.cos(pitch / 2), math.sin(pitch / 2)
-    cy, sy = math.cos(yaw / 2), math.sin(yaw / 2)
-    return np.array(
-        [
-            cr * cp * cy + sr * sp * sy,
-            sr * cp * cy - cr * sp * sy,
-            cr * sp * cy + sr * cp * sy,
-            cr * cp * sy - sr * sp * cy,
-        ]
-    )
-
-
 @pytest.mark.parametrize("config", ["go2_vision", "h1_vision"])
 def test_the_observation_of_the_mirrored_robot_is_the_mirrored_observation(config: str) -> None:
     """The deployed ObservationBuilder, fed a robot state and then that state reflected in the
@@ -183,7 +170,7 @@ def test_the_observation_of_the_mirrored_robot_is_the_mirrored_observation(confi
         obs = builder.build(
             joint_pos=q,
             joint_vel=dq,
-            quat_wxyz=_quat(roll, pitch, yaw),
+            quat_wxyz=quat_from_rpy(roll, pitch, yaw),
             ang_vel=ang,
             command=command,
             last_action=action,
@@ -193,7 +180,7 @@ def test_the_observation_of_the_mirrored_robot_is_the_mirrored_observation(confi
         mirrored_obs = mirrored_builder.build(
             joint_pos=joints(q),
             joint_vel=joints(dq),
-            quat_wxyz=_quat(-roll, pitch, -yaw),
+            quat_wxyz=quat_from_rpy(-roll, pitch, -yaw),
             ang_vel=axial * ang,
             command=command * np.array([1.0, -1.0, -1.0]),
             last_action=joints(action),
