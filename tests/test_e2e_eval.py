@@ -14,6 +14,10 @@ from navila_bringup.paths import find_config
 pytestmark = pytest.mark.ros
 
 
+# Twelve episodes in real time (~20 s each) run past the suite's 300 s per-test limit on a slow
+# or loaded 2-core machine (seen: episode 12 of 12 cut off at 300 s, all eleven before it
+# succeeded); each episode has its own 90 s timeout, so this bound only catches a hang.
+@pytest.mark.timeout(900)
 def test_oracle_planner_succeeds_on_every_shipped_episode(ros_domain, tmp_path) -> None:
     summary = evaluate(
         "go2",
