@@ -187,6 +187,11 @@ class Mirror:
 
         out_obs = out_actions = None
         if obs is not None:
+            unknown = sorted(set(obs.keys()) - set(self.groups))
+            if unknown:
+                # Copied unmirrored, such a group would pair a mirrored state with the original
+                # one's inputs: a wrong sample, not an error anyone would see.
+                raise ValueError(f"no mirror for observation groups {unknown}")
             mirrored = obs.clone()
             for group, mirror in self.groups.items():
                 mirrored[group] = mirror(obs[group])

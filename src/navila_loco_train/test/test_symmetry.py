@@ -16,6 +16,7 @@ from navila_loco_node.config import load_loco_config
 from navila_loco_node.observation import ObservationBuilder
 from navila_loco_train.env import input_names
 from navila_loco_train.symmetry import (
+    Mirror,
     MirrorMap,
     height_map_mirror,
     input_mirror,
@@ -198,6 +199,29 @@ def test_a_mirror_map_must_be_a_permutation_and_its_own_inverse() -> None:
         MirrorMap(np.array([1, 2, 0]), np.ones(3))
     with pytest.raises(ValueError, match="own inverse"):
         MirrorMap(np.array([1, 0]), np.array([1.0, -1.0]))
+
+
+def test_the_batch_mirror_appends_the_mirror_image_and_refuses_an_unknown_group() -> None:
+    """rsl-rl's call: the batch, then its mirror (each group through its own map, the actions
+    through the joint map); a group it has no map for is refused, not copied unmirrored."""
+    import torch
+    from tensordict import TensorDict
+
+    policy, critic = (
+        MirrorMap(np.array([1, 0]), np.array([-1.0, -1.0])),
+        MirrorMap(np.array([0]), np.array([-1.0])),
+    )
+    mirror = Mirror({"policy": policy, "critic": critic}, MirrorMap(np.array([1, 0]), np.ones(2)))
+    obs = TensorDict(
+        {"policy": torch.tensor([[1.0, 2.0]]), "critic": torch.tensor([[3.0]])}, batch_size=[1]
+    )
+    out_obs, out_actions = mirror(env=None, obs=obs, actions=torch.tensor([[5.0, 6.0]]))
+    torch.testing.assert_close(out_obs["policy"], torch.tensor([[1.0, 2.0], [-2.0, -1.0]]))
+    torch.testing.assert_close(out_obs["critic"], torch.tensor([[3.0], [-3.0]]))
+    torch.testing.assert_close(out_actions, torch.tensor([[5.0, 6.0], [6.0, 5.0]]))
+    obs["privileged"] = torch.zeros(1, 4)
+    with pytest.raises(ValueError, match="privileged"):
+        mirror(obs=obs)
 
 
 def test_training_with_symmetry_runs_and_logs_the_mirror_loss(tmp_path: Path) -> None:
