@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from heightmap_node.config import builder_config_from_params, load_params_file, preset_defaults
+from heightmap_node.grid import GridSpec
 from navila_loco_node.config import LocoConfig, load_loco_config, load_params
 from navila_loco_node.observation import JOINT_TERMS, VEC3_TERMS
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
@@ -262,16 +263,23 @@ class HeightMapSpec:
     scan_spacing_m: float
 
     @property
+    def grid(self) -> GridSpec:
+        """heightmap_node's grid of this map: its cell count and layout are the node's own."""
+        return GridSpec(
+            self.x_lo, self.x_hi, self.y_lo, self.y_hi, self.resolution, self.cell_mode, self.order
+        )
+
+    @property
     def nx(self) -> int:
-        return _count(self.x_lo, self.x_hi, self.resolution)
+        return self.grid.nx
 
     @property
     def ny(self) -> int:
-        return _count(self.y_lo, self.y_hi, self.resolution)
+        return self.grid.ny
 
     @property
     def size(self) -> int:
-        return self.nx * self.ny
+        return self.grid.size
 
     def kernel_params(self) -> dict[str, Any]:
         """Plain values for kernels.height_map (also the Isaac Lab term's ``map_cfg`` param)."""
@@ -326,11 +334,6 @@ class TaskBundle:
 
 
 # ------------------------------------------------------------------------------ builders
-def _count(lo: float, hi: float, res: float) -> int:
-    """Cells along one axis, as heightmap_node.grid counts them (arange(lo, hi + 1e-9, res))."""
-    return math.floor((hi - lo + 1e-9) / res + 1e-9) + 1
-
-
 def _glob_to_regex(pattern: str) -> str:
     """The MuJoCo trainer's body globs ("*_foot") as Isaac Lab body regexes (".*_foot")."""
     if any(c in pattern for c in "?[]().+^$|\\"):
