@@ -18,11 +18,11 @@ import numpy as np
 from navila_loco_node.config import LocoConfig
 from navila_loco_node.observation import (
     BatchObservationBuilder,
-    ObservationBuilder,
     rotate_inverse_batch,
 )
 from navila_loco_train import rewards
 from navila_loco_train.heightmap import HeightMapSampler, map_refresh_due
+from navila_loco_train.inputs import input_names
 from navila_loco_train.model import (
     CONTACT_MARGIN_M,
     TrainModel,
@@ -54,22 +54,6 @@ class EnvConfig:
     # Deployed maps arrive at the LiDAR's rate (navila_sim: 15 Hz), not the policy's 50 Hz: a
     # robot's map is refreshed every this many steps (robots staggered; a reset gets a fresh one).
     height_map_period_steps: int = HEIGHT_MAP_PERIOD_STEPS
-
-
-def input_names(loco: LocoConfig, critic_extra_terms: Sequence[str]) -> dict[str, list[str]]:
-    """Per-element names of the actor ("policy") and critic inputs, in `LocoEnv`'s order: the
-    policy vector, then the critic's privileged terms, then the clean height map (if any)."""
-    builder = ObservationBuilder(loco)
-    policy = [f"{s.name}[{i}]" for s in builder.layout() for i in range(s.size)]
-    critic = list(policy)
-    for term in critic_extra_terms:
-        if term != "base_lin_vel":
-            raise ValueError(f"unknown critic term {term!r}; known: base_lin_vel")
-        critic += [f"critic.base_lin_vel[{i}]" for i in range(3)]
-    if builder.height_map_shape is not None:
-        cells = int(np.prod(builder.height_map_shape))
-        critic += [f"critic.height_map[{i}]" for i in range(cells)]
-    return {"policy": policy, "critic": critic}
 
 
 class LocoEnv:

@@ -24,7 +24,7 @@ The reflection is y -> -y in the base frame. Everything here is derived, not wri
   the mirrored centre. legged-loco's Go2 grid, (-0.8, 0.8] in 0.06 m cells, has its centres at
   -0.77 ... 0.79: the mirror is about y = +0.01 m, within half a cell (the tolerance).
 
-`input_mirror` turns `env.input_names` (one name per policy / critic input) into an index and a
+`input_mirror` turns `inputs.input_names` (one name per policy / critic input) into an index and a
 sign per input, so the history frames, the critic's privileged terms and any layout a config
 builds are covered without a second description of the layout.
 """
@@ -151,7 +151,7 @@ def height_map_mirror(grid: GridSpec, grid_in_base: np.ndarray) -> np.ndarray:
 
 
 def input_mirror(names: list[str], joints: MirrorMap, cells: np.ndarray | None) -> MirrorMap:
-    """The mirror of an input vector whose elements are named as `env.input_names` names them
+    """The mirror of an input vector whose elements are named as `inputs.input_names` names them
     ("base_ang_vel[2]", "history[3].joint_pos_rel[5]", "critic.height_map[40]")."""
     index = {name: k for k, name in enumerate(names)}
     src, sign = np.zeros(len(names), dtype=np.int64), np.ones(len(names))
@@ -203,7 +203,7 @@ class Mirror:
 
 def task_mirror(env: Any) -> Mirror:
     """The Mirror of a `LocoEnv`: its robot model's joints, its height map grid, its inputs."""
-    from navila_loco_train.env import input_names
+    from navila_loco_train.inputs import input_names
 
     joints = joint_mirror(env.robot.mjcf_path, list(env.loco.joints.names))
     cells = None

@@ -31,7 +31,7 @@ import torch
 import yaml
 
 from navila_loco_node.config import LocoConfig
-from navila_loco_train.env import input_names
+from navila_loco_train.inputs import input_names
 from navila_loco_train.train import POLICY_CHECKPOINT, resume_path
 
 FIRST_LAYER = "mlp.0.weight"

@@ -1044,6 +1044,7 @@ def _install_fake_isaaclab(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNames
         RslRlOnPolicyRunnerCfg=RslRlOnPolicyRunnerCfg,
         RslRlPpoActorCriticCfg=cfg("RslRlPpoActorCriticCfg"),
         RslRlPpoAlgorithmCfg=cfg("RslRlPpoAlgorithmCfg"),
+        RslRlSymmetryCfg=cfg("RslRlSymmetryCfg"),
     )
     for name in ISAACLAB_MODULES:
         monkeypatch.delitem(sys.modules, f"navila_loco_train.isaaclab.{name}", raising=False)
@@ -1172,7 +1173,7 @@ def test_a_task_that_changes_more_than_the_port_applies_is_refused(
     noisier = replace(
         sharp, task=replace(sharp.task, noise=replace(sharp.task.noise, base_ang_vel=0.3))
     )
-    with pytest.raises(ValueError, match="rewards, terminations and randomisation, which this"):
+    with pytest.raises(ValueError, match="randomisation and symmetry, which this"):
         m._apply_train_config(cfg, noisier)
     with pytest.raises(ValueError, match="needs go2_vision's observation layout"):
         m._apply_train_config(cfg, replace(sharp, layout=spec.load("blind").layout))
@@ -1293,6 +1294,130 @@ def test_runner_cfgs_carry_the_ppo_spec(fake_isaaclab: types.SimpleNamespace) ->
 
 def _go2_algorithm(agents: types.ModuleType) -> object:
     return agents.Go2VisionPPORunnerCfg().algorithm
+
+
+# ------------------------------------------------------------------------------ symmetry
+@pytest.mark.parametrize("config", ["go2_vision_finetune_deploy", "go2_blind", "h1_vision"])
+def test_the_isaaclab_mirror_is_the_trainers_on_isaac_labs_groups(config: str) -> None:
+    """spec.mirror: the policy group mirrored as the MuJoCo trainer mirrors its actor input;
+    the privileged group as the trainer mirrors the rest of its critic input - with the cells
+    of the grid where heightmap_node puts it (its own reading of config/<robot>.yaml)."""
+    from heightmap_node.config import builder_config_from_params, load_params_file
+    from navila_loco_train.inputs import input_names
+    from navila_loco_train.symmetry import height_map_mirror, input_mirror, joint_mirror
+    from navila_sim.robot import load_robot
+
+    bundle = spec.load(config)
+    mirror = spec.mirror(bundle)
+    loco = load_loco_config(bundle.config_path, **dict(bundle.train.loco_overrides))
+    joints = joint_mirror(load_robot(bundle.robot.name).mjcf_path, list(loco.joints.names))
+    cells = None
+    if bundle.height_map is not None:
+        node = builder_config_from_params(load_params_file(bundle.config_path, "heightmap_node"))
+        cells = height_map_mirror(node.map.grid, node.grid_in_base)
+    names = input_names(loco, bundle.task.critic_extra_terms)
+    critic = input_mirror(names["critic"], joints, cells)
+    n = len(names["policy"])
+    assert set(mirror.groups) == {spec.POLICY_GROUP, spec.PRIVILEGED_GROUP}
+    assert n == bundle.layout.policy_size
+    assert len(names["critic"]) == bundle.layout.critic_size
+    rng = np.random.default_rng(0)
+    policy = rng.normal(size=(3, n))
+    privileged = rng.normal(size=(3, len(names["critic"]) - n))
+    both = np.concatenate(
+        [mirror.groups["policy"](policy), mirror.groups["privileged"](privileged)], 1
+    )
+    np.testing.assert_array_equal(both, critic(np.concatenate([policy, privileged], 1)))
+    np.testing.assert_array_equal(mirror.actions.src, joints.src)
+    np.testing.assert_array_equal(mirror.actions.sign, joints.sign)
+    assert privileged.shape[1] == 3 + (0 if cells is None else len(cells))
+    # the privileged base velocity's y flips, nothing else of it
+    np.testing.assert_array_equal(
+        mirror.groups["privileged"](privileged)[:, :3], privileged[:, :3] * [1.0, -1.0, 1.0]
+    )
+
+
+def _mirror_env(config: str) -> types.SimpleNamespace:
+    """What rsl-rl hands the augmentation function: the wrapper, whose env's cfg names it."""
+    return types.SimpleNamespace(
+        unwrapped=types.SimpleNamespace(cfg=types.SimpleNamespace(navila_config=config))
+    )
+
+
+def test_the_augmentation_function_finds_its_task_through_the_env() -> None:
+    """isaaclab.symmetry.augment, as rsl-rl calls it (keywords, a TensorDict of Isaac Lab's
+    groups): the batch followed by spec.mirror's image of it; an env config without
+    navila_config is refused, and so is the function's "module:name" (Isaac Lab's to_dict)
+    resolving to anything but itself."""
+    from tensordict import TensorDict
+
+    from navila_loco_train.isaaclab import symmetry
+
+    bundle = spec.load("go2_vision_finetune_deploy")
+    mirror = spec.mirror(bundle)
+    rng = torch.Generator().manual_seed(0)
+    obs = TensorDict(
+        {
+            "policy": torch.randn(4, bundle.layout.policy_size, generator=rng),
+            "privileged": torch.randn(
+                4, bundle.layout.critic_size - bundle.layout.policy_size, generator=rng
+            ),
+        },
+        batch_size=[4],
+    )
+    actions = torch.randn(4, len(bundle.robot.joint_names), generator=rng)
+    env = _mirror_env("go2_vision_finetune_deploy")
+    out_obs, out_actions = symmetry.augment(obs=obs, actions=actions, env=env)
+    assert out_obs.batch_size[0] == 8 and out_actions.shape == (8, 12)
+    for group in ("policy", "privileged"):
+        torch.testing.assert_close(out_obs[group][:4], obs[group])
+        torch.testing.assert_close(out_obs[group][4:], mirror.groups[group](obs[group]))
+    torch.testing.assert_close(out_actions[4:], mirror.actions(actions))
+    with pytest.raises(ValueError, match="navila_config"):
+        symmetry.augment(obs=obs, env=_mirror_env(""))
+    module, name = f"{symmetry.augment.__module__}:{symmetry.augment.__name__}".split(":")
+    assert getattr(importlib.import_module(module), name) is symmetry.augment
+
+
+def test_runners_carry_the_configs_symmetry(fake_isaaclab: types.SimpleNamespace) -> None:
+    """No shipped task's config turns symmetry on: no symmetry_cfg. One that does gets rsl-rl's
+    symmetry config with isaaclab.symmetry.augment; its env config names its training config,
+    which is how augment finds the mirror, and the port accepts it (not refused)."""
+    from navila_loco_train.isaaclab import symmetry
+    from navila_loco_train.task_spec import SymmetrySpec
+
+    agents, m = fake_isaaclab.agents, fake_isaaclab.env_cfg
+    for cls in (
+        agents.Go2BlindPPORunnerCfg,
+        agents.Go2VisionPPORunnerCfg,
+        agents.Go2BlindFinetunePPORunnerCfg,
+        agents.Go2VisionFinetunePPORunnerCfg,
+        agents.H1VisionPPORunnerCfg,
+    ):
+        assert cls().algorithm.symmetry_cfg is None
+    alg = agents._algorithm(agents.PPO, SymmetrySpec(mirror_loss_coeff=0.5))
+    sym = alg.symmetry_cfg
+    assert (sym.use_data_augmentation, sym.use_mirror_loss, sym.mirror_loss_coeff) == (
+        False,
+        True,
+        0.5,
+    )
+    assert sym.data_augmentation_func is symmetry.augment
+    sym = agents._algorithm(agents.PPO, SymmetrySpec(augmentation=True)).symmetry_cfg
+    assert (sym.use_data_augmentation, sym.use_mirror_loss) == (True, False)
+    for cls, config in (
+        (m.Go2BlindEnvCfg, "go2_blind"),
+        (m.Go2VisionEnvCfg, "go2_vision"),
+        (m.Go2BlindFinetuneEnvCfg, "go2_blind_finetune"),
+        (m.Go2VisionFinetuneEnvCfg, "go2_vision_finetune_deploy"),
+        (m.H1VisionEnvCfg, "h1_vision"),
+    ):
+        assert cls().navila_config == config
+    mirrored = spec.load("go2_vision_finetune_mirror")
+    assert mirrored.task.symmetry.enabled
+    cfg = m.Go2VisionEnvCfg()
+    m._finish_env(cfg, mirrored)
+    assert cfg.navila_config == "go2_vision_finetune_mirror"
 
 
 class _FakeEnv:

@@ -14,7 +14,7 @@ from heightmap_node.builder import build_height_map, go2_map_config, h1_map_conf
 from navila_loco_node.backends.booster import quat_from_rpy
 from navila_loco_node.config import load_loco_config
 from navila_loco_node.observation import ObservationBuilder
-from navila_loco_train.env import input_names
+from navila_loco_train.inputs import input_names
 from navila_loco_train.symmetry import (
     Mirror,
     MirrorMap,
@@ -145,7 +145,7 @@ def test_the_observation_of_the_mirrored_robot_is_the_mirrored_observation(confi
     sagittal plane (joints through the model's mirror, the attitude as a reflected quaternion,
     velocities as polar / axial vectors, the height map of the reflected ground), over several
     steps so the history frames count too: the second input vector is the first one mirrored by
-    `input_mirror` over env.input_names - the names the training env lays its inputs out by."""
+    `input_mirror` over inputs.input_names - the names the training env lays its inputs out by."""
     cfg = load_train_config(config)
     robot = cfg["robot"]
     loco = load_loco_config(CONFIG_DIR / f"{robot}.yaml", **(cfg.get("loco_overrides") or {}))

@@ -13,7 +13,7 @@ import torch
 import yaml
 from tensordict import TensorDict
 
-from navila_loco_train.env import input_names
+from navila_loco_train.inputs import input_names
 from navila_loco_train.train import (
     build_env,
     load_train_config,

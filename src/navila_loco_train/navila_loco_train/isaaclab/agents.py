@@ -7,15 +7,17 @@ config/<robot>.yaml's.
 
 Isaac Lab API used (``isaaclab_rl.rsl_rl``, 2.3): ``RslRlOnPolicyRunnerCfg`` with ``obs_groups``
 and ``clip_actions`` (the RslRlVecEnvWrapper clips the actions), ``RslRlPpoActorCriticCfg`` with
-``actor_obs_normalization`` / ``critic_obs_normalization``, ``RslRlPpoAlgorithmCfg``. Isaac Lab
-3.x still accepts the ``policy`` field (it converts it to actor / critic models with a warning),
-but the env config refuses Isaac Lab 3 (see ``check_isaaclab_version``).
+``actor_obs_normalization`` / ``critic_obs_normalization``, ``RslRlPpoAlgorithmCfg`` with
+``symmetry_cfg`` (``RslRlSymmetryCfg``: the config's ``symmetry:`` section, None when off).
+Isaac Lab 3.x still accepts the ``policy`` field (it converts it to actor / critic models with a
+warning), but the env config refuses Isaac Lab 3 (see ``check_isaaclab_version``).
 """
 
 from __future__ import annotations
 
 from navila_loco_train.isaaclab import check_isaaclab_version, isaaclab_import_error, spec
-from navila_loco_train.task_spec import PPOSpec
+from navila_loco_train.isaaclab.symmetry import augment
+from navila_loco_train.task_spec import PPOSpec, SymmetrySpec
 
 try:
     from isaaclab.utils import configclass
@@ -23,6 +25,7 @@ try:
         RslRlOnPolicyRunnerCfg,
         RslRlPpoActorCriticCfg,
         RslRlPpoAlgorithmCfg,
+        RslRlSymmetryCfg,
     )
 except ImportError as exc:
     raise isaaclab_import_error(__name__, exc) from exc
@@ -50,7 +53,19 @@ def _policy(ppo: PPOSpec = PPO) -> RslRlPpoActorCriticCfg:
     )
 
 
-def _algorithm(ppo: PPOSpec = PPO) -> RslRlPpoAlgorithmCfg:
+def _symmetry(symmetry: SymmetrySpec) -> RslRlSymmetryCfg | None:
+    """The config's left-right symmetry (isaaclab.symmetry.augment finds the task's mirror)."""
+    if not symmetry.enabled:
+        return None
+    return RslRlSymmetryCfg(
+        use_data_augmentation=symmetry.augmentation,
+        use_mirror_loss=symmetry.mirror_loss_coeff > 0,
+        mirror_loss_coeff=float(symmetry.mirror_loss_coeff),
+        data_augmentation_func=augment,
+    )
+
+
+def _algorithm(ppo: PPOSpec, symmetry: SymmetrySpec) -> RslRlPpoAlgorithmCfg:
     return RslRlPpoAlgorithmCfg(
         value_loss_coef=ppo.value_loss_coef,
         use_clipped_value_loss=True,  # rsl-rl's PPO default, which the MuJoCo trainer uses
@@ -64,6 +79,7 @@ def _algorithm(ppo: PPOSpec = PPO) -> RslRlPpoAlgorithmCfg:
         lam=ppo.lam,
         desired_kl=ppo.desired_kl,
         max_grad_norm=ppo.max_grad_norm,
+        symmetry_cfg=_symmetry(symmetry),
     )
 
 
@@ -76,7 +92,7 @@ class Go2BlindPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     experiment_name = f"navila_{BLIND.train.policy_name}"
     clip_actions = BLIND.robot.action_clip
     policy = _policy()
-    algorithm = _algorithm()
+    algorithm = _algorithm(PPO, BLIND.task.symmetry)
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()
@@ -92,7 +108,7 @@ class Go2VisionPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     experiment_name = f"navila_{VISION.train.policy_name}"
     clip_actions = VISION.robot.action_clip
     policy = _policy()
-    algorithm = _algorithm()
+    algorithm = _algorithm(PPO, VISION.task.symmetry)
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()
@@ -106,6 +122,7 @@ class Go2BlindFinetunePPORunnerCfg(Go2BlindPPORunnerCfg):
     seed = BLIND_FINETUNE.train.seed
     max_iterations = BLIND_FINETUNE.train.iterations
     experiment_name = f"navila_{BLIND_FINETUNE.train.policy_name}"
+    algorithm = _algorithm(PPO, BLIND_FINETUNE.task.symmetry)
 
 
 @configclass
@@ -113,6 +130,7 @@ class Go2VisionFinetunePPORunnerCfg(Go2VisionPPORunnerCfg):
     seed = VISION_FINETUNE.train.seed
     max_iterations = VISION_FINETUNE.train.iterations
     experiment_name = f"navila_{VISION_FINETUNE.train.policy_name}"
+    algorithm = _algorithm(PPO, VISION_FINETUNE.task.symmetry)
 
 
 @configclass
@@ -124,7 +142,7 @@ class H1VisionPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     experiment_name = f"navila_{H1.train.policy_name}"
     clip_actions = H1.robot.action_clip
     policy = _policy(H1.task.ppo)
-    algorithm = _algorithm(H1.task.ppo)
+    algorithm = _algorithm(H1.task.ppo, H1.task.symmetry)
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()

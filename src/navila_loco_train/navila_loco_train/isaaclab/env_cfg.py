@@ -657,7 +657,7 @@ def _apply_train_config(
     actions are built from its layout and robot; default: the Go2 task of the bundle's
     variant). Observation noise, PPO and the critic's extra terms are the base's; a bundle whose
     task differs there, or whose layout or robot differs, is refused rather than trained
-    half-applied.
+    half-applied. Its left-right symmetry is the runner's (agents: the same bundle).
     """
     if base is None:
         base = VISION if bundle.variant == "vision" else BLIND
@@ -671,12 +671,13 @@ def _apply_train_config(
         reward_weights=base.task.reward_weights,
         terminations=base.task.terminations,
         randomization=base.task.randomization,
+        symmetry=base.task.symmetry,
     )
     if same_elsewhere != base.task:
         raise ValueError(
             f"{bundle.train_config_path}: its task differs from {base.config_name}'s in more "
-            "than the terrain, commands, rewards, terminations and randomisation, which this "
-            "port does not apply"
+            "than the terrain, commands, rewards, terminations, randomisation and symmetry, "
+            "which this port does not apply"
         )
     if bundle.layout != base.layout or bundle.robot != base.robot:
         raise ValueError(
@@ -728,6 +729,7 @@ def _finish_env(
     """The training config's settings, timing (config/<robot>.yaml), episode length (task_spec)
     and sensor update rates."""
     _apply_train_config(cfg, bundle, base)
+    cfg.navila_config = bundle.config_name
     cfg.decimation = bundle.robot.decimation
     cfg.episode_length_s = bundle.task.terminations.episode_s
     cfg.sim.dt = bundle.robot.physics_dt
@@ -771,6 +773,7 @@ class Go2BlindEnvCfg(ManagerBasedRLEnvCfg):
     events: EventsCfg = EventsCfg()
     curriculum: CurriculumCfg = CurriculumCfg()
     only_positive_rewards: bool = TASK.only_positive_rewards  # read by mdp.NavilaRLEnv
+    navila_config: str = ""  # the training config (_finish_env); isaaclab.symmetry reads it
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()
@@ -792,6 +795,7 @@ class Go2VisionEnvCfg(ManagerBasedRLEnvCfg):
     events: EventsCfg = EventsCfg()
     curriculum: CurriculumCfg = CurriculumCfg()
     only_positive_rewards: bool = TASK.only_positive_rewards  # read by mdp.NavilaRLEnv
+    navila_config: str = ""  # the training config (_finish_env); isaaclab.symmetry reads it
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()
@@ -835,6 +839,7 @@ class H1VisionEnvCfg(ManagerBasedRLEnvCfg):
     events: EventsCfg = EventsCfg()
     curriculum: CurriculumCfg = CurriculumCfg()
     only_positive_rewards: bool = H1.task.only_positive_rewards  # read by mdp.NavilaRLEnv
+    navila_config: str = ""  # the training config (_finish_env); isaaclab.symmetry reads it
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()

@@ -32,17 +32,24 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from heightmap_node.config import builder_config_from_params, load_params_file, preset_defaults
 from heightmap_node.grid import GridSpec
+from heightmap_node.transforms import pose_transform
 from navila_loco_node.config import LocoConfig, load_loco_config, load_params
 from navila_loco_node.observation import JOINT_TERMS, VEC3_TERMS
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
+from navila_loco_train.inputs import input_names
 from navila_loco_train.task_spec import FEET_STUMBLE_RATIO, TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M
 from navila_loco_train.train import load_train_config, task_from_config
 from navila_sim.robot import load_robot
+
+if TYPE_CHECKING:
+    from navila_loco_train.symmetry import Mirror
 
 ROBOT = "go2"  # the robot of the variant names ("blind", "vision")
 VARIANTS = ("blind", "vision")  # observation layouts: without / with the height map
@@ -268,6 +275,11 @@ class HeightMapSpec:
         return GridSpec(
             self.x_lo, self.x_hi, self.y_lo, self.y_hi, self.resolution, self.cell_mode, self.order
         )
+
+    @property
+    def grid_in_base(self) -> np.ndarray:
+        """The grid frame's pose in the base frame (4 x 4), heightmap_node's grid_in_base."""
+        return pose_transform(self.grid_pos, self.grid_quat_wxyz)
 
     @property
     def nx(self) -> int:
@@ -608,6 +620,30 @@ def load(name: str, robot: str | None = None) -> TaskBundle:
     )
 
 
+def mirror(bundle: TaskBundle) -> Mirror:
+    """The left-right mirror of the task's rsl-rl batches (config section ``symmetry:``): the
+    MuJoCo trainer's (symmetry.task_mirror) - joints from navila_sim's model of the robot, cells
+    from heightmap_node's grid and its pose in the base, inputs by ``inputs.input_names`` - on
+    Isaac Lab's observation groups: the policy group is the trainer's actor input, the
+    privileged group the part of its critic input after it. Reading the robot model needs the
+    mujoco wheel (a workspace requirement)."""
+    from navila_loco_train.symmetry import Mirror, height_map_mirror, input_mirror, joint_mirror
+
+    loco = load_loco_config(bundle.config_path, **dict(bundle.train.loco_overrides))
+    joints = joint_mirror(load_robot(bundle.robot.name).mjcf_path, list(bundle.robot.joint_names))
+    hm = bundle.height_map
+    cells = None if hm is None else height_map_mirror(hm.grid, hm.grid_in_base)
+    names = input_names(loco, bundle.task.critic_extra_terms)
+    policy = names["policy"]
+    if names["critic"][: len(policy)] != policy:
+        raise ValueError("the critic input does not start with the policy input")
+    groups = {
+        POLICY_GROUP: input_mirror(policy, joints, cells),
+        PRIVILEGED_GROUP: input_mirror(names["critic"][len(policy) :], joints, cells),
+    }
+    return Mirror(groups, joints)
+
+
 def __getattr__(name: str) -> Any:
     """``LAYOUT`` and ``REWARDS``: {variant: ...} tables, built on first use (they read the
     workspace config, so importing this module never fails for want of it)."""
@@ -630,4 +666,5 @@ __all__ = [
     "TrainSpec",
     "find_robot_config",
     "load",
+    "mirror",
 ]
