@@ -84,15 +84,10 @@ def _algorithm(ppo: PPOSpec, symmetry: SymmetrySpec) -> RslRlPpoAlgorithmCfg:
 
 
 @configclass
-class Go2BlindPPORunnerCfg(RslRlOnPolicyRunnerCfg):
-    seed = BLIND.train.seed
-    num_steps_per_env = PPO.num_steps_per_env
-    max_iterations = BLIND.train.iterations
+class NavilaPPORunnerCfg(RslRlOnPolicyRunnerCfg):
+    """What every task's runner shares: the checkpoint interval and the observation sets."""
+
     save_interval = SAVE_INTERVAL
-    experiment_name = f"navila_{BLIND.train.policy_name}"
-    clip_actions = BLIND.robot.action_clip
-    policy = _policy()
-    algorithm = _algorithm(PPO, BLIND.task.symmetry)
 
     def __post_init__(self) -> None:
         getattr(super(), "__post_init__", lambda: None)()
@@ -100,19 +95,25 @@ class Go2BlindPPORunnerCfg(RslRlOnPolicyRunnerCfg):
 
 
 @configclass
-class Go2VisionPPORunnerCfg(RslRlOnPolicyRunnerCfg):
+class Go2BlindPPORunnerCfg(NavilaPPORunnerCfg):
+    seed = BLIND.train.seed
+    num_steps_per_env = PPO.num_steps_per_env
+    max_iterations = BLIND.train.iterations
+    experiment_name = f"navila_{BLIND.train.policy_name}"
+    clip_actions = BLIND.robot.action_clip
+    policy = _policy()
+    algorithm = _algorithm(PPO, BLIND.task.symmetry)
+
+
+@configclass
+class Go2VisionPPORunnerCfg(NavilaPPORunnerCfg):
     seed = VISION.train.seed
     num_steps_per_env = PPO.num_steps_per_env
     max_iterations = VISION.train.iterations
-    save_interval = SAVE_INTERVAL
     experiment_name = f"navila_{VISION.train.policy_name}"
     clip_actions = VISION.robot.action_clip
     policy = _policy()
     algorithm = _algorithm(PPO, VISION.task.symmetry)
-
-    def __post_init__(self) -> None:
-        getattr(super(), "__post_init__", lambda: None)()
-        self.obs_groups = {k: list(v) for k, v in spec.OBS_GROUPS.items()}
 
 
 # The finetune tasks continue a base task's run: the same experiment (Isaac Lab's --resume looks
@@ -134,16 +135,11 @@ class Go2VisionFinetunePPORunnerCfg(Go2VisionPPORunnerCfg):
 
 
 @configclass
-class H1VisionPPORunnerCfg(RslRlOnPolicyRunnerCfg):
+class H1VisionPPORunnerCfg(NavilaPPORunnerCfg):
     seed = H1.train.seed
     num_steps_per_env = H1.task.ppo.num_steps_per_env
     max_iterations = H1.train.iterations
-    save_interval = SAVE_INTERVAL
     experiment_name = f"navila_{H1.train.policy_name}"
     clip_actions = H1.robot.action_clip
     policy = _policy(H1.task.ppo)
     algorithm = _algorithm(H1.task.ppo, H1.task.symmetry)
-
-    def __post_init__(self) -> None:
-        getattr(super(), "__post_init__", lambda: None)()
-        self.obs_groups = {k: list(v) for k, v in spec.OBS_GROUPS.items()}
