@@ -201,14 +201,31 @@ class Mirror:
         return out_obs, out_actions
 
 
+def build_mirror(
+    mjcf_path: str | Path,
+    joint_names: list[str],
+    groups: dict[str, list[str]],
+    grid: GridSpec | None = None,
+    grid_in_base: np.ndarray | None = None,
+) -> Mirror:
+    """The Mirror of observation groups whose inputs are named by `groups` (inputs.input_names'
+    names), for the robot model's joints in `joint_names` order and, for a height map, the grid
+    and its pose in the base. Both trainers build theirs here."""
+    joints = joint_mirror(mjcf_path, joint_names)
+    cells = None if grid is None else height_map_mirror(grid, np.asarray(grid_in_base))
+    return Mirror({g: input_mirror(names, joints, cells) for g, names in groups.items()}, joints)
+
+
 def task_mirror(env: Any) -> Mirror:
     """The Mirror of a `LocoEnv`: its robot model's joints, its height map grid, its inputs."""
     from navila_loco_train.inputs import input_names
 
-    joints = joint_mirror(env.robot.mjcf_path, list(env.loco.joints.names))
-    cells = None
-    if env.hm is not None:
-        cells = height_map_mirror(env.hm.cfg.grid, np.linalg.inv(env.hm.base_to_grid))
     names = input_names(env.loco, env.task.critic_extra_terms)
-    groups = {group: input_mirror(names[group], joints, cells) for group in ("policy", "critic")}
-    return Mirror(groups, joints)
+    hm = env.hm
+    return build_mirror(
+        env.robot.mjcf_path,
+        list(env.loco.joints.names),
+        {group: names[group] for group in ("policy", "critic")},
+        None if hm is None else hm.cfg.grid,
+        None if hm is None else np.linalg.inv(hm.base_to_grid),
+    )

@@ -32,7 +32,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -43,13 +43,11 @@ from navila_loco_node.config import LocoConfig, load_loco_config, load_params
 from navila_loco_node.observation import JOINT_TERMS, VEC3_TERMS
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
 from navila_loco_train.inputs import input_names
+from navila_loco_train.symmetry import Mirror, build_mirror
 from navila_loco_train.task_spec import FEET_STUMBLE_RATIO, TaskSpec
 from navila_loco_train.terrain import SPAWN_HALF_M
 from navila_loco_train.train import load_train_config, task_from_config
 from navila_sim.robot import load_robot
-
-if TYPE_CHECKING:
-    from navila_loco_train.symmetry import Mirror
 
 ROBOT = "go2"  # the robot of the variant names ("blind", "vision")
 VARIANTS = ("blind", "vision")  # observation layouts: without / with the height map
@@ -622,26 +620,23 @@ def load(name: str, robot: str | None = None) -> TaskBundle:
 
 def mirror(bundle: TaskBundle) -> Mirror:
     """The left-right mirror of the task's rsl-rl batches (config section ``symmetry:``): the
-    MuJoCo trainer's (symmetry.task_mirror) - joints from navila_sim's model of the robot, cells
-    from heightmap_node's grid and its pose in the base, inputs by ``inputs.input_names`` - on
+    MuJoCo trainer's (symmetry.build_mirror: joints from navila_sim's model of the robot, cells
+    from heightmap_node's grid and its pose in the base, inputs by ``inputs.input_names``) on
     Isaac Lab's observation groups: the policy group is the trainer's actor input, the
-    privileged group the part of its critic input after it. Reading the robot model needs the
-    mujoco wheel (a workspace requirement)."""
-    from navila_loco_train.symmetry import Mirror, height_map_mirror, input_mirror, joint_mirror
-
+    privileged group the part of its critic input after it (input_names lays the critic input
+    out as the policy input, then the rest). Reading the robot model needs the mujoco wheel (a
+    workspace requirement)."""
     loco = load_loco_config(bundle.config_path, **dict(bundle.train.loco_overrides))
-    joints = joint_mirror(load_robot(bundle.robot.name).mjcf_path, list(bundle.robot.joint_names))
-    hm = bundle.height_map
-    cells = None if hm is None else height_map_mirror(hm.grid, hm.grid_in_base)
     names = input_names(loco, bundle.task.critic_extra_terms)
-    policy = names["policy"]
-    if names["critic"][: len(policy)] != policy:
-        raise ValueError("the critic input does not start with the policy input")
-    groups = {
-        POLICY_GROUP: input_mirror(policy, joints, cells),
-        PRIVILEGED_GROUP: input_mirror(names["critic"][len(policy) :], joints, cells),
-    }
-    return Mirror(groups, joints)
+    n = len(names["policy"])
+    hm = bundle.height_map
+    return build_mirror(
+        load_robot(bundle.robot.name).mjcf_path,
+        list(bundle.robot.joint_names),
+        {POLICY_GROUP: names["policy"], PRIVILEGED_GROUP: names["critic"][n:]},
+        None if hm is None else hm.grid,
+        None if hm is None else hm.grid_in_base,
+    )
 
 
 def __getattr__(name: str) -> Any:
