@@ -205,14 +205,17 @@ def build_mirror(
     mjcf_path: str | Path,
     joint_names: list[str],
     groups: dict[str, list[str]],
-    grid: GridSpec | None = None,
-    grid_in_base: np.ndarray | None = None,
+    height_map: tuple[GridSpec, np.ndarray] | None = None,
 ) -> Mirror:
     """The Mirror of observation groups whose inputs are named by `groups` (inputs.input_names'
-    names), for the robot model's joints in `joint_names` order and, for a height map, the grid
-    and its pose in the base. Both trainers build theirs here."""
+    names), for the robot model's joints in `joint_names` order and, for a height map, its grid
+    and the grid's pose in the base (one argument: a grid without its pose cannot be mirrored).
+    Both trainers build theirs here."""
     joints = joint_mirror(mjcf_path, joint_names)
-    cells = None if grid is None else height_map_mirror(grid, np.asarray(grid_in_base))
+    cells = None
+    if height_map is not None:
+        grid, grid_in_base = height_map
+        cells = height_map_mirror(grid, np.asarray(grid_in_base))
     return Mirror({g: input_mirror(names, joints, cells) for g, names in groups.items()}, joints)
 
 
@@ -226,6 +229,5 @@ def task_mirror(env: Any) -> Mirror:
         env.robot.mjcf_path,
         list(env.loco.joints.names),
         {group: names[group] for group in ("policy", "critic")},
-        None if hm is None else hm.cfg.grid,
-        None if hm is None else np.linalg.inv(hm.base_to_grid),
+        None if hm is None else (hm.cfg.grid, np.linalg.inv(hm.base_to_grid)),
     )

@@ -634,8 +634,7 @@ def mirror(bundle: TaskBundle) -> Mirror:
         load_robot(bundle.robot.name).mjcf_path,
         list(bundle.robot.joint_names),
         {POLICY_GROUP: names["policy"], PRIVILEGED_GROUP: names["critic"][n:]},
-        None if hm is None else hm.grid,
-        None if hm is None else hm.grid_in_base,
+        None if hm is None else (hm.grid, hm.grid_in_base),
     )
 
 
