@@ -133,6 +133,22 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     return replace(task, tracking_std2=std2, feet_air_time_threshold_s=air, reward_weights=merged)
 
 
+def tilt_limit_note(task: TaskSpec, deployed_max_tilt_rad: float) -> str:
+    """Why a policy can fall in deployment where training let it recover: the training episode
+    ends past `terminations.max_tilt_rad` (the body z axis against the vertical), navila_loco_node
+    damps past `safety.max_tilt_rad` in |roll| or |pitch|, and the tilt is never below either
+    of those, so a training limit at or under the node's is one the node never trips first. Empty
+    when it is; otherwise the sentence the CLI prints."""
+    limit = task.terminations.max_tilt_rad
+    if limit <= deployed_max_tilt_rad:
+        return ""
+    return (
+        f"episodes end past a tilt of {limit:.2f} rad, the deployed node damps past "
+        f"{deployed_max_tilt_rad:.2f} (safety.max_tilt_rad): a pose in between that training "
+        "recovers from is a fall on the robot (terminations.max_tilt_rad sets the first)"
+    )
+
+
 def resume_path(path: str) -> str:
     """--resume's checkpoint file: the path itself, or a policy directory's checkpoint.pt."""
     if not path:
@@ -313,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{task.terrain.levels} levels x {list(task.terrain.types)}",
         flush=True,
     )
+    note = tilt_limit_note(task, loco.safety.max_tilt_rad)
+    if note:
+        print(f"[train] note: {note}", flush=True)
     mirror = None
     if task.symmetry.enabled:
         from navila_loco_train.symmetry import task_mirror

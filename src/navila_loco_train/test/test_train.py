@@ -67,7 +67,9 @@ def test_train_two_iterations_export_and_resume(tmp_path: Path, capsys) -> None:
     resumed = tmp_path / "resumed"
     args = ["--config", str(path), "--iterations", "1", "--device", "cpu", "--resume", str(ckpt)]
     assert main([*args, "--out", str(resumed), "--export-to", str(resumed / "policy")]) == 0
-    assert f"terrain levels resumed: mean {saved.mean():.2f}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"terrain levels resumed: mean {saved.mean():.2f}" in out
+    assert "[train] note: episodes end past a tilt of 1.05 rad" in out  # go2_blind's 60 deg
 
 
 def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
@@ -281,6 +283,21 @@ def test_config_terminations_and_randomization_sections() -> None:
     ):
         with pytest.raises(ValueError, match=match):
             task_from_config(bad)
+
+
+def test_a_training_tilt_limit_laxer_than_the_deployed_one_is_named() -> None:
+    """The node damps at safety.max_tilt_rad; an episode that runs on past it trains recoveries
+    that deployment calls falls, and the CLI says so (stage 23's rubble falls were such poses)."""
+    from navila_loco_train.train import load_train_config, task_from_config, tilt_limit_note
+
+    deployed = load_loco_config(CONFIG_DIR / "go2.yaml").safety.max_tilt_rad
+    lax = task_from_config(load_train_config("go2_vision_finetune_mirror"))
+    note = tilt_limit_note(lax, deployed)
+    assert "1.05 rad" in note and f"{deployed:.2f} (safety.max_tilt_rad)" in note
+    matched = task_from_config(load_train_config("go2_vision_finetune_tilt"))
+    assert matched.terminations.max_tilt_rad == deployed
+    assert tilt_limit_note(matched, deployed) == ""
+    assert tilt_limit_note(task_from_config({"terminations": {"max_tilt_rad": 0.5}}), 0.8) == ""
 
 
 def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:
