@@ -213,6 +213,8 @@ class PlannerNode(Node):
             self._out_pub.publish(String(data=out.text))
             if out.kind == "stop":
                 self.get_logger().warning(f"published stop: {out.reason}")
+            elif out.reason:
+                self.get_logger().info(f"published {out.text!r}: {out.reason}")
             self._publish_status(event=out)
 
     def _publish_status(self, event: Output | None = None) -> None:

@@ -26,6 +26,11 @@ from navila_vla_node.types import Frame, PlanRequest, PlanResult, Pose2D
 
 STOP_TEXT = "stop"
 EXECUTOR_NODE = "navila_executor"
+# The executor cancels what it runs when an instruction arrives, and the instruction and our
+# answer to it reach it on two topics with no order between them: with a planner that answers
+# at once (direct), the answer can get there first and be cancelled by its own instruction. A
+# cancel this soon (executor clock) after our latest output started is taken for that.
+REORDER_WINDOW_S = 0.2
 
 
 class PlannerState(StrEnum):
@@ -96,6 +101,8 @@ class PlannerCore:
         self._seq_owner: dict[int, tuple[int, int]] = {}
         self._last_mapped = -1
         self._current_out: tuple[int, int] | None = None
+        self._last_out: Output | None = None
+        self._current_started: float | None = None  # executor time its action_started said
 
     # ------------------------------------------------------------------ backend lifecycle
     def set_backend_ready(self, info: BackendInfo) -> list[Output]:
@@ -180,6 +187,10 @@ class PlannerCore:
             return []
         if event in ("episode_end", "action_done", "rejected") and not mine:
             return []  # about an output that is not our latest one: stale
+        if event == "action_started" and mine:
+            self._current_started = _number(status.get("time"))
+        if event == "cancelled" and mine and self._cancelled_by_its_own_instruction(status):
+            return [self._resend()]
         if event == "episode_end" and self.state is not PlannerState.PLANNING:
             self._finish()
         elif event in ("estop",) or status.get("state") == "estopped":
@@ -305,7 +316,34 @@ class PlannerCore:
         """Every output goes to the executor: remember it to match the executor's events."""
         self._current_out = (self.episode, self.step)
         self._awaiting.append(self._current_out)
+        self._last_out = out
+        self._current_started = None
         return out
+
+    def _cancelled_by_its_own_instruction(self, status: dict) -> bool:
+        """Our latest output (an answer to the instruction we hold: a newer one would have
+        cleared `_current_out`) was cancelled by an instruction within REORDER_WINDOW_S of
+        starting, so the executor got our answer before the instruction it answers. A later
+        cancel is an operator's new instruction that has not reached us yet: nothing is resent."""
+        at = _number(status.get("time"))
+        return (
+            status.get("reason") == "new instruction"
+            and self._last_out is not None
+            and self._current_started is not None
+            and at is not None
+            and 0.0 <= at - self._current_started <= REORDER_WINDOW_S
+        )
+
+    def _resend(self) -> Output:
+        """The same output again, owned by the same (episode, step): the executor numbers it anew
+        and its events about the new seq count as ours."""
+        assert self._last_out is not None and self._current_out is not None
+        self._awaiting.append(self._current_out)
+        self._current_started = None
+        out = self._last_out
+        return Output(
+            out.text, out.kind, "resent: the executor cancelled it on its own instruction"
+        )
 
     def _finish(self) -> None:
         self._want_plan = False
@@ -344,3 +382,10 @@ class PlannerCore:
             "time": now,
             "wall_time": time.time(),
         }
+
+
+def _number(value: object) -> float | None:
+    """A JSON number (not a bool) as float, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

@@ -221,6 +221,46 @@ def test_late_episode_end_before_the_new_first_plan_is_ignored() -> None:
     assert req2 is not None and req2.instruction == "now go back"
 
 
+def test_answer_cancelled_by_its_own_late_instruction_is_resent() -> None:
+    """The direct planner answers in 0 ms; the executor can get that answer before the
+    instruction (two topics, no order) and cancel it on the instruction: seen in CI, the robot
+    stood and the planner waited forever for action_done. The answer is sent again, once."""
+    c = core()
+    ex = FakeExecutor()
+    c.on_image(IMG, 0.0)
+    c.on_instruction("move forward 1 m, then stop", 3.5)
+    req, _ = c.poll(3.6)
+    outs = c.on_plan_done(req, ok("The next action is move forward 1 m."), 3.6)
+    seq = ex.receive(c, outs)
+    c.on_executor_status(EX("action_started", seq, time=3.6), 3.6)  # its time, as the executor's
+    again = c.on_executor_status(EX("cancelled", seq, time=3.6, reason="new instruction"), 3.61)
+    assert [o.text for o in again] == ["The next action is move forward 1 m."]
+    assert again[0].reason.startswith("resent") and c.state is PlannerState.EXECUTING
+    seq2 = ex.receive(c, again)
+    c.on_executor_status(EX("action_started", seq2, time=3.62), 3.62)
+    c.on_executor_status(EX("action_done", seq2, time=5.62), 5.62)  # the resent one counts
+    req2, _ = c.poll(5.7)
+    assert req2 is not None and req2.step == 2
+
+    # an operator's newer instruction that reaches the executor first cancels later: not resent
+    outs = c.on_plan_done(req2, ok("The next action is move forward 50 cm."), 5.8)
+    seq3 = ex.receive(c, outs)
+    c.on_executor_status(EX("action_started", seq3, time=5.8), 5.8)
+    late = EX("cancelled", seq3, time=6.5, reason="new instruction")
+    assert c.on_executor_status(late, 6.5) == []
+    # nor one about an output we no longer hold, nor one an empty instruction caused
+    c.on_instruction("go back", 6.6)
+    assert (
+        c.on_executor_status(EX("cancelled", seq3, time=5.9, reason="new instruction"), 6.6) == []
+    )
+    req3, _ = c.poll(6.7)
+    outs = c.on_plan_done(req3, ok("turn left 30 degrees"), 6.7)
+    seq4 = ex.receive(c, outs)
+    c.on_executor_status(EX("action_started", seq4, time=6.7), 6.7)
+    empty = EX("cancelled", seq4, time=6.7, reason="empty instruction")
+    assert c.on_executor_status(empty, 6.7) == []
+
+
 def test_pose_backend_waits_for_pose_and_stale_images() -> None:
     c = PlannerCore(PlannerConfig(backend="oracle", reference_path=[0.0, 0.0, 1.0, 0.0]))
     c.set_backend_ready(BackendInfo("oracle", False, True, 0))
