@@ -38,6 +38,8 @@ SUMMARY_KEYS = {
     "contact_step_fraction",
     "upper_collision_rate",
     "upper_contact_step_fraction",
+    "upright_contact_step_fraction",
+    "upright_upper_contact_step_fraction",
     "fall_rate",
 }
 TRIAL_KEYS = {
@@ -50,6 +52,9 @@ TRIAL_KEYS = {
     "contact_periods",
     "upper_contact_periods",
     "control_periods",
+    "upright_contact_periods",
+    "upright_upper_contact_periods",
+    "upright_control_periods",
     "collided",
     "real_time_factor",
     "distance_m",
@@ -170,6 +175,12 @@ def test_random_blind_policies_on_flat_ground(ros_domain, tmp_path) -> None:
     (trial,) = entry["trials"]
     assert trial["terrain"] == "pen" and trial["contact_periods"] > 0, trial
     assert 0 <= trial["upper_contact_periods"] <= trial["contact_periods"]
+    # Until the fall (the whole script if none): never more than over the whole script.
+    assert 0 <= trial["upright_contact_periods"] <= trial["contact_periods"]
+    assert 0 <= trial["upright_upper_contact_periods"] <= trial["upper_contact_periods"]
+    assert 0 < trial["upright_control_periods"] <= trial["control_periods"]
+    if not trial["fell"]:
+        assert trial["upright_contact_periods"] == trial["contact_periods"]
     assert trial["last_contact"].split(" / ")[1].startswith("pen_"), trial["last_contact"]
     assert entry["summary"]["pen"]["collision_rate"] == 1.0
     assert 0.0 < entry["summary"]["pen"]["contact_step_fraction"] <= 1.0

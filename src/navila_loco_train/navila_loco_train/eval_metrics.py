@@ -39,6 +39,13 @@ Definitions (all in metrics.json under the same names):
   that climbs does and one that stops at the edge does not. collision_comparison sets each
   vision policy's two step fractions beside each blind one's, per terrain (metrics.json
   "collision_comparison"): the issue's "fewer collisions for the vision policy" goal.
+  upright_contact_step_fraction / upright_upper_contact_step_fraction: the same two counted
+  only until the trial's fall (the whole script without one), over the control periods until
+  then. Why: a robot that tipped over against a box lies on it, damped, for the rest of the
+  script, and every one of those periods counts as a contact - one fall can add several hundred
+  body/thigh "collisions" that the fall rate already counts once. The plain figures stay as they
+  were; these tell contacts made walking from the ones a fall leaves. None for runs from before
+  they were recorded (navila-loco-eval-pool pools such runs with today's).
 * Aggregates: lin/ang errors are the mean (and standard deviation) of the per-trial means.
 """
 
@@ -180,6 +187,47 @@ class FallCheck:
     kind: str = ""  # which sign came first: one of FALL_KINDS ("" without a fall)
 
 
+@dataclass(frozen=True)
+class ContactCounts:
+    """navila_sim's cumulative counters over a window of a trial (differences of two statuses)."""
+
+    contact_periods: int
+    upper_contact_periods: int
+    control_periods: int
+    last_contact: str = ""
+
+
+def contact_counts(
+    sim_status: Sequence[dict[str, Any]], end_s: float, *, stop_before_end: bool = False
+) -> ContactCounts | None:
+    """Counters from the last status at or before script time 0 to the first one at or after
+    `end_s`, or with `stop_before_end` to the last one at or before it (a fall's time: nothing
+    the robot touched going down or lying afterwards). Statuses carry "t" (script time) and
+    navila_sim's cumulative `obstacle_contact_periods`, `upper_contact_periods`,
+    `control_periods`; they come at 10 Hz, so either end is good to +-0.1 s. None without any."""
+    if not sim_status:
+        return None
+    before = [s for s in sim_status if s["t"] <= 0.0]
+    first = before[-1] if before else sim_status[0]
+    if stop_before_end:
+        upto = [s for s in sim_status if s["t"] <= end_s]
+        last = upto[-1] if upto else first
+    else:
+        after = [s for s in sim_status if s["t"] >= end_s]
+        last = after[0] if after else sim_status[-1]
+    if last["t"] < first["t"]:
+        last = first
+    contacts = int(last["obstacle_contact_periods"] - first["obstacle_contact_periods"])
+    return ContactCounts(
+        contact_periods=contacts,
+        upper_contact_periods=int(
+            last.get("upper_contact_periods", 0) - first.get("upper_contact_periods", 0)
+        ),
+        control_periods=int(last["control_periods"] - first["control_periods"]),
+        last_contact=last.get("last_obstacle_contact", "") if contacts else "",
+    )
+
+
 def detect_fall(
     t: np.ndarray,
     tilt: np.ndarray,
@@ -234,6 +282,11 @@ class TrialResult:
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
     distance_m: float = 0.0  # base travel in the plane over the script (a sanity figure)
     fall_kind: str = ""  # FallCheck.kind: the first sign of the fall
+    # The three counters until the fall (the whole script without one): see the module doc.
+    # None in runs from before they were recorded.
+    upright_contact_periods: int | None = None
+    upright_upper_contact_periods: int | None = None
+    upright_control_periods: int | None = None
 
     @property
     def collided(self) -> bool:
@@ -266,6 +319,7 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         "upper_contact_step_fraction": (
             float(sum(r.upper_contact_periods for r in trials) / control) if control else 0.0
         ),
+        **_upright_fractions(trials),
         "fall_rate": float(np.mean([r.fell for r in trials])),
         "falls_by_kind": {k: sum(r.fell and r.fall_kind == k for r in trials) for k in FALL_KINDS},
     }
@@ -281,6 +335,27 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         for kind, vals in kinds.items()
     }
     return out
+
+
+def _upright_fractions(trials: list[TrialResult]) -> dict[str, float | None]:
+    """The contact step fractions until each trial's fall; None unless every trial has them."""
+    known = all(
+        r.upright_control_periods is not None
+        and r.upright_contact_periods is not None
+        and r.upright_upper_contact_periods is not None
+        for r in trials
+    )
+    control = sum(r.upright_control_periods or 0 for r in trials)
+    if not known:
+        return {"upright_contact_step_fraction": None, "upright_upper_contact_step_fraction": None}
+    return {
+        "upright_contact_step_fraction": (
+            sum(r.upright_contact_periods or 0 for r in trials) / control if control else 0.0
+        ),
+        "upright_upper_contact_step_fraction": (
+            sum(r.upright_upper_contact_periods or 0 for r in trials) / control if control else 0.0
+        ),
+    }
 
 
 def goal_check(summary_by_terrain: dict[str, dict[str, Any]]) -> dict[str, bool]:
@@ -334,6 +409,13 @@ def collision_comparison(
                         "contact": _verdict(*contact),
                     }
                 )
+                upright = (
+                    v.get("upright_upper_contact_step_fraction"),
+                    b.get("upright_upper_contact_step_fraction"),
+                )
+                if None not in upright:
+                    rows[-1]["upright_upper_contact_step_fraction"] = list(upright)
+                    rows[-1]["upright_upper"] = _verdict(*upright)
     return rows
 
 
@@ -347,6 +429,13 @@ def format_comparison(rows: list[dict[str, Any]]) -> str:
             f"{r['terrain']:<{w}} {r['vision'][:14]} vs {r['blind'][:14]}: body/thigh "
             f"{uv:.3f} vs {ub:.3f} ({r['upper']}), any body {cv:.3f} vs {cb:.3f} "
             f"({r['contact']})"
+            + (
+                ", body/thigh until a fall {:.3f} vs {:.3f} ({})".format(
+                    *r["upright_upper_contact_step_fraction"], r["upright_upper"]
+                )
+                if "upright_upper" in r
+                else ""
+            )
         )
     return "\n".join(lines)
 
@@ -362,7 +451,7 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     head = (
         f"{'terrain':<{w}} {'policy':<22} {'trials':>6} {'lin err m/s':>12} "
         f"{'ang err rad/s':>14} {'collision':>10} {'contact st':>11} {'upper st':>9} "
-        f"{'fall':>6}"
+        f"{'upper<fall':>10} {'fall':>6}"
     )
     lines = [head, "-" * len(head)]
     for terrain in terrains:
@@ -370,24 +459,27 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
             s = per_terrain.get(terrain)
             if s is None:
                 continue
+            upright = s.get("upright_upper_contact_step_fraction")
             lines.append(
                 f"{terrain:<{w}} {policy[:22]:<22} {s['trials']:>6d} "
                 f"{s['lin_vel_error']:>7.3f}±{s['lin_vel_error_std']:<4.2f} "
                 f"{s['ang_vel_error']:>9.3f}±{s['ang_vel_error_std']:<4.2f} "
                 f"{s['collision_rate']:>10.2f} {s['contact_step_fraction']:>11.3f} "
-                f"{s.get('upper_contact_step_fraction', 0.0):>9.3f} {s['fall_rate']:>6.2f}"
+                f"{s.get('upper_contact_step_fraction', 0.0):>9.3f} "
+                f"{'-' if upright is None else format(upright, '.3f'):>10} {s['fall_rate']:>6.2f}"
             )
     lines.append("-" * len(head))
     lines.append(
         f"{'goal':<{w}} {'NaVILA (Table V, Go2)':<22} {'':>6} "
         f"{'<= ' + format(GOALS['lin_vel_error'], '.3f'):>12} "
         f"{'<= ' + format(GOALS['ang_vel_error'], '.3f'):>14} {'-':>10} {'-':>11} {'-':>9} "
-        f"{'0':>6}  (falls: flat, steps <= 10 cm)"
+        f"{'-':>10} {'0':>6}  (falls: flat, steps <= 10 cm)"
     )
     lines.append(
         "collision = fraction of trials with a body-obstacle contact; contact st = fraction of "
         "50 Hz control steps with one; upper st = the same for contacts above the lower legs "
-        "(body/thigh); fall = fraction of trials"
+        "(body/thigh); upper<fall = upper st until each trial's fall (not lying on an obstacle "
+        "after it); fall = fraction of trials"
     )
     return "\n".join(lines)
 

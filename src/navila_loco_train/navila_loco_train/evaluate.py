@@ -52,9 +52,11 @@ import yaml
 
 from navila_loco_train.eval_metrics import (
     GOALS,
+    ContactCounts,
     Schedule,
     TrialResult,
     command_script,
+    contact_counts,
     detect_fall,
     report,
     summarize_policy,
@@ -243,6 +245,12 @@ def score_trial(
     distance = (
         float(np.sum(np.linalg.norm(np.diff(pos[:, :2], axis=0), axis=1))) if len(pos) else 0.0
     )
+    # The counters until the fall: contacts made on its feet, not lying on a box after it.
+    upright: ContactCounts | None = None
+    if rec.sim_status and fall.fell and fall.time_s is not None:
+        upright = contact_counts(rec.sim_status, fall.time_s, stop_before_end=True)
+    elif rec.sim_status:
+        upright = ContactCounts(rec.contact_periods, rec.upper_contact_periods, rec.control_periods)
     rtfs = [
         s["real_time_factor"]
         for s in rec.sim_status
@@ -267,6 +275,9 @@ def score_trial(
         real_time_factor=float(np.mean(rtfs)) if rtfs else None,
         by_kind=track.by_kind,
         distance_m=distance,
+        upright_contact_periods=upright.contact_periods if upright else None,
+        upright_upper_contact_periods=upright.upper_contact_periods if upright else None,
+        upright_control_periods=upright.control_periods if upright else None,
     )
 
 
@@ -529,21 +540,13 @@ def _recording(odom, status, t0: float, t_walk: float, total_s: float) -> Record
             t_damp = max(float(stamp[k] - t0), 0.0) if len(stamp) else 0.0
             rec.damp_events.append((t_damp, s.get("reason", "")))
             break
-    # Contact counters: from the last status at or before the script start to the first one
-    # at or after its end (the sim status comes at 10 Hz: +-0.1 s at either end).
-    before = [s for s in rec.sim_status if s["t"] <= 0.0]
-    after = [s for s in rec.sim_status if s["t"] >= total_s]
-    first = before[-1] if before else (rec.sim_status[0] if rec.sim_status else None)
-    last = after[0] if after else (rec.sim_status[-1] if rec.sim_status else None)
-    if first is not None and last is not None:
-        rec.contact_periods = int(
-            last["obstacle_contact_periods"] - first["obstacle_contact_periods"]
-        )
-        rec.upper_contact_periods = int(
-            last.get("upper_contact_periods", 0) - first.get("upper_contact_periods", 0)
-        )
-        rec.control_periods = int(last["control_periods"] - first["control_periods"])
-        rec.last_contact = last.get("last_obstacle_contact", "") if rec.contact_periods else ""
+    # Contact counters over the script (the sim status comes at 10 Hz: +-0.1 s at either end).
+    counts = contact_counts(rec.sim_status, total_s)
+    if counts is not None:
+        rec.contact_periods = counts.contact_periods
+        rec.upper_contact_periods = counts.upper_contact_periods
+        rec.control_periods = counts.control_periods
+        rec.last_contact = counts.last_contact
     return rec
 
 

@@ -9,11 +9,13 @@ import pytest
 
 from navila_loco_train.eval_metrics import (
     GOALS,
+    ContactCounts,
     Schedule,
     Segment,
     TrialResult,
     collision_comparison,
     command_script,
+    contact_counts,
     detect_fall,
     format_comparison,
     format_table,
@@ -147,7 +149,9 @@ def trial(
     terrain: str = "flat",
     upper: int = 0,
     fall_kind: str = "tilt",
+    upright: tuple[int, int, int] | None = None,  # contacts, upper, control until the fall
 ) -> TrialResult:
+    up = upright or (None, None, None)
     return TrialResult(
         policy="p",
         terrain=terrain,
@@ -164,6 +168,9 @@ def trial(
         control_periods=1000,
         upper_contact_periods=upper,
         by_kind={"forward": {"lin_vel_error": lin, "ang_vel_error": ang, "samples": 50}},
+        upright_contact_periods=up[0],
+        upright_upper_contact_periods=up[1],
+        upright_control_periods=up[2],
     )
 
 
@@ -249,8 +256,58 @@ def test_collision_comparison_pairs_every_vision_policy_with_every_blind_one() -
     assert collision_comparison(summaries, dict.fromkeys(vision, False)) == []  # no vision one
 
 
+def test_contact_counts_over_the_script_or_until_a_fall() -> None:
+    statuses = [
+        {"t": -0.15, "obstacle_contact_periods": 2, "upper_contact_periods": 1,
+         "control_periods": 40, "last_obstacle_contact": "box"},
+        {"t": -0.05, "obstacle_contact_periods": 3, "upper_contact_periods": 1,
+         "control_periods": 45, "last_obstacle_contact": "box"},
+        {"t": 0.05, "obstacle_contact_periods": 3, "upper_contact_periods": 1,
+         "control_periods": 50, "last_obstacle_contact": "box"},
+        {"t": 1.05, "obstacle_contact_periods": 10, "upper_contact_periods": 4,
+         "control_periods": 100, "last_obstacle_contact": "tall_2"},
+        {"t": 2.05, "obstacle_contact_periods": 60, "upper_contact_periods": 54,
+         "control_periods": 150, "last_obstacle_contact": "tall_2"},
+    ]  # fmt: skip
+    # Whole script (ends at 2.0): from the last status at or before 0 to the first at or after 2.
+    assert contact_counts(statuses, 2.0) == ContactCounts(57, 53, 105, "tall_2")
+    # Until a fall at 1.5 s: the last status at or before it.
+    assert contact_counts(statuses, 1.5, stop_before_end=True) == ContactCounts(7, 3, 55, "tall_2")
+    # A fall at the script start (the policy damped standing): nothing counted, no contact named.
+    assert contact_counts(statuses, 0.0, stop_before_end=True) == ContactCounts(0, 0, 0, "")
+    # A script that outlasts the statuses ends at the last one; none at all: unknown.
+    assert contact_counts(statuses, 9.0) == contact_counts(statuses, 2.0)
+    assert contact_counts([], 2.0) is None
+    # Statuses from before upper contacts were counted read as none.
+    old = [{k: v for k, v in st.items() if k != "upper_contact_periods"} for st in statuses]
+    assert contact_counts(old, 2.0) == ContactCounts(57, 0, 105, "tall_2")
+
+
+def test_upright_figures_pool_only_when_every_trial_has_them() -> None:
+    walked = trial(0.05, 0.1, False, 10, "boxes", upper=2, upright=(10, 2, 1000))
+    fell = trial(0.1, 0.2, True, 400, "boxes", upper=380, upright=(20, 0, 300))
+    s = summarize([walked, fell])
+    assert s["upper_contact_step_fraction"] == pytest.approx(382 / 2000)
+    assert s["upright_upper_contact_step_fraction"] == pytest.approx(2 / 1300)
+    assert s["upright_contact_step_fraction"] == pytest.approx(30 / 1300)
+    # A trial of a run from before they were recorded (navila-loco-eval-pool): unknown, not 0.
+    older = summarize([walked, trial(0.05, 0.1, False, 0, "boxes")])
+    assert older["upright_upper_contact_step_fraction"] is None
+    blind = {"boxes": summarize([trial(0.1, 0.1, False, 0, "boxes", upright=(0, 0, 1000))])}
+    rows = collision_comparison({"v": {"boxes": s}, "b": blind}, {"v": True, "b": False})
+    assert rows[0]["upper"] == "more" and rows[0]["upright_upper"] == "more"
+    assert rows[0]["upright_upper_contact_step_fraction"] == [pytest.approx(2 / 1300), 0.0]
+    assert "body/thigh until a fall 0.002 vs 0.000 (more)" in format_comparison(rows)
+    rows = collision_comparison({"v": {"boxes": older}, "b": blind}, {"v": True, "b": False})
+    assert "upright_upper" not in rows[0] and "until a fall" not in format_comparison(rows)
+    table = format_table({"v": {"boxes": s, "all": s}, "old": {"boxes": older, "all": older}})
+    assert "upper<fall" in table
+    assert any(ln.startswith("boxes") and "old" in ln and " - " in ln for ln in table.splitlines())
+
+
 def test_score_trial_from_a_recording() -> None:
-    """A synthetic trial: tracks well for 4 s, then topples (tilt) and lies still."""
+    """A synthetic trial: tracks well for 4 s (a calf brushes a box for 5 periods), then topples
+    (tilt) and lies on the box, damped, its trunk touching it every period from then on."""
     sched = Schedule(command_script(stand_s=1.0, segment_s=1.5))
     t = np.arange(-1.0, sched.total_s + 0.2, DT)  # odometry before and after the script too
     cmd = sched.commands(t)
@@ -264,17 +321,21 @@ def test_score_trial_from_a_recording() -> None:
     pos = np.zeros((len(t), 3))
     pos[:, 0] = np.cumsum(lin[:, 0]) * DT
     status_t = np.arange(-1.0, sched.total_s + 0.2, 0.1)
+    lying = np.clip(np.round(50 * (status_t - 4.0)), 0, None)  # periods since the fall
     sim_status = [
         {
             "t": float(s),
             "trunk_height": 0.32 if s < 4.0 else 0.12,
             "nominal_height": 0.32,
             "real_time_factor": 0.98,
-            "obstacle_contact_periods": 0,
-            "control_periods": 0,
+            "obstacle_contact_periods": int((5 if s >= 2.0 else 0) + lying[i]),
+            "upper_contact_periods": int(lying[i]),
+            "control_periods": round(50 * (s + 1.0)),  # counting from the sim's start
         }
-        for s in status_t
+        for i, s in enumerate(status_t)
     ]
+    whole = contact_counts(sim_status, sched.total_s)
+    assert whole is not None
     rec = Recording(
         t,
         pos,
@@ -282,9 +343,9 @@ def test_score_trial_from_a_recording() -> None:
         lin,
         ang,
         sim_status,
-        contact_periods=7,
-        upper_contact_periods=2,
-        control_periods=430,
+        contact_periods=whole.contact_periods,
+        upper_contact_periods=whole.upper_contact_periods,
+        control_periods=whole.control_periods,
     )
     r = score_trial("p", "flat", 0, (0.0, 0.0, 0.0), rec, sched, EvalSettings())
     assert r.fell and r.fall_time_s == pytest.approx(4.0, abs=0.05)
@@ -292,8 +353,17 @@ def test_score_trial_from_a_recording() -> None:
     assert r.by_kind["stand"]["lin_vel_error"] == pytest.approx(0.0)
     assert r.by_kind["stop"]["lin_vel_error"] == pytest.approx(0.0)  # lying still = stopped
     assert r.by_kind["forward"]["lin_vel_error"] > 0.0  # the second forward was not walked
-    assert r.collided and r.contact_periods == 7 and r.control_periods == 430
-    assert r.upper_contact_periods == 2
+    lying_periods = 50 * (sched.total_s - 4.0)  # to +-0.1 s: the statuses come at 10 Hz
+    assert r.collided and r.contact_periods == 5 + r.upper_contact_periods
+    assert r.upper_contact_periods == pytest.approx(lying_periods, abs=5)
+    assert r.control_periods == pytest.approx(50 * sched.total_s, abs=5)
+    # Until the fall: the calf's 5 periods, no body/thigh contact, 4 s of control periods.
+    assert (r.upright_contact_periods, r.upright_upper_contact_periods) == (5, 0)
+    assert r.upright_control_periods == pytest.approx(200, abs=5)
+    s = summarize([r])
+    assert s["upper_contact_step_fraction"] > 0.5  # mostly the lying
+    assert s["upright_upper_contact_step_fraction"] == 0.0
+    assert s["upright_contact_step_fraction"] == pytest.approx(5 / r.upright_control_periods)
     assert r.real_time_factor == pytest.approx(0.98)
     assert r.distance_m == pytest.approx(0.5 * 1.5 * 1.0, abs=0.05)  # only the first forward
     d = r.to_dict()
