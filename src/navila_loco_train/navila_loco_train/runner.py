@@ -9,7 +9,8 @@ for `LocoEnv.set_levels` on `--resume`.
 It also writes the compact checkpoint a policy directory ships (`save_weights`: actor, critic and
 levels, no optimiser state - a third of the size), which `--resume` and `--init-from` accept, and
 trains the critic alone (`learn_critic_only`) when a run starts from an actor without its critic,
-and stops a run cleanly when asked to between two iterations (`learn_until`: the time budget).
+stops a run cleanly when asked to between two iterations (`learn_until`: the time budget), and
+gives the PPO update its own thread count (`set_update_threads`).
 """
 
 from __future__ import annotations
@@ -119,6 +120,32 @@ class LocoRunner(OnPolicyRunner):
         finally:
             self.logger.log = log
         return False
+
+    def set_update_threads(self, threads: int | None) -> None:
+        """PyTorch's intra-op threads while PPO updates (None: as the process set them).
+
+        Why: a CPU run gives torch half the cores, so the policy's inference between physics
+        steps does not fight MuJoCo's rollout threads for them; but the update - most of an
+        iteration on the 2-core machine (stage 23: 54 of 74 s) - runs while the physics waits, and
+        on half the cores it leaves the rest idle. The process's setting comes back after each
+        update, exceptions included."""
+        if threads is not None and threads < 1:
+            raise ValueError(f"update threads must be >= 1, got {threads}")
+        self._update_threads = threads
+        if getattr(self, "_plain_update", None) is None:
+            self._plain_update = self.alg.update
+            self.alg.update = self._update_on_threads
+
+    def _update_on_threads(self, *args: Any, **kwargs: Any) -> Any:
+        threads = getattr(self, "_update_threads", None)
+        if threads is None:
+            return self._plain_update(*args, **kwargs)
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return self._plain_update(*args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
 
     def _levels(self) -> list[int]:
         return self.env.env.level.astype(int).tolist()

@@ -248,6 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--num-envs", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="physics threads (default: config)")
     ap.add_argument("--device", default="auto", help="torch device for PPO: cpu, cuda or auto")
+    ap.add_argument(
+        "--update-threads",
+        type=int,
+        default=None,
+        help="PyTorch threads for the PPO update on cpu (default: every core; while collecting, "
+        "half of them, beside the physics threads)",
+    )
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--out", default="runs", help="run directories go here")
     ap.add_argument(
@@ -294,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     from navila_loco_train.runner import LocoRunner, terrain_levels_from
     from navila_loco_train.vec_env import RslLocoVecEnv
 
-    for flag in ("iterations", "num_envs", "threads"):
+    for flag in ("iterations", "num_envs", "threads", "update_threads"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             ap.error(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
@@ -314,8 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    update_threads = None
     if device == "cpu":
         torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+        update_threads = args.update_threads or os.cpu_count() or 1
     overrides = {"num_envs": args.num_envs, "num_threads": args.threads}
     t0 = time.time()
     try:
@@ -325,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(
         f"[train] {cfg['policy_name']}: {env.n} envs x {env.obs.size} inputs, "
-        f"{env.cfg.num_threads} physics threads, PPO on {device}; terrain "
+        f"{env.cfg.num_threads} physics threads, PPO on {device}"
+        + (f" (update on {update_threads} threads)" if update_threads else "")
+        + "; terrain "
         f"{task.terrain.levels} levels x {list(task.terrain.types)}",
         flush=True,
     )
@@ -354,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = LocoRunner(
         vec, rsl_cfg(task, cfg["policy_name"], mirror), log_dir=str(run_dir), device=device
     )
+    runner.set_update_threads(update_threads)
     if args.resume:
         infos = runner.load(args.resume, map_location=device)  # GPU checkpoints resume on CPU
         try:

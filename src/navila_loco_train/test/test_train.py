@@ -4,6 +4,7 @@ and a policy directory that navila_loco_node's own loader runs."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def test_train_two_iterations_export_and_resume(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert f"terrain levels resumed: mean {saved.mean():.2f}" in out
     assert "[train] note: episodes end past a tilt of 1.05 rad" in out  # go2_blind's 60 deg
+    assert f"PPO on cpu (update on {os.cpu_count()} threads)" in out  # --update-threads default
 
 
 def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
@@ -77,6 +79,9 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     assert "no training config 'nonsense'" in capsys.readouterr().err
     assert main(["--resume", str(tmp_path / "missing.pt"), "--out", str(tmp_path)]) == 2
     assert "no checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--update-threads", "0", "--out", str(tmp_path)])
+    assert "--update-threads must be >= 1, got 0" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"policy_name": "x", "robot": "go2", "env": {"warp": 9}}))
     assert main(["--config", str(bad), "--out", str(tmp_path)]) == 2
@@ -327,9 +332,8 @@ def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path)
     assert act.shape == (19,) and np.all(np.isfinite(act))
 
 
-def test_learn_until_stops_cleanly_after_the_deadline(tmp_path: Path) -> None:
-    """--time-budget-s's hard stop: the iteration that ends past the deadline is the last one,
-    checkpointed; the run can go on from there."""
+def _tiny_runner(tmp_path: Path):
+    """A LocoRunner on 4 robots on one flat tile, logging to tmp_path/run; and its env."""
     from navila_loco_train.runner import LocoRunner
     from navila_loco_train.train import build_env, load_train_config, rsl_cfg, task_from_config
     from navila_loco_train.vec_env import RslLocoVecEnv
@@ -350,6 +354,13 @@ def test_learn_until_stops_cleanly_after_the_deadline(tmp_path: Path) -> None:
     runner = LocoRunner(
         RslLocoVecEnv(env, device="cpu"), rsl_cfg(task, "tiny"), str(tmp_path / "run"), "cpu"
     )
+    return runner, env
+
+
+def test_learn_until_stops_cleanly_after_the_deadline(tmp_path: Path) -> None:
+    """--time-budget-s's hard stop: the iteration that ends past the deadline is the last one,
+    checkpointed; the run can go on from there."""
+    runner, env = _tiny_runner(tmp_path)
     ticks = iter(range(100))  # one tick per iteration's check: 0, 1, 2 > deadline 1.5
     assert runner.learn_until(10, deadline=1.5, clock=lambda: float(next(ticks)))
     assert runner.current_learning_iteration == 2
@@ -363,3 +374,40 @@ def test_learn_until_stops_cleanly_after_the_deadline(tmp_path: Path) -> None:
     assert runner.current_learning_iteration == 3
     assert (tmp_path / "run" / "model_3.pt").is_file()
     env.close()
+
+
+def test_the_ppo_update_runs_on_its_own_thread_count(tmp_path: Path) -> None:
+    """On the CPU the update gets --update-threads (every core by default) while collecting keeps
+    half; the process's count comes back after each update, also when the update raises."""
+    runner, env = _tiny_runner(tmp_path)
+    plain = runner.alg.update
+    seen: list[int] = []
+
+    def update() -> dict:
+        seen.append(torch.get_num_threads())
+        return plain()
+
+    runner.alg.update = update
+    before = torch.get_num_threads()
+    target = 2 if before != 2 else 1
+    try:
+        runner.set_update_threads(target)
+        runner.learn(2)
+        assert seen == [target, target] and torch.get_num_threads() == before
+        runner.set_update_threads(None)  # as the process set them (a GPU run's default)
+        runner.learn(1)
+        assert seen[-1] == before
+
+        def broken() -> dict:
+            raise RuntimeError("update failed")
+
+        runner._plain_update = broken
+        runner.set_update_threads(target)
+        with pytest.raises(RuntimeError, match="update failed"):
+            runner.alg.update()
+        assert torch.get_num_threads() == before
+        with pytest.raises(ValueError, match="update threads must be >= 1"):
+            runner.set_update_threads(0)
+    finally:
+        torch.set_num_threads(before)
+        env.close()
