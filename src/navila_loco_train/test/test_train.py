@@ -303,6 +303,12 @@ def test_a_training_tilt_limit_laxer_than_the_deployed_one_is_named() -> None:
     assert matched.terminations.max_tilt_rad == deployed
     assert tilt_limit_note(matched, deployed) == ""
     assert tilt_limit_note(task_from_config({"terminations": {"max_tilt_rad": 0.5}}), 0.8) == ""
+    # stage 25's: the same end, and a fall that costs something (the Go2 default weights it 0)
+    penalised = task_from_config(load_train_config("go2_vision_finetune_tilt_penalty"))
+    assert penalised.terminations.max_tilt_rad == deployed
+    assert penalised.reward_weights["termination"] == -100.0
+    assert matched.reward_weights["termination"] == 0.0
+    assert replace(penalised, reward_weights=matched.reward_weights) == matched
 
 
 def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:
