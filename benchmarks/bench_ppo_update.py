@@ -28,19 +28,13 @@ from typing import Any
 import torch
 
 from navila_loco_train.runner import LocoRunner
-from navila_loco_train.train import build_env, load_train_config, rsl_cfg, task_from_config
-from navila_loco_train.vec_env import RslLocoVecEnv
+from navila_loco_train.train import build_env, load_train_config, make_runner, task_from_config
 
 
 def _runner(cfg: dict, num_envs: int, threads: int, resume: str) -> LocoRunner:
     task = task_from_config(cfg)
     env, _, _ = build_env(cfg, {"num_envs": num_envs, "num_threads": threads}, task)
-    mirror = None
-    if task.symmetry.enabled:
-        from navila_loco_train.symmetry import task_mirror
-
-        mirror = task_mirror(env)
-    runner = LocoRunner(RslLocoVecEnv(env, device="cpu"), rsl_cfg(task, "bench", mirror))
+    runner = make_runner(env, task, "bench")
     if resume:
         runner.load(resume, map_location="cpu")
     return runner

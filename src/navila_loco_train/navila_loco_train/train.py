@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from navila_common.params import merged
@@ -39,6 +39,10 @@ from navila_loco_train.task_spec import (
     TerminationSpec,
     TerrainSpec,
 )
+
+if TYPE_CHECKING:
+    from navila_loco_train.env import LocoEnv
+    from navila_loco_train.runner import LocoRunner
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 POLICY_CHECKPOINT = "checkpoint.pt"  # in a policy directory: actor + critic, no optimiser state
@@ -159,6 +163,35 @@ def resume_path(path: str) -> str:
     if not p.is_file():
         raise FileNotFoundError(f"no checkpoint {str(p)!r}")
     return str(p)
+
+
+class SymmetryError(ValueError):
+    """The task asks for the mirror loss and the env's model, sensors or layout do not mirror."""
+
+
+def make_runner(
+    env: LocoEnv, task: TaskSpec, experiment: str, log_dir: str | None = None, device: str = "cpu"
+) -> LocoRunner:
+    """A LocoRunner on `env` for `task`, with the env's left-right mirror when the task's
+    symmetry is on (SymmetryError when it cannot be mirrored): the one set-up that
+    navila-loco-train, the benchmarks and the tests share. Nothing is written until it learns."""
+    from navila_loco_train.runner import LocoRunner
+    from navila_loco_train.vec_env import RslLocoVecEnv
+
+    mirror = None
+    if task.symmetry.enabled:
+        from navila_loco_train.symmetry import task_mirror
+
+        try:
+            mirror = task_mirror(env)
+        except ValueError as exc:
+            raise SymmetryError(str(exc)) from exc
+    return LocoRunner(
+        RslLocoVecEnv(env, device=device),
+        rsl_cfg(task, experiment, mirror),
+        log_dir=log_dir,
+        device=device,
+    )
 
 
 def rsl_cfg(task: TaskSpec, experiment: str, mirror: Any = None) -> dict[str, Any]:
@@ -298,8 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from navila_loco_train.export import export_policy_dir
-    from navila_loco_train.runner import LocoRunner, terrain_levels_from
-    from navila_loco_train.vec_env import RslLocoVecEnv
+    from navila_loco_train.runner import terrain_levels_from
 
     for flag in ("iterations", "num_envs", "threads", "update_threads"):
         value = getattr(args, flag)
@@ -343,17 +375,14 @@ def main(argv: list[str] | None = None) -> int:
     note = tilt_limit_note(task, loco.safety.max_tilt_rad)
     if note:
         print(f"[train] note: {note}", flush=True)
-    mirror = None
-    if task.symmetry.enabled:
-        from navila_loco_train.symmetry import task_mirror
-
-        try:
-            mirror = task_mirror(env)
-        except ValueError as exc:  # an asymmetric model, sensor or layout
-            print(f"[train] refused symmetry: {exc}", file=sys.stderr)
-            env.close()
-            return 2
     run_dir = Path(args.out) / cfg["policy_name"] / time.strftime("%Y%m%d-%H%M%S")
+    try:
+        runner = make_runner(env, task, cfg["policy_name"], str(run_dir), device)
+    except SymmetryError as exc:  # an asymmetric model, sensor or layout
+        print(f"[train] refused symmetry: {exc}", file=sys.stderr)
+        env.close()
+        return 2
+    runner.set_update_threads(update_threads)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "train.yaml").write_text(
         yaml.safe_dump(
@@ -361,11 +390,6 @@ def main(argv: list[str] | None = None) -> int:
             sort_keys=False,
         )
     )
-    vec = RslLocoVecEnv(env, device=device)
-    runner = LocoRunner(
-        vec, rsl_cfg(task, cfg["policy_name"], mirror), log_dir=str(run_dir), device=device
-    )
-    runner.set_update_threads(update_threads)
     if args.resume:
         infos = runner.load(args.resume, map_location=device)  # GPU checkpoints resume on CPU
         try:

@@ -340,9 +340,7 @@ def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path)
 
 def _tiny_runner(tmp_path: Path):
     """A LocoRunner on 4 robots on one flat tile, logging to tmp_path/run; and its env."""
-    from navila_loco_train.runner import LocoRunner
-    from navila_loco_train.train import build_env, load_train_config, rsl_cfg, task_from_config
-    from navila_loco_train.vec_env import RslLocoVecEnv
+    from navila_loco_train.train import build_env, load_train_config, make_runner, task_from_config
 
     path = tmp_path / "tiny.yaml"
     path.write_text(
@@ -357,10 +355,7 @@ def _tiny_runner(tmp_path: Path):
     cfg = load_train_config(str(path))
     task = task_from_config(cfg)
     env, _, _ = build_env(cfg, {}, task)
-    runner = LocoRunner(
-        RslLocoVecEnv(env, device="cpu"), rsl_cfg(task, "tiny"), str(tmp_path / "run"), "cpu"
-    )
-    return runner, env
+    return make_runner(env, task, "tiny", str(tmp_path / "run")), env
 
 
 def test_learn_until_stops_cleanly_after_the_deadline(tmp_path: Path) -> None:

@@ -19,10 +19,9 @@ from navila_loco_train.train import (
     load_train_config,
     loco_for,
     main,
-    rsl_cfg,
+    make_runner,
     task_from_config,
 )
-from navila_loco_train.vec_env import RslLocoVecEnv
 from navila_loco_train.warm_start import remap_state, warm_start
 
 TINY = {"types": ["flat", "steps"], "levels": 2, "tile_m": 4.0}
@@ -47,15 +46,10 @@ def blind_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def runner_for(config: Path):
-    from navila_loco_train.runner import LocoRunner
-
     cfg = load_train_config(str(config))
     task = task_from_config(cfg)
     env, _, _ = build_env(cfg, {}, task)
-    runner = LocoRunner(
-        RslLocoVecEnv(env, device="cpu"), rsl_cfg(task, "t"), log_dir=None, device="cpu"
-    )
-    return env, runner
+    return env, make_runner(env, task, "t")
 
 
 def act(runner, obs: np.ndarray) -> np.ndarray:
