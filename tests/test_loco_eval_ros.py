@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from navila_loco_node.config import load_params
+from navila_loco_train.eval_metrics import Segment, fall_segment
 from navila_loco_train.evaluate import EvalSettings, evaluate
 
 from .conftest import CONFIG_DIR
@@ -49,6 +50,7 @@ TRIAL_KEYS = {
     "fell",
     "fall_cause",
     "fall_kind",
+    "fall_segment",
     "contact_periods",
     "upper_contact_periods",
     "control_periods",
@@ -148,6 +150,12 @@ def test_random_blind_policies_on_flat_ground(ros_domain, tmp_path) -> None:
     falls = metrics["policies"]["wild"]["summary"]["flat"]["falls_by_kind"]
     assert falls[wild_trial["fall_kind"]] == 1 and sum(falls.values()) == 1
     assert 0.0 <= wild_trial["fall_time_s"] <= 6.0
+    # the command it fell under, from the same script the evaluator drove
+    script = [Segment(**s) for s in metrics["script"]]
+    assert wild_trial["fall_segment"] == fall_segment(script, wild_trial["fall_time_s"])
+    by_segment = metrics["policies"]["wild"]["summary"]["flat"]["falls_by_segment"]
+    assert by_segment == {wild_trial["fall_segment"]: 1}
+    assert still_trial["fall_segment"] == ""
     assert metrics["policies"]["wild"]["summary"]["flat"]["fall_rate"] == 1.0
     assert metrics["policies"]["wild"]["meets_goals"]["no_falls_flat_and_steps"] is False
 

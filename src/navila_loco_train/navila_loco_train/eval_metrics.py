@@ -27,7 +27,11 @@ Definitions (all in metrics.json under the same names):
   falls by their first sign (tilt, base_height, loco_damp): the height is taken above the
   surface under the base, so a robot stuck crouching with its base over a low block (feet on
   the floor around it, upright) can cross the line without having gone down - on rubble the
-  kinds tell such a stall from a robot tipping over.
+  kinds tell such a stall from a robot tipping over. falls_by_segment counts them by the
+  command the script gave at that moment (a trial's fall_segment: stand, forward, turn_left,
+  turn_right, stop): a policy that tips over while turning on a block edge and one that rolls
+  off a box it stands on under the final zero command fail in different ways and need
+  different training (stage 25's boxes roll-overs all came in the stop).
 * Collisions: navila_sim counts control periods (50 Hz) with a robot body geom (not a foot)
   touching a scene obstacle (see navila_sim.sim). collision_rate = fraction of TRIALS with at
   least one such period; contact_step_fraction = such periods / all control periods of the
@@ -64,6 +68,9 @@ GOALS = {"lin_vel_error": 0.066, "ang_vel_error": 0.113}
 NO_FALL_TERRAINS = ("flat", "steps5", "steps10")
 FORWARD_SPEED = 0.5
 TURN_RATE = math.pi / 6
+
+
+SEGMENT_KINDS = ("stand", "forward", "turn_left", "turn_right", "stop")
 
 
 @dataclass(frozen=True)
@@ -287,6 +294,7 @@ class TrialResult:
     upright_contact_periods: int | None = None
     upright_upper_contact_periods: int | None = None
     upright_control_periods: int | None = None
+    fall_segment: str = ""  # the script segment's kind at the fall ("" without one)
 
     @property
     def collided(self) -> bool:
@@ -322,6 +330,7 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         **_upright_fractions(trials),
         "fall_rate": float(np.mean([r.fell for r in trials])),
         "falls_by_kind": {k: sum(r.fell and r.fall_kind == k for r in trials) for k in FALL_KINDS},
+        "falls_by_segment": falls_by_segment(trials),
     }
     kinds: dict[str, list[dict[str, float]]] = {}
     for r in trials:
@@ -335,6 +344,23 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         for kind, vals in kinds.items()
     }
     return out
+
+
+def fall_segment(segments: Sequence[Segment], fall_time_s: float | None) -> str:
+    """The kind of the script segment a fall's first sign came in ("" without a fall); after
+    the script's end, its last segment's."""
+    return "" if fall_time_s is None else Schedule(list(segments)).command_at(fall_time_s).kind
+
+
+def falls_by_segment(trials: Sequence[TrialResult]) -> dict[str, int]:
+    """Falls per script segment kind, in the script's order; "unknown" for a fall whose
+    segment was not recorded."""
+    kinds = [r.fall_segment or "unknown" for r in trials if r.fell]
+    order = [*SEGMENT_KINDS, "unknown"]
+    return {
+        k: kinds.count(k)
+        for k in sorted(set(kinds), key=lambda k: order.index(k) if k in order else len(order))
+    }
 
 
 def _upright_fractions(trials: list[TrialResult]) -> dict[str, float | None]:
@@ -515,6 +541,14 @@ def report(metrics: dict[str, Any]) -> list[str]:
         lines.append(
             f"[loco-eval] {label}: " + ("meets every goal" if not unmet else f"misses {unmet}")
         )
+        falls = [
+            f"{terrain} {kind} {n}"
+            for terrain, s in e["summary"].items()
+            if terrain != "all"
+            for kind, n in s.get("falls_by_segment", {}).items()
+        ]
+        if falls:
+            lines.append(f"[loco-eval] {label} falls by command: " + ", ".join(falls))
     if comparison:
         lines.append(
             "[loco-eval] collisions, vision vs blind (fractions of control steps with a contact):"

@@ -29,18 +29,29 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from navila_loco_train.eval_metrics import TrialResult, report, summarize_policy
+from navila_loco_train.eval_metrics import (
+    Segment,
+    TrialResult,
+    fall_segment,
+    report,
+    summarize_policy,
+)
 from navila_loco_train.evaluate import TERRAINS
 
 _TRIAL_FIELDS = {f.name for f in fields(TrialResult)}
 _SHIPPED_NAMES = {scene: name for name, scene in TERRAINS.items()}
 
 
-def trial_from_dict(d: dict[str, Any]) -> TrialResult:
+def trial_from_dict(d: dict[str, Any], script: list[dict[str, Any]] | None = None) -> TrialResult:
     """A metrics.json trial back as a TrialResult. Keys it does not define (collided, restarts)
-    are dropped; keys older runs lack take TrialResult's defaults."""
+    are dropped; keys older runs lack take TrialResult's defaults, except the segment of a fall
+    that runs from before it was recorded did not name: that comes from the run's `script` and
+    the fall's time when given."""
     kwargs = {k: v for k, v in d.items() if k in _TRIAL_FIELDS}
     kwargs["start_pose"] = tuple(kwargs["start_pose"])
+    if d.get("fell") and not d.get("fall_segment") and script:
+        segments = [Segment(**s) for s in script]
+        kwargs["fall_segment"] = fall_segment(segments, d.get("fall_time_s"))
     return TrialResult(**kwargs)
 
 
@@ -143,7 +154,7 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     f"{pooled['path']}: two policies under one name"
                 )
             for d in entry["trials"]:
-                trial = trial_from_dict(d)
+                trial = trial_from_dict(d, run.get("script"))
                 trial = replace(trial, terrain=names.get(trial.terrain, trial.terrain))
                 key = (label, trial.terrain, seed, trial.trial)
                 if key in seen:
@@ -156,7 +167,13 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     terrains.append(trial.terrain)
                 results.setdefault(label, []).append(trial)
                 pooled["trials"].append(
-                    {**d, "terrain": trial.terrain, "seed": seed, "source": name}
+                    {
+                        **d,
+                        "terrain": trial.terrain,
+                        "fall_segment": trial.fall_segment,
+                        "seed": seed,
+                        "source": name,
+                    }
                 )
     for label, entry in policies.items():
         if not results.get(label):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,9 +18,12 @@ from navila_loco_train.eval_metrics import (
     command_script,
     contact_counts,
     detect_fall,
+    fall_segment,
+    falls_by_segment,
     format_comparison,
     format_table,
     goal_check,
+    report,
     summarize,
     tilt_from_quat_xyzw,
     tracking_errors,
@@ -213,6 +217,38 @@ def test_summary_and_goals() -> None:
         summarize([])
 
 
+def test_falls_are_counted_by_the_command_they_came_under() -> None:
+    """Stage 25's boxes roll-overs all came in the final stop, stage 23's in the left turn: the
+    same fall rate, two failures."""
+    script = command_script()  # stand 2 s, then 4 s each: forward, left, right, forward, stop
+    assert fall_segment(script, None) == ""
+    # at a segment's start its own; after the script's end its last one
+    when = {0.0: "stand", 1.9: "stand", 2.0: "forward", 7.4: "turn_left", 13.9: "turn_right"}
+    when |= {14.0: "forward", 20.6: "stop", 40.0: "stop"}
+    assert {t: fall_segment(script, t) for t in when} == when
+    falls = [
+        replace(trial(0.1, 0.1, True, 0, "boxes"), fall_segment=kind)
+        for kind in ("stop", "turn_left", "stop", "")
+    ]
+    upright = trial(0.1, 0.1, False, 0, "boxes")
+    # in the script's order; a fall without a recorded segment is "unknown", not dropped
+    assert falls_by_segment([*falls, upright]) == {"turn_left": 1, "stop": 2, "unknown": 1}
+    assert falls_by_segment([upright]) == {}
+    s = summarize([*falls, upright])
+    assert s["falls_by_segment"] == {"turn_left": 1, "stop": 2, "unknown": 1}
+    assert sum(s["falls_by_segment"].values()) == round(s["fall_rate"] * 5)
+    metrics = {
+        "policies": {
+            label: {"summary": {"boxes": summ, "all": summ}, "meets_goals": {}, "vision": True}
+            for label, summ in (("p", s), ("q", summarize([upright])))
+        }
+    }
+    lines = report(metrics)
+    expected = "boxes turn_left 1, boxes stop 2, boxes unknown 1"
+    assert f"[loco-eval] p falls by command: {expected}" in lines
+    assert not any(ln.startswith("[loco-eval] q falls") for ln in lines)  # no falls, no line
+
+
 def test_table_lists_every_policy_and_terrain_and_the_goals() -> None:
     a = {"flat": summarize([trial(0.05, 0.1, False, 0)])}
     a["all"] = a["flat"]
@@ -350,6 +386,8 @@ def test_score_trial_from_a_recording() -> None:
     r = score_trial("p", "flat", 0, (0.0, 0.0, 0.0), rec, sched, EvalSettings())
     assert r.fell and r.fall_time_s == pytest.approx(4.0, abs=0.05)
     assert r.fall_cause.startswith(("tilt", "base height"))
+    assert r.fall_segment == fall_segment(sched.segments, r.fall_time_s)
+    assert r.fall_segment in ("turn_left", "turn_right")  # the left turn ends at 4.0 s
     assert r.by_kind["stand"]["lin_vel_error"] == pytest.approx(0.0)
     assert r.by_kind["stop"]["lin_vel_error"] == pytest.approx(0.0)  # lying still = stopped
     assert r.by_kind["forward"]["lin_vel_error"] > 0.0  # the second forward was not walked

@@ -15,7 +15,7 @@ from navila_loco_train.eval_pool import load_run, main, pool, trial_from_dict
 
 REPO = Path(__file__).resolve().parents[3]
 STAGE18 = REPO / "models" / "go2_vision" / "logs" / "stage18_cpu_not_shipped"
-SCRIPT = [{"name": "stand", "duration_s": 2.0, "vx": 0.0, "vy": 0.0, "wz": 0.0}]
+SCRIPT = [{"kind": "stand", "duration_s": 2.0, "vx": 0.0, "vy": 0.0, "wz": 0.0}]
 
 
 def _trial(terrain: str, k: int, lin: float, fell: bool = False, contacts: int = 0) -> TrialResult:
@@ -34,6 +34,7 @@ def _trial(terrain: str, k: int, lin: float, fell: bool = False, contacts: int =
         contact_periods=contacts,
         control_periods=1000,
         upper_contact_periods=contacts // 2,
+        fall_segment="stand" if fell else "",
     )
 
 
@@ -139,6 +140,34 @@ def test_trials_of_older_runs_take_the_defaults() -> None:
         del d[key]
     t = trial_from_dict({**d, "restarts": 1, "start_pose": [1.0, 2.0, 0.5]})
     assert t == replace(_trial("flat", 2, 0.04), start_pose=(1.0, 2.0, 0.5))
+
+
+def test_the_segment_of_an_older_runs_fall_comes_from_its_script(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Runs from before fall_segment was recorded: the fall's time in the run's own script."""
+    script = [
+        {"kind": kind, "duration_s": 4.0, "vx": 0.0, "vy": 0.0, "wz": 0.0}
+        for kind in ("forward", "turn_left", "stop")
+    ]
+    old = {**_trial("boxes", 0, 0.1, fell=True).to_dict(), "fall_time_s": 9.5}
+    del old["fall_segment"]
+    assert trial_from_dict(old).fall_segment == ""  # no script: not guessed
+    assert trial_from_dict(old, script).fall_segment == "stop"
+    assert trial_from_dict({**old, "fall_time_s": 30.0}, script).fall_segment == "stop"
+    assert trial_from_dict({**old, "fall_time_s": 4.0}, script).fall_segment == "turn_left"
+    upright = {**_trial("boxes", 1, 0.1).to_dict()}
+    del upright["fall_segment"]
+    assert trial_from_dict(upright, script).fall_segment == ""
+    run = {**_run(0, {"p": []}), "script": script}
+    run["policies"]["p"]["trials"] = [old, upright]
+    (tmp_path / "metrics.json").write_text(json.dumps(run))
+    assert main([str(tmp_path), "--out", str(tmp_path / "pooled")]) == 0
+    pooled = json.loads((tmp_path / "pooled" / "metrics.json").read_text())
+    entry = pooled["policies"]["p"]
+    assert [t["fall_segment"] for t in entry["trials"]] == ["stop", ""]
+    assert entry["summary"]["boxes"]["falls_by_segment"] == {"stop": 1}
+    assert "p falls by command: boxes stop 1" in capsys.readouterr().out
 
 
 def test_committed_stage18_rubble_runs_pool_to_24_trials() -> None:
