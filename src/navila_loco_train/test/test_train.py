@@ -309,6 +309,13 @@ def test_a_training_tilt_limit_laxer_than_the_deployed_one_is_named() -> None:
     assert penalised.reward_weights["termination"] == -100.0
     assert matched.reward_weights["termination"] == 0.0
     assert replace(penalised, reward_weights=matched.reward_weights) == matched
+    # stage 26's: stage 25's with a weaker pull to the flat-ground pose when told to stand
+    stand = task_from_config(load_train_config("go2_vision_finetune_stand"))
+    assert stand.reward_weights["stand_still"] == -0.1
+    assert penalised.reward_weights["stand_still"] == -0.5
+    assert replace(stand, reward_weights=penalised.reward_weights) == penalised
+    changed = {k for k, w in stand.reward_weights.items() if w != penalised.reward_weights[k]}
+    assert changed == {"stand_still"}
 
 
 def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:
