@@ -353,14 +353,12 @@ def fall_segment(segments: Sequence[Segment], fall_time_s: float | None) -> str:
 
 
 def falls_by_segment(trials: Sequence[TrialResult]) -> dict[str, int]:
-    """Falls per script segment kind, in the script's order; "unknown" for a fall whose
-    segment was not recorded."""
+    """Falls per script segment kind, in command_script's order (any other kind after them, by
+    name); "unknown" for a fall whose segment was not recorded."""
     kinds = [r.fall_segment or "unknown" for r in trials if r.fell]
     order = [*SEGMENT_KINDS, "unknown"]
-    return {
-        k: kinds.count(k)
-        for k in sorted(set(kinds), key=lambda k: order.index(k) if k in order else len(order))
-    }
+    rank = {k: (order.index(k) if k in order else len(order), k) for k in kinds}
+    return {k: kinds.count(k) for k in sorted(rank, key=rank.__getitem__)}
 
 
 def _upright_fractions(trials: list[TrialResult]) -> dict[str, float | None]:

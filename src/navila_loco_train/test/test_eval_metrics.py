@@ -234,6 +234,8 @@ def test_falls_are_counted_by_the_command_they_came_under() -> None:
     # in the script's order; a fall without a recorded segment is "unknown", not dropped
     assert falls_by_segment([*falls, upright]) == {"turn_left": 1, "stop": 2, "unknown": 1}
     assert falls_by_segment([upright]) == {}
+    other = [replace(falls[0], fall_segment=k) for k in ("wait", "back", "stop", "back")]
+    assert list(falls_by_segment(other).items()) == [("stop", 1), ("back", 2), ("wait", 1)]
     s = summarize([*falls, upright])
     assert s["falls_by_segment"] == {"turn_left": 1, "stop": 2, "unknown": 1}
     assert sum(s["falls_by_segment"].values()) == round(s["fall_rate"] * 5)
