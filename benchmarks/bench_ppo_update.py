@@ -28,7 +28,13 @@ from typing import Any
 import torch
 
 from navila_loco_train.runner import LocoRunner
-from navila_loco_train.train import build_env, load_train_config, make_runner, task_from_config
+from navila_loco_train.train import (
+    build_env,
+    collect_threads,
+    load_train_config,
+    make_runner,
+    task_from_config,
+)
 
 
 def _runner(cfg: dict, num_envs: int, threads: int, resume: str) -> LocoRunner:
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.iterations < 1 or min(args.update_threads) < 1:
         ap.error("--iterations and --update-threads must be >= 1")
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))  # as navila-loco-train on cpu
+    torch.set_num_threads(collect_threads())  # as navila-loco-train on cpu
     cfg = load_train_config(args.config)
     print(f"[bench] {args.config}: building {args.num_envs} envs", flush=True)
     runner = _runner(cfg, args.num_envs, args.threads, args.resume)

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from navila_loco_node.config import load_params
-from navila_loco_train.eval_metrics import Segment, fall_segment
+from navila_loco_train.eval_metrics import Schedule, Segment, fall_segment
 from navila_loco_train.evaluate import EvalSettings, evaluate
 
 from .conftest import CONFIG_DIR
@@ -151,7 +151,7 @@ def test_random_blind_policies_on_flat_ground(ros_domain, tmp_path) -> None:
     assert falls[wild_trial["fall_kind"]] == 1 and sum(falls.values()) == 1
     assert 0.0 <= wild_trial["fall_time_s"] <= 6.0
     # the command it fell under, from the same script the evaluator drove
-    script = [Segment(**s) for s in metrics["script"]]
+    script = Schedule([Segment(**s) for s in metrics["script"]])
     assert wild_trial["fall_segment"] == fall_segment(script, wild_trial["fall_time_s"])
     by_segment = metrics["policies"]["wild"]["summary"]["flat"]["falls_by_segment"]
     assert by_segment == {wild_trial["fall_segment"]: 1}

@@ -346,10 +346,10 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
     return out
 
 
-def fall_segment(segments: Sequence[Segment], fall_time_s: float | None) -> str:
+def fall_segment(schedule: Schedule, fall_time_s: float | None) -> str:
     """The kind of the script segment a fall's first sign came in ("" without a fall); after
     the script's end, its last segment's."""
-    return "" if fall_time_s is None else Schedule(list(segments)).command_at(fall_time_s).kind
+    return "" if fall_time_s is None else schedule.command_at(fall_time_s).kind
 
 
 def falls_by_segment(trials: Sequence[TrialResult]) -> dict[str, int]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from navila_loco_train.eval_metrics import (
+    Schedule,
     Segment,
     TrialResult,
     fall_segment,
@@ -42,17 +43,22 @@ _TRIAL_FIELDS = {f.name for f in fields(TrialResult)}
 _SHIPPED_NAMES = {scene: name for name, scene in TERRAINS.items()}
 
 
-def trial_from_dict(d: dict[str, Any], script: list[dict[str, Any]] | None = None) -> TrialResult:
+def trial_from_dict(d: dict[str, Any], schedule: Schedule | None = None) -> TrialResult:
     """A metrics.json trial back as a TrialResult. Keys it does not define (collided, restarts)
     are dropped; keys older runs lack take TrialResult's defaults, except the segment of a fall
-    that runs from before it was recorded did not name: that comes from the run's `script` and
-    the fall's time when given."""
+    that runs from before it was recorded did not name: that comes from the run's script
+    (`schedule_of`) and the fall's time when given."""
     kwargs = {k: v for k, v in d.items() if k in _TRIAL_FIELDS}
     kwargs["start_pose"] = tuple(kwargs["start_pose"])
-    if d.get("fell") and not d.get("fall_segment") and script:
-        segments = [Segment(**s) for s in script]
-        kwargs["fall_segment"] = fall_segment(segments, d.get("fall_time_s"))
+    if d.get("fell") and not d.get("fall_segment") and schedule is not None:
+        kwargs["fall_segment"] = fall_segment(schedule, d.get("fall_time_s"))
     return TrialResult(**kwargs)
+
+
+def schedule_of(run: dict[str, Any]) -> Schedule | None:
+    """A run's command script (metrics.json "script") as a Schedule; None without one."""
+    script = run.get("script")
+    return Schedule([Segment(**s) for s in script]) if script else None
 
 
 def load_run(path: Path) -> dict[str, Any]:
@@ -144,6 +150,7 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     "not the same measurement"
                 )
         seed = int(run["settings"].get("seed", 0))
+        schedule = schedule_of(run)
         for label, entry in run["policies"].items():
             pooled = policies.setdefault(
                 label, {"path": entry["path"], "vision": entry["vision"], "trials": []}
@@ -154,7 +161,7 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     f"{pooled['path']}: two policies under one name"
                 )
             for d in entry["trials"]:
-                trial = trial_from_dict(d, run.get("script"))
+                trial = trial_from_dict(d, schedule)
                 trial = replace(trial, terrain=names.get(trial.terrain, trial.terrain))
                 key = (label, trial.terrain, seed, trial.trial)
                 if key in seen:

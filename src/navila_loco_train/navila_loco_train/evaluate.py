@@ -269,7 +269,7 @@ def score_trial(
         fall_cause=fall.cause,
         fall_time_s=fall.time_s,
         fall_kind=fall.kind,
-        fall_segment=fall_segment(schedule.segments, fall.time_s) if fall.fell else "",
+        fall_segment=fall_segment(schedule, fall.time_s) if fall.fell else "",
         contact_periods=rec.contact_periods,
         upper_contact_periods=rec.upper_contact_periods,
         control_periods=rec.control_periods,

@@ -137,7 +137,7 @@ class LocoRunner(OnPolicyRunner):
             self.alg.update = self._update_on_threads
 
     def _update_on_threads(self, *args: Any, **kwargs: Any) -> Any:
-        threads = getattr(self, "_update_threads", None)
+        threads = self._update_threads  # installed by set_update_threads, which sets it first
         if threads is None:
             return self._plain_update(*args, **kwargs)
         before = torch.get_num_threads()

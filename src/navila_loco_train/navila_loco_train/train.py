@@ -165,6 +165,13 @@ def resume_path(path: str) -> str:
     return str(p)
 
 
+def collect_threads() -> int:
+    """PyTorch's threads for a CPU run while it collects: half the cores, so the policy's
+    inference between physics steps does not fight MuJoCo's rollout threads for them (the
+    update, while the physics waits, gets every core: LocoRunner.set_update_threads)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 class SymmetryError(ValueError):
     """The task asks for the mirror loss and the env's model, sensors or layout do not mirror."""
 
@@ -355,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     update_threads = None
     if device == "cpu":
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+        torch.set_num_threads(collect_threads())
         update_threads = args.update_threads or os.cpu_count() or 1
     overrides = {"num_envs": args.num_envs, "num_threads": args.threads}
     t0 = time.time()

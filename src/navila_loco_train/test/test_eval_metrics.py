@@ -220,7 +220,7 @@ def test_summary_and_goals() -> None:
 def test_falls_are_counted_by_the_command_they_came_under() -> None:
     """Stage 25's boxes roll-overs all came in the final stop, stage 23's in the left turn: the
     same fall rate, two failures."""
-    script = command_script()  # stand 2 s, then 4 s each: forward, left, right, forward, stop
+    script = Schedule(command_script())  # stand 2 s, then 4 s each: fwd, left, right, fwd, stop
     assert fall_segment(script, None) == ""
     # at a segment's start its own; after the script's end its last one
     when = {0.0: "stand", 1.9: "stand", 2.0: "forward", 7.4: "turn_left", 13.9: "turn_right"}
@@ -388,7 +388,7 @@ def test_score_trial_from_a_recording() -> None:
     r = score_trial("p", "flat", 0, (0.0, 0.0, 0.0), rec, sched, EvalSettings())
     assert r.fell and r.fall_time_s == pytest.approx(4.0, abs=0.05)
     assert r.fall_cause.startswith(("tilt", "base height"))
-    assert r.fall_segment == fall_segment(sched.segments, r.fall_time_s)
+    assert r.fall_segment == fall_segment(sched, r.fall_time_s)
     assert r.fall_segment in ("turn_left", "turn_right")  # the left turn ends at 4.0 s
     assert r.by_kind["stand"]["lin_vel_error"] == pytest.approx(0.0)
     assert r.by_kind["stop"]["lin_vel_error"] == pytest.approx(0.0)  # lying still = stopped

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from navila_loco_train.eval_metrics import TrialResult, report, summarize
-from navila_loco_train.eval_pool import load_run, main, pool, trial_from_dict
+from navila_loco_train.eval_pool import load_run, main, pool, schedule_of, trial_from_dict
 
 REPO = Path(__file__).resolve().parents[3]
 STAGE18 = REPO / "models" / "go2_vision" / "logs" / "stage18_cpu_not_shipped"
@@ -152,13 +152,15 @@ def test_the_segment_of_an_older_runs_fall_comes_from_its_script(
     ]
     old = {**_trial("boxes", 0, 0.1, fell=True).to_dict(), "fall_time_s": 9.5}
     del old["fall_segment"]
+    schedule = schedule_of({"script": script})
+    assert schedule is not None and schedule_of({"script": None}) is None
     assert trial_from_dict(old).fall_segment == ""  # no script: not guessed
-    assert trial_from_dict(old, script).fall_segment == "stop"
-    assert trial_from_dict({**old, "fall_time_s": 30.0}, script).fall_segment == "stop"
-    assert trial_from_dict({**old, "fall_time_s": 4.0}, script).fall_segment == "turn_left"
+    assert trial_from_dict(old, schedule).fall_segment == "stop"
+    assert trial_from_dict({**old, "fall_time_s": 30.0}, schedule).fall_segment == "stop"
+    assert trial_from_dict({**old, "fall_time_s": 4.0}, schedule).fall_segment == "turn_left"
     upright = {**_trial("boxes", 1, 0.1).to_dict()}
     del upright["fall_segment"]
-    assert trial_from_dict(upright, script).fall_segment == ""
+    assert trial_from_dict(upright, schedule).fall_segment == ""
     run = {**_run(0, {"p": []}), "script": script}
     run["policies"]["p"]["trials"] = [old, upright]
     (tmp_path / "metrics.json").write_text(json.dumps(run))
