@@ -56,9 +56,15 @@ def trial_from_dict(d: dict[str, Any], schedule: Schedule | None = None) -> Tria
 
 
 def schedule_of(run: dict[str, Any]) -> Schedule | None:
-    """A run's command script (metrics.json "script") as a Schedule; None without one."""
+    """A run's command script (metrics.json "script") as a Schedule; None without one.
+    ValueError when it is not a list of navila-loco-eval's segments."""
     script = run.get("script")
-    return Schedule([Segment(**s) for s in script]) if script else None
+    if not script:
+        return None
+    try:
+        return Schedule([Segment(**s) for s in script])
+    except TypeError as exc:
+        raise ValueError(f"its script is not a list of command segments ({exc})") from exc
 
 
 def load_run(path: Path) -> dict[str, Any]:
@@ -150,7 +156,10 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     "not the same measurement"
                 )
         seed = int(run["settings"].get("seed", 0))
-        schedule = schedule_of(run)
+        try:
+            schedule = schedule_of(run)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from exc
         for label, entry in run["policies"].items():
             pooled = policies.setdefault(
                 label, {"path": entry["path"], "vision": entry["vision"], "trials": []}

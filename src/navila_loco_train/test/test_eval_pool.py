@@ -154,6 +154,8 @@ def test_the_segment_of_an_older_runs_fall_comes_from_its_script(
     del old["fall_segment"]
     schedule = schedule_of({"script": script})
     assert schedule is not None and schedule_of({"script": None}) is None
+    with pytest.raises(ValueError, match="not a list of command segments"):
+        schedule_of({"script": [{"name": "stand", "duration_s": 2.0}]})
     assert trial_from_dict(old).fall_segment == ""  # no script: not guessed
     assert trial_from_dict(old, schedule).fall_segment == "stop"
     assert trial_from_dict({**old, "fall_time_s": 30.0}, schedule).fall_segment == "stop"
