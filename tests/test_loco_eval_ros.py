@@ -51,6 +51,7 @@ TRIAL_KEYS = {
     "fall_cause",
     "fall_kind",
     "fall_segment",
+    "stop_tilt_rise_rad",
     "contact_periods",
     "upper_contact_periods",
     "control_periods",
@@ -156,6 +157,11 @@ def test_random_blind_policies_on_flat_ground(ros_domain, tmp_path) -> None:
     by_segment = metrics["policies"]["wild"]["summary"]["flat"]["falls_by_segment"]
     assert by_segment == {wild_trial["fall_segment"]: 1}
     assert still_trial["fall_segment"] == ""
+    # standing still in the final stop it measured the tilt rise; a fall before it leaves none
+    assert 0.0 <= still_trial["stop_tilt_rise_rad"] < 0.2
+    assert metrics["policies"]["still"]["summary"]["flat"]["stop_tilt_trials"] == 1
+    fell_before_stop = wild_trial["fall_time_s"] < script.starts[-1]
+    assert (wild_trial["stop_tilt_rise_rad"] is None) == fell_before_stop
     assert metrics["policies"]["wild"]["summary"]["flat"]["fall_rate"] == 1.0
     assert metrics["policies"]["wild"]["meets_goals"]["no_falls_flat_and_steps"] is False
 

@@ -32,6 +32,17 @@ Definitions (all in metrics.json under the same names):
   turn_right, stop): a policy that tips over while turning on a block edge and one that rolls
   off a box it stands on under the final zero command fail in different ways and need
   different training (stage 25's boxes roll-overs all came in the stop).
+* Standing still after the walk: stop_tilt_rise_rad per trial = the largest base tilt in the
+  script's final stop segment, from `settle_s` after its start, minus the tilt at that moment
+  (None when the trial fell before the stop, had no sample in it, or the script does not end in
+  a stop). A robot the walk left with a leg up on a low box can stand there for seconds and then
+  roll over slowly (stage 25's boxes falls); the rise shows that creep in trials that do not
+  fall, and falls under the stop show up as large rises too. The settle window leaves out the
+  pitch of braking from 0.5 m/s, which on rubble alone put stage 26 over the limit in 12 of 30
+  trials (1 of 30 after it). Per summary: stop_tilt_trials (trials with a figure),
+  stop_unsteady (those whose rise exceeded STOP_TILT_RISE_RAD, 0.1 rad) and
+  stop_tilt_rise_max. Runs from before it was recorded have no figure (navila-loco-eval-pool
+  measures it from a run's trial CSVs when its folder still has them).
 * Collisions: navila_sim counts control periods (50 Hz) with a robot body geom (not a foot)
   touching a scene obstacle (see navila_sim.sim). collision_rate = fraction of TRIALS with at
   least one such period; contact_step_fraction = such periods / all control periods of the
@@ -71,6 +82,8 @@ TURN_RATE = math.pi / 6
 
 
 SEGMENT_KINDS = ("stand", "forward", "turn_left", "turn_right", "stop")
+# A tilt rise above this while stopped counts the trial as unsteady (see the module doc).
+STOP_TILT_RISE_RAD = 0.1
 
 
 @dataclass(frozen=True)
@@ -295,6 +308,7 @@ class TrialResult:
     upright_upper_contact_periods: int | None = None
     upright_control_periods: int | None = None
     fall_segment: str = ""  # the script segment's kind at the fall ("" without one)
+    stop_tilt_rise_rad: float | None = None  # see stop_tilt_rise (None: not measured)
 
     @property
     def collided(self) -> bool:
@@ -331,6 +345,7 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         "fall_rate": float(np.mean([r.fell for r in trials])),
         "falls_by_kind": {k: sum(r.fell and r.fall_kind == k for r in trials) for k in FALL_KINDS},
         "falls_by_segment": falls_by_segment(trials),
+        **_stop_tilt(trials),
     }
     kinds: dict[str, list[dict[str, float]]] = {}
     for r in trials:
@@ -359,6 +374,40 @@ def falls_by_segment(trials: Sequence[TrialResult]) -> dict[str, int]:
     order = [*SEGMENT_KINDS, "unknown"]
     rank = {k: (order.index(k) if k in order else len(order), k) for k in kinds}
     return {k: kinds.count(k) for k in sorted(rank, key=rank.__getitem__)}
+
+
+def stop_tilt_rise(
+    schedule: Schedule,
+    t: np.ndarray,
+    tilt: np.ndarray,
+    fall_time_s: float | None,
+    settle_s: float = 0.5,
+) -> float | None:
+    """Largest tilt [rad] in the script's final stop segment from `settle_s` after its start,
+    minus the tilt at the first sample from then; None when the script does not end in a stop,
+    the fall came before the stop, or no sample lies in that window. `t` script times [s],
+    `tilt` the base tilt at them."""
+    last = len(schedule.segments) - 1
+    if schedule.segments[last].kind != "stop":
+        return None
+    start = float(schedule.starts[last])
+    if fall_time_s is not None and fall_time_s < start:
+        return None
+    t, tilt = np.asarray(t, dtype=float), np.asarray(tilt, dtype=float)
+    inside = np.flatnonzero((t >= start + settle_s) & (t <= schedule.total_s))
+    if not inside.size:
+        return None
+    return float(tilt[inside].max() - tilt[inside[0]])
+
+
+def _stop_tilt(trials: Sequence[TrialResult]) -> dict[str, Any]:
+    """The stop-segment figures of a summary (see the module doc)."""
+    rises = [r.stop_tilt_rise_rad for r in trials if r.stop_tilt_rise_rad is not None]
+    return {
+        "stop_tilt_trials": len(rises),
+        "stop_unsteady": sum(rise > STOP_TILT_RISE_RAD for rise in rises),
+        "stop_tilt_rise_max": max(rises) if rises else None,
+    }
 
 
 def _upright_fractions(trials: list[TrialResult]) -> dict[str, float | None]:
@@ -547,6 +596,16 @@ def report(metrics: dict[str, Any]) -> list[str]:
         ]
         if falls:
             lines.append(f"[loco-eval] {label} falls by command: " + ", ".join(falls))
+        unsteady = [
+            f"{terrain} {s['stop_unsteady']} of {s['stop_tilt_trials']}"
+            for terrain, s in e["summary"].items()
+            if terrain != "all" and s.get("stop_unsteady")
+        ]
+        if unsteady:
+            lines.append(
+                f"[loco-eval] {label} tilting while stopped (rise > {STOP_TILT_RISE_RAD:g} rad): "
+                + ", ".join(unsteady)
+            )
     if comparison:
         lines.append(
             "[loco-eval] collisions, vision vs blind (fractions of control steps with a contact):"

@@ -14,6 +14,12 @@ Refused with the reason (nothing is written): runs whose command script or settl
 trial twice (same policy, terrain, seed and trial index: a run passed twice), and one terrain
 name with two scenes or start poses.
 
+Runs from before a figure was recorded get it where it can be recomputed: the command a fall came
+under from the run's script and the fall's time; the tilt rise while stopped
+(stop_tilt_rise_rad) from the trial's CSV (`trials/<policy>/<terrain>_<k>.csv` beside the
+run's metrics.json) when the run's folder still has it - a metrics file copied on its own keeps
+none, and the summaries say over how many trials the figure is (stop_tilt_trials).
+
 Terrains are named as navila-loco-eval names them today: runs from before the short names called
 a shipped scene by its file ("loco_eval_rubble"); their trials pool with today's "rubble" runs,
 since the run records the scene file, start pose and jitter that make it the same terrain.
@@ -29,30 +35,65 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from navila_loco_train.eval_metrics import (
     Schedule,
     Segment,
     TrialResult,
     fall_segment,
     report,
+    stop_tilt_rise,
     summarize_policy,
 )
-from navila_loco_train.evaluate import TERRAINS
+from navila_loco_train.evaluate import TERRAINS, EvalSettings
 
 _TRIAL_FIELDS = {f.name for f in fields(TrialResult)}
 _SHIPPED_NAMES = {scene: name for name, scene in TERRAINS.items()}
 
 
-def trial_from_dict(d: dict[str, Any], schedule: Schedule | None = None) -> TrialResult:
+def trial_from_dict(
+    d: dict[str, Any],
+    schedule: Schedule | None = None,
+    csv: Path | None = None,
+    settle_s: float = 0.5,
+) -> TrialResult:
     """A metrics.json trial back as a TrialResult. Keys it does not define (collided, restarts)
-    are dropped; keys older runs lack take TrialResult's defaults, except the segment of a fall
-    that runs from before it was recorded did not name: that comes from the run's script
-    (`schedule_of`) and the fall's time when given."""
+    are dropped; keys older runs lack take TrialResult's defaults, except two that can be
+    recomputed: the segment of a fall, from the run's script (`schedule_of`) and the fall's
+    time, and the tilt rise while stopped, from the script, the trial's CSV when given and the
+    run's settle time."""
     kwargs = {k: v for k, v in d.items() if k in _TRIAL_FIELDS}
     kwargs["start_pose"] = tuple(kwargs["start_pose"])
     if d.get("fell") and not d.get("fall_segment") and schedule is not None:
         kwargs["fall_segment"] = fall_segment(schedule, d.get("fall_time_s"))
+    if "stop_tilt_rise_rad" not in d and schedule is not None and csv is not None:
+        t, tilt = read_trial_tilt(csv)
+        kwargs["stop_tilt_rise_rad"] = stop_tilt_rise(
+            schedule, t, tilt, d.get("fall_time_s"), settle_s
+        )
     return TrialResult(**kwargs)
+
+
+def read_trial_tilt(csv: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Script time and base tilt columns of a trial CSV (navila-loco-eval's write_trial_csv).
+    ValueError naming the file when it has no such columns."""
+    lines = csv.read_text().splitlines()
+    header = lines[0].split(",") if lines else []
+    if "t" not in header or "tilt" not in header:
+        raise ValueError(f"{csv}: not a navila-loco-eval trial CSV (no t and tilt columns)")
+    rows = np.array([[float(v) for v in line.split(",")] for line in lines[1:] if line], float)
+    rows = rows.reshape(-1, len(header))
+    return rows[:, header.index("t")], rows[:, header.index("tilt")]
+
+
+def trial_csv(source: str, label: str, terrain: str, trial: int) -> Path | None:
+    """The CSV navila-loco-eval wrote for a trial, beside the run's metrics.json (`source`, a
+    results folder or the file), or None where the folder does not have it."""
+    base = Path(source)
+    folder = base if base.is_dir() else base.parent
+    csv = folder / "trials" / label / f"{terrain}_{trial}.csv"
+    return csv if csv.is_file() else None
 
 
 def schedule_of(run: dict[str, Any]) -> Schedule | None:
@@ -156,6 +197,8 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     "not the same measurement"
                 )
         seed = int(run["settings"].get("seed", 0))
+        settle = run["settings"].get("settle_s")
+        settle_s = EvalSettings.settle_s if settle is None else float(settle)
         try:
             schedule = schedule_of(run)
         except ValueError as exc:
@@ -170,7 +213,8 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     f"{pooled['path']}: two policies under one name"
                 )
             for d in entry["trials"]:
-                trial = trial_from_dict(d, schedule)
+                csv = trial_csv(name, label, d["terrain"], int(d["trial"]))
+                trial = trial_from_dict(d, schedule, csv, settle_s)
                 trial = replace(trial, terrain=names.get(trial.terrain, trial.terrain))
                 key = (label, trial.terrain, seed, trial.trial)
                 if key in seen:
@@ -187,6 +231,7 @@ def pool(runs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                         **d,
                         "terrain": trial.terrain,
                         "fall_segment": trial.fall_segment,
+                        "stop_tilt_rise_rad": trial.stop_tilt_rise_rad,
                         "seed": seed,
                         "source": name,
                     }

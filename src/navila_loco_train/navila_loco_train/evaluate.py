@@ -60,6 +60,7 @@ from navila_loco_train.eval_metrics import (
     detect_fall,
     fall_segment,
     report,
+    stop_tilt_rise,
     summarize_policy,
     tilt_from_quat_xyzw,
     tracking_errors,
@@ -231,9 +232,10 @@ def score_trial(
     )
     heights = [(s["t"], s["trunk_height"]) for s in rec.sim_status if "trunk_height" in s]
     nominal = next((s["nominal_height"] for s in rec.sim_status if "nominal_height" in s), 0.0)
+    tilt = tilt_from_quat_xyzw(rec.quat_xyzw) if len(rec.t) else np.zeros(0)
     fall = detect_fall(
         rec.t,
-        tilt_from_quat_xyzw(rec.quat_xyzw),
+        tilt,
         np.array([h[0] for h in heights]),
         np.array([h[1] for h in heights]),
         float(nominal),
@@ -270,6 +272,7 @@ def score_trial(
         fall_time_s=fall.time_s,
         fall_kind=fall.kind,
         fall_segment=fall_segment(schedule, fall.time_s) if fall.fell else "",
+        stop_tilt_rise_rad=stop_tilt_rise(schedule, rec.t, tilt, fall.time_s, settings.settle_s),
         contact_periods=rec.contact_periods,
         upper_contact_periods=rec.upper_contact_periods,
         control_periods=rec.control_periods,

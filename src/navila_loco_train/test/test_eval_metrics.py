@@ -24,6 +24,7 @@ from navila_loco_train.eval_metrics import (
     format_table,
     goal_check,
     report,
+    stop_tilt_rise,
     summarize,
     tilt_from_quat_xyzw,
     tracking_errors,
@@ -251,6 +252,50 @@ def test_falls_are_counted_by_the_command_they_came_under() -> None:
     assert not any(ln.startswith("[loco-eval] q falls") for ln in lines)  # no falls, no line
 
 
+def test_tilt_creeping_up_while_stopped_is_measured() -> None:
+    """Stage 25 stood tilted on the boxes under the final stop and rolled over seconds later;
+    the rise in tilt over the stop segment shows that creep in trials that did not fall."""
+    script = Schedule(command_script())  # the stop runs from 18 s to 22 s
+    t = np.arange(-1.0, 23.0, DT)
+    creep = np.where(t < 18.0, 0.05, 0.05 + 0.06 * (t - 18.0))  # up 0.06 rad/s in the stop
+    # from the settle time (0.5 s into the stop) on: 3.5 s of it
+    assert stop_tilt_rise(script, t, creep, None) == pytest.approx(0.21, abs=2e-3)
+    assert stop_tilt_rise(script, t, creep, None, settle_s=0.0) == pytest.approx(0.24, abs=2e-3)
+    # braking pitches it for a moment: not standing unsteadily
+    brake = np.where((t >= 18.1) & (t < 18.4), 0.25, 0.05)
+    assert stop_tilt_rise(script, t, brake, None) == pytest.approx(0.0)
+    assert stop_tilt_rise(script, t, brake, None, settle_s=0.0) == pytest.approx(0.2)
+    # only the stop's samples: a tilted walk before it and lying after the script do not count
+    walk = np.where(t < 18.0, 0.5, 0.2) + np.where(t > 22.0, 1.0, 0.0)
+    assert stop_tilt_rise(script, t, walk, None) == pytest.approx(0.0)
+    # a fall in the stop is the largest rise; one before it leaves nothing to measure
+    assert stop_tilt_rise(script, t, creep, 21.0) == pytest.approx(0.21, abs=2e-3)
+    assert stop_tilt_rise(script, t, creep, 17.9) is None
+    assert stop_tilt_rise(script, t[t < 18.4], creep[t < 18.4], None) is None
+    no_stop = Schedule(command_script()[:-1])
+    assert stop_tilt_rise(no_stop, t, creep, None) is None
+    rises = [0.24, 0.05, None, 0.1]  # exactly the limit is not unsteady
+    trials = [replace(trial(0.1, 0.1, False, 0, "boxes"), stop_tilt_rise_rad=r) for r in rises]
+    s = summarize(trials)
+    assert (s["stop_tilt_trials"], s["stop_unsteady"]) == (3, 1)
+    assert s["stop_tilt_rise_max"] == pytest.approx(0.24)
+    none = summarize([trials[2]])
+    assert (none["stop_tilt_trials"], none["stop_unsteady"], none["stop_tilt_rise_max"]) == (
+        0,
+        0,
+        None,
+    )
+    metrics = {
+        "policies": {
+            label: {"summary": {"boxes": summ, "all": summ}, "meets_goals": {}, "vision": True}
+            for label, summ in (("p", s), ("q", summarize(trials[1:])))
+        }
+    }
+    lines = report(metrics)
+    assert "[loco-eval] p tilting while stopped (rise > 0.1 rad): boxes 1 of 3" in lines
+    assert not any(ln.startswith("[loco-eval] q tilting") for ln in lines)
+
+
 def test_table_lists_every_policy_and_terrain_and_the_goals() -> None:
     a = {"flat": summarize([trial(0.05, 0.1, False, 0)])}
     a["all"] = a["flat"]
@@ -390,6 +435,15 @@ def test_score_trial_from_a_recording() -> None:
     assert r.fall_cause.startswith(("tilt", "base height"))
     assert r.fall_segment == fall_segment(sched, r.fall_time_s)
     assert r.fall_segment in ("turn_left", "turn_right")  # the left turn ends at 4.0 s
+    assert r.stop_tilt_rise_rad is None  # it fell before the stop
+    standing = replace(  # the same trial upright throughout: level while stopped
+        rec,
+        quat_xyzw=np.tile([0.0, 0.0, 0.0, 1.0], (len(t), 1)),
+        sim_status=[{**s, "trunk_height": 0.32} for s in sim_status],
+    )
+    assert score_trial(
+        "p", "flat", 0, (0.0, 0.0, 0.0), standing, sched, EvalSettings()
+    ).stop_tilt_rise_rad == pytest.approx(0.0)
     assert r.by_kind["stand"]["lin_vel_error"] == pytest.approx(0.0)
     assert r.by_kind["stop"]["lin_vel_error"] == pytest.approx(0.0)  # lying still = stopped
     assert r.by_kind["forward"]["lin_vel_error"] > 0.0  # the second forward was not walked

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from navila_loco_train.eval_metrics import TrialResult, report, summarize
-from navila_loco_train.eval_pool import load_run, main, pool, schedule_of, trial_from_dict
+from navila_loco_train.eval_pool import (
+    load_run,
+    main,
+    pool,
+    read_trial_tilt,
+    schedule_of,
+    trial_csv,
+    trial_from_dict,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 STAGE18 = REPO / "models" / "go2_vision" / "logs" / "stage18_cpu_not_shipped"
@@ -172,6 +180,49 @@ def test_the_segment_of_an_older_runs_fall_comes_from_its_script(
     assert [t["fall_segment"] for t in entry["trials"]] == ["stop", ""]
     assert entry["summary"]["boxes"]["falls_by_segment"] == {"stop": 1}
     assert "p falls by command: boxes stop 1" in capsys.readouterr().out
+
+
+def test_the_tilt_rise_of_an_older_run_comes_from_its_trial_csvs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Runs from before stop_tilt_rise_rad was recorded: measured from the CSVs navila-loco-eval
+    wrote beside their metrics.json, left None where the folder has none."""
+    script = [
+        {"kind": kind, "duration_s": 4.0, "vx": 0.0, "vy": 0.0, "wz": 0.0}
+        for kind in ("forward", "stop")
+    ]
+    run = {**_run(0, {"p": [_trial("boxes", k, 0.1) for k in range(2)]}), "script": script}
+    for d in run["policies"]["p"]["trials"]:
+        del d["stop_tilt_rise_rad"]
+    t = np.arange(-1.0, 8.5, 0.02)
+    tilt = np.where(t < 4.0, 0.3, 0.05 + 0.05 * (t - 4.0))  # up 0.05 rad/s in the stop
+    rows = ["t,cmd_vx,cmd_vy,cmd_wz,vx,vy,wz,x,y,z,tilt"]
+    rows += [f"{a:.4f},0,0,0,0,0,0,0,0,0.3,{b:.4f}" for a, b in zip(t, tilt, strict=True)]
+    (tmp_path / "trials" / "p").mkdir(parents=True)
+    (tmp_path / "trials" / "p" / "boxes_0.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "metrics.json").write_text(json.dumps(run))
+    csv = trial_csv(str(tmp_path / "metrics.json"), "p", "boxes", 0)
+    assert csv == trial_csv(str(tmp_path), "p", "boxes", 0) == tmp_path / "trials/p/boxes_0.csv"
+    assert trial_csv(str(tmp_path), "p", "boxes", 1) is None
+    read_t, read_tilt = read_trial_tilt(csv)
+    assert np.allclose(read_t, t, atol=1e-4) and np.allclose(read_tilt, tilt, atol=1e-4)
+    assert main([str(tmp_path), "--out", str(tmp_path / "pooled")]) == 0
+    entry = json.loads((tmp_path / "pooled" / "metrics.json").read_text())["policies"]["p"]
+    # from the run's settle time into the stop (0.5 s) to its end: 3.5 s
+    assert entry["trials"][0]["stop_tilt_rise_rad"] == pytest.approx(0.175, abs=1e-3)
+    assert entry["trials"][1]["stop_tilt_rise_rad"] is None  # no CSV: not guessed
+    later = {**run, "settings": {**run["settings"], "settle_s": 1.0}}  # the run's own window
+    rise = pool([(str(tmp_path), later)])["policies"]["p"]["trials"][0]["stop_tilt_rise_rad"]
+    assert rise == pytest.approx(0.15, abs=1e-3)
+    boxes = entry["summary"]["boxes"]
+    assert (boxes["stop_tilt_trials"], boxes["stop_unsteady"]) == (1, 1)
+    assert "p tilting while stopped (rise > 0.1 rad): boxes 1 of 1" in capsys.readouterr().out
+    # a run's own figure is kept, even None (it fell before the stop)
+    recorded = {**run["policies"]["p"]["trials"][0], "stop_tilt_rise_rad": None}
+    assert trial_from_dict(recorded, schedule_of(run), csv).stop_tilt_rise_rad is None
+    (tmp_path / "bad.csv").write_text("time,roll\n0,0\n")
+    with pytest.raises(ValueError, match=r"bad\.csv: not a navila-loco-eval trial CSV"):
+        read_trial_tilt(tmp_path / "bad.csv")
 
 
 def test_committed_stage18_rubble_runs_pool_to_24_trials() -> None:
