@@ -78,12 +78,17 @@ def trial_from_dict(
 def read_trial_tilt(csv: Path) -> tuple[np.ndarray, np.ndarray]:
     """Script time and base tilt columns of a trial CSV (navila-loco-eval's write_trial_csv).
     ValueError naming the file when it has no such columns."""
-    lines = csv.read_text().splitlines()
-    header = lines[0].split(",") if lines else []
-    if "t" not in header or "tilt" not in header:
-        raise ValueError(f"{csv}: not a navila-loco-eval trial CSV (no t and tilt columns)")
-    rows = np.array([[float(v) for v in line.split(",")] for line in lines[1:] if line], float)
-    rows = rows.reshape(-1, len(header))
+    with csv.open() as f:
+        header = f.readline().strip().split(",")
+        if "t" not in header or "tilt" not in header:
+            raise ValueError(f"{csv}: not a navila-loco-eval trial CSV (no t and tilt columns)")
+        body = [line for line in f if line.strip()]
+    rows = np.zeros((0, len(header)))
+    if body:
+        try:
+            rows = np.loadtxt(body, delimiter=",", ndmin=2, usecols=range(len(header)))
+        except ValueError as exc:
+            raise ValueError(f"{csv}: unreadable trial CSV ({exc})") from exc
     return rows[:, header.index("t")], rows[:, header.index("tilt")]
 
 

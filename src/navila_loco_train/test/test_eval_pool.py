@@ -223,6 +223,11 @@ def test_the_tilt_rise_of_an_older_run_comes_from_its_trial_csvs(
     (tmp_path / "bad.csv").write_text("time,roll\n0,0\n")
     with pytest.raises(ValueError, match=r"bad\.csv: not a navila-loco-eval trial CSV"):
         read_trial_tilt(tmp_path / "bad.csv")
+    (tmp_path / "cut.csv").write_text("t,x,tilt\n0,0,0.1\n0.02,0\n")  # a row cut short
+    with pytest.raises(ValueError, match=r"cut\.csv: unreadable trial CSV"):
+        read_trial_tilt(tmp_path / "cut.csv")
+    (tmp_path / "empty.csv").write_text("t,x,tilt\n")
+    assert [len(c) for c in read_trial_tilt(tmp_path / "empty.csv")] == [0, 0]
 
 
 def test_committed_stage18_rubble_runs_pool_to_24_trials() -> None:
