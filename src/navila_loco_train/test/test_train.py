@@ -316,6 +316,11 @@ def test_a_training_tilt_limit_laxer_than_the_deployed_one_is_named() -> None:
     assert replace(stand, reward_weights=penalised.reward_weights) == penalised
     changed = {k for k, w in stand.reward_weights.items() if w != penalised.reward_weights[k]}
     assert changed == {"stand_still"}
+    # stage 27's: stage 26's with half of the uniform command draws a turn in place
+    turn = task_from_config(load_train_config("go2_vision_finetune_turn"))
+    assert turn.commands.turn_in_place_fraction == 0.5
+    assert stand.commands.turn_in_place_fraction == 0.3
+    assert replace(turn, commands=stand.commands) == stand
 
 
 def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:
