@@ -204,6 +204,10 @@ class Recording:
     control_periods: int = 0
     last_contact: str = ""
 
+    def tilt(self) -> np.ndarray:
+        """Base tilt [rad] per odometry sample (empty without samples)."""
+        return tilt_from_quat_xyzw(self.quat_xyzw) if len(self.t) else np.zeros(0)
+
 
 def check_valid(rec: Recording) -> None:
     """A DAMP on stale robot state (the loco node got no joint state / IMU within
@@ -232,7 +236,7 @@ def score_trial(
     )
     heights = [(s["t"], s["trunk_height"]) for s in rec.sim_status if "trunk_height" in s]
     nominal = next((s["nominal_height"] for s in rec.sim_status if "nominal_height" in s), 0.0)
-    tilt = tilt_from_quat_xyzw(rec.quat_xyzw) if len(rec.t) else np.zeros(0)
+    tilt = rec.tilt()
     fall = detect_fall(
         rec.t,
         tilt,
@@ -288,7 +292,7 @@ def score_trial(
 
 def write_trial_csv(path: Path, rec: Recording, schedule: Schedule) -> None:
     cmd = schedule.commands(rec.t)
-    tilt = tilt_from_quat_xyzw(rec.quat_xyzw) if len(rec.t) else np.zeros(0)
+    tilt = rec.tilt()
     rows = ["t,cmd_vx,cmd_vy,cmd_wz,vx,vy,wz,x,y,z,tilt"]
     for i in range(len(rec.t)):
         vals = (
