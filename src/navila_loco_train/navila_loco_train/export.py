@@ -69,11 +69,14 @@ def export_policy_dir(
     out: Path,
     run_dir: Path,
     summary: dict[str, Any],
+    levels: list[int] | None = None,
 ) -> Path:
+    """Write the policy directory; `levels` are the terrain levels its checkpoint.pt carries
+    (default: the runner's env's)."""
     out.mkdir(parents=True, exist_ok=True)
     runner.export_policy_to_jit(str(out), "policy.jit")
     runner.export_policy_to_onnx(str(out), "policy.onnx")
-    runner.save_weights(out / POLICY_CHECKPOINT)
+    runner.save_weights(out / POLICY_CHECKPOINT, levels)
     _single_file_onnx(out / "policy.onnx")
     params = loco_params(loco, "policy.onnx")
     (out / POLICY_PARAMS_FILE).write_text(

@@ -15,6 +15,10 @@ and terrain levels; no optimiser state), so `--resume models/go2_vision` continu
 policy, and `--init-from <policy dir>` starts a new run (or layout) from it. Policy directories
 exported before checkpoint.pt existed hold only the actor: `--init-from <dir> --init-std S`
 takes it with a fresh critic, trained alone first (`--critic-warmup`).
+
+`--resume <checkpoint> --export-only` writes the policy directory of a checkpoint without
+training it (one PPO iteration would change the weights): a run's model_*.pt, or the
+checkpoint.pt kept of a candidate that was not shipped, becomes a policy directory to evaluate.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 POLICY_CHECKPOINT = "checkpoint.pt"  # in a policy directory: actor + critic, no optimiser state
 CRITIC_WARMUP_ITERATIONS = 10  # a fresh critic's values settle in about this many iterations
 EXPORT_RESERVE_S = 30.0  # of a time budget, kept for the export after training
+EXPORT_ONLY_ENVS = 8  # --export-only builds the runner on this many robots (none of them walk)
 
 
 def load_train_config(name_or_path: str) -> dict[str, Any]:
@@ -327,9 +332,22 @@ def main(argv: list[str] | None = None) -> int:
         help="iterations that train the critic alone before PPO touches the actor (default: "
         f"{CRITIC_WARMUP_ITERATIONS} when --init-from starts a fresh critic, else 0)",
     )
+    ap.add_argument(
+        "--export-only",
+        action="store_true",
+        help="write the policy directory of --resume's checkpoint without training (its actor, "
+        "critic, iteration and terrain levels as they are)",
+    )
     args = ap.parse_args(argv)
     if args.resume and args.init_from:
         ap.error("--resume and --init-from exclude each other")
+    if args.export_only:
+        if not args.resume:
+            ap.error("--export-only needs --resume (the checkpoint to export)")
+        trains = ("iterations", "time_budget_s", "critic_warmup", "init_std")
+        given = [f"--{f.replace('_', '-')}" for f in trains if getattr(args, f)]
+        if given:
+            ap.error(f"--export-only trains nothing: {', '.join(given)} would be ignored")
     if args.init_std is not None and not args.init_std > 0:
         ap.error(f"--init-std must be > 0, got {args.init_std}")
     if args.critic_warmup is not None and args.critic_warmup < 0:
@@ -364,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     if device == "cpu":
         torch.set_num_threads(collect_threads())
         update_threads = args.update_threads or os.cpu_count() or 1
-    overrides = {"num_envs": args.num_envs, "num_threads": args.threads}
+    num_envs = args.num_envs or (EXPORT_ONLY_ENVS if args.export_only else None)
+    overrides = {"num_envs": num_envs, "num_threads": args.threads}
     t0 = time.time()
     try:
         env, loco, _ = build_env(cfg, overrides, task)
@@ -405,6 +424,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[train] refused --resume: {exc}", file=sys.stderr)
             env.close()
             return 2
+        if args.export_only:
+            export_dir = Path(args.export_to) if args.export_to else run_dir / "export"
+            return _export_checkpoint(
+                runner, env, loco, cfg, args.resume, levels, run_dir, export_dir
+            )
         if levels is None:
             print(
                 "[train] no terrain levels in the checkpoint: curriculum from the start", flush=True
@@ -476,6 +500,46 @@ def main(argv: list[str] | None = None) -> int:
     env.close()
     print(f"[train] done: {json.dumps(summary)}")
     print(f"[train] run (tensorboard, checkpoints): {run_dir}")
+    print(f"[train] policy directory: {export_dir}  (navila sim --policy {export_dir})")
+    return 0
+
+
+def _export_checkpoint(
+    runner: LocoRunner,
+    env: LocoEnv,
+    loco: Any,
+    cfg: dict[str, Any],
+    checkpoint: str,
+    levels: Any,
+    run_dir: Path,
+    export_dir: Path,
+) -> int:
+    """--export-only: the policy directory of the checkpoint `runner` has loaded, untrained.
+
+    Its summary.json is the one beside the checkpoint (the run that made it) when that one
+    describes the same iteration, else only what the checkpoint itself says; either way it
+    names the checkpoint it came from. The checkpoint.pt written keeps the checkpoint's terrain
+    levels, not those of the few robots built here."""
+    from navila_loco_train.export import export_policy_dir
+
+    iterations = runner.current_learning_iteration + 1
+    summary: dict[str, Any] = {"policy_name": cfg["policy_name"], "iterations": iterations}
+    beside = Path(checkpoint).with_name("summary.json")
+    if beside.is_file():
+        try:
+            found = json.loads(beside.read_text())
+        except ValueError:
+            found = None
+        if isinstance(found, dict) and found.get("iterations") == iterations:
+            summary = found
+        else:
+            print(f"[train] not used: {beside} is not this checkpoint's summary", flush=True)
+    summary = {**summary, "exported_from": str(Path(checkpoint).resolve())}
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    keep = None if levels is None else [int(v) for v in levels]
+    export_policy_dir(runner, loco, cfg, export_dir, run_dir, summary, keep)
+    env.close()
+    print(f"[train] exported {checkpoint} (iteration {iterations}) without training")
     print(f"[train] policy directory: {export_dir}  (navila sim --policy {export_dir})")
     return 0
 

@@ -18,7 +18,7 @@ from navila_loco_node.policy import load_policy
 from navila_loco_node.policy_dir import policy_overrides
 from navila_loco_train.train import main
 
-from .conftest import CONFIG_DIR
+from .conftest import CONFIG_DIR, SHIPPED_VISION, tiny_config
 
 
 def test_train_two_iterations_export_and_resume(tmp_path: Path, capsys) -> None:
@@ -72,6 +72,19 @@ def test_train_two_iterations_export_and_resume(tmp_path: Path, capsys) -> None:
     assert f"terrain levels resumed: mean {saved.mean():.2f}" in out
     assert "[train] note: episodes end past a tilt of 1.05 rad" in out  # go2_blind's 60 deg
     assert f"PPO on cpu (update on {os.cpu_count()} threads)" in out  # --update-threads default
+    # --export-only: the checkpoint's policy directory, untrained, on fewer robots than it had
+    exported = tmp_path / "exported"
+    args = ["--config", str(path), "--resume", str(ckpt), "--export-only", "--num-envs", "2"]
+    assert main([*args, "--out", str(tmp_path / "x"), "--export-to", str(exported)]) == 0
+    source, written = torch.load(ckpt, weights_only=False), torch.load(exported / "checkpoint.pt")
+    for part in ("actor_state_dict", "critic_state_dict"):
+        for key, value in source[part].items():
+            assert torch.equal(written[part][key], value), (part, key)
+    assert written["iter"] == source["iter"]
+    assert written["infos"]["terrain_levels"] == saved.tolist()  # all 8, not the 2 built
+    summary = json.loads((exported / "summary.json").read_text())  # the run's, as it iterated
+    assert summary["iterations"] == 2 and summary["env_steps"] == 2 * 24 * 8
+    assert summary["exported_from"] == str(ckpt.resolve())
 
 
 def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
@@ -82,6 +95,12 @@ def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit):
         main(["--update-threads", "0", "--out", str(tmp_path)])
     assert "--update-threads must be >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--export-only", "--out", str(tmp_path)])
+    assert "--export-only needs --resume" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--export-only", "--resume", "x.pt", "--iterations", "3", "--time-budget-s", "9"])
+    assert "--iterations, --time-budget-s would be ignored" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"policy_name": "x", "robot": "go2", "env": {"warp": 9}}))
     assert main(["--config", str(bad), "--out", str(tmp_path)]) == 2
@@ -424,3 +443,27 @@ def test_the_ppo_update_runs_on_its_own_thread_count(tmp_path: Path) -> None:
     finally:
         torch.set_num_threads(before)
         env.close()
+
+
+def test_export_only_reproduces_the_shipped_vision_policy(tmp_path: Path) -> None:
+    """The committed checkpoint.pt of models/go2_vision, exported without training, acts as the
+    committed policy files do: how a kept, not shipped checkpoint becomes a policy to evaluate."""
+    config = tiny_config(tmp_path, "go2_vision_finetune_mirror")  # stage 23's layout and mirror
+    out = tmp_path / "policy"
+    args = ["--config", str(config), "--resume", str(SHIPPED_VISION), "--export-only"]
+    assert main([*args, "--out", str(tmp_path / "runs"), "--export-to", str(out)]) == 0
+    x = np.random.default_rng(3).normal(size=(8, 909)).astype(np.float32)
+    for name in ("policy.jit", "policy.onnx"):
+        want = load_policy(SHIPPED_VISION / name, 909, 12)
+        got = load_policy(out / name, 909, 12)
+        np.testing.assert_allclose([got(r) for r in x], [want(r) for r in x], atol=1e-5)
+    shipped = json.loads((SHIPPED_VISION / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    source = SHIPPED_VISION / "checkpoint.pt"
+    assert summary == {**shipped, "exported_from": str(source.resolve())}
+    levels = torch.load(out / "checkpoint.pt")["infos"]["terrain_levels"]
+    assert levels == torch.load(source)["infos"]["terrain_levels"]
+    assert policy_overrides(out) == {
+        **policy_overrides(SHIPPED_VISION),
+        "policy.path": str((out / "policy.onnx").resolve()),
+    }

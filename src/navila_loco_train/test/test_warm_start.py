@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 from tensordict import TensorDict
 
 from navila_loco_train.inputs import input_names
@@ -24,17 +23,7 @@ from navila_loco_train.train import (
 )
 from navila_loco_train.warm_start import remap_state, warm_start
 
-TINY = {"types": ["flat", "steps"], "levels": 2, "tile_m": 4.0}
-
-
-def tiny_config(tmp: Path, name: str) -> Path:
-    cfg = load_train_config(name)
-    cfg.pop("_path")
-    cfg["env"].update(num_envs=4, num_threads=1, num_variants=1)
-    cfg["terrain"] = dict(TINY)
-    path = tmp / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+from .conftest import SHIPPED_VISION, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +88,6 @@ def test_cli_trains_the_vision_policy_from_a_blind_checkpoint(
     args += ["--device", "cpu", "--out", str(tmp_path / "runs")]
     assert main([*args, "--init-from", str(blind_checkpoint)]) == 0
     assert main([*args, "--init-from", str(tmp_path / "missing.pt")]) == 2
-
-
-SHIPPED_VISION = Path(__file__).resolve().parents[3] / "models" / "go2_vision"
 
 
 @pytest.fixture
