@@ -3,14 +3,16 @@ error behind an instruction like "move forward 1 m, then turn left 90 degrees, t
 
     .venv/bin/python benchmarks/probe_drift.py --policy models/go2_blind --config go2_blind_finetune
 
-Every robot (nominal model: no randomisation, pushes or observation noise) walks the same
-script of NaVILA's commands on flat training tiles: stand, turn left pi/6 rad/s in place, walk
-0.5 m/s, turn right in place, stand - --phase-s each. For each phase, after --settle-s, the
-script measures: mean linear and angular velocity error (Table V's, in the body frame), the
-mean forward velocity and yaw rate, and the net drift, the distance the base moved over the
-window (what a standing or turning robot should not do); and over the settling time, the
-distance moved while changing commands (a stop's overshoot: the turn after the walk). Prints a
-table and saves JSON to results/probe_drift.json (or --out).
+Every robot (nominal model: no randomisation, pushes or observation noise) walks the same script
+of NaVILA's commands on flat training tiles: stand, turn left pi/6 rad/s in place, walk 0.5 m/s,
+turn right in place, stand - --phase-s each (--mirrored: the right turn first, from standing,
+and the left turn after the walk, so that a lopsided pair of turns can be told from the order
+they come in: braking from the walk into the second turn). For each phase, after --settle-s, the
+script measures: mean linear and angular velocity error (Table V's, in the body frame), the mean
+forward velocity and yaw rate, and the net drift, the distance the base moved over the window
+(what a standing or turning robot should not do); and over the settling time, the distance moved
+while changing commands (a stop's overshoot: the turn after the walk). Prints a table and saves
+JSON to results/probe_drift.json (or --out).
 """
 
 from __future__ import annotations
@@ -33,10 +35,17 @@ PHASES = (
     ("turn_right", (0.0, 0.0, -TURN_WZ)),
     ("stand_after", (0.0, 0.0, 0.0)),
 )
+MIRRORED_PHASES = (PHASES[0], PHASES[3], PHASES[2], PHASES[1], PHASES[4])
 
 
 def probe(
-    policy_dir: str, config: str, envs: int, phase_s: float, settle_s: float, threads: int
+    policy_dir: str,
+    config: str,
+    envs: int,
+    phase_s: float,
+    settle_s: float,
+    threads: int,
+    phases: tuple = PHASES,
 ) -> dict:
     base = load_train_config(config)
     terrain = {**(base.get("terrain") or {}), "types": ["flat"]}
@@ -56,7 +65,7 @@ def probe(
     rows = {}
     t0 = time.perf_counter()
     try:
-        for name, command in PHASES:
+        for name, command in phases:
             env.hold_commands(command)
             cmd = np.asarray(command)
             lin_err, ang_err, vx, wz = [], [], [], []
@@ -99,6 +108,7 @@ def probe(
         "envs": envs,
         "phase_s": phase_s,
         "settle_s": settle_s,
+        "phase_order": [name for name, _ in phases],
         "phases": rows,
     }
 
@@ -127,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = probe_parser(__doc__, envs=32, out="results/probe_drift.json")
     ap.add_argument("--phase-s", type=float, default=3.5, help="seconds per command")
     ap.add_argument("--settle-s", type=float, default=1.0, help="not measured after a change")
+    ap.add_argument(
+        "--mirrored",
+        action="store_true",
+        help="turn right first (from standing) and left after the walk",
+    )
     args = ap.parse_args(argv)
     if not (args.phase_s > 0.0 and 0.0 <= args.settle_s < args.phase_s):
         ap.error(
@@ -137,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         ap,
         args,
         lambda: probe(
-            args.policy, args.config, args.envs, args.phase_s, args.settle_s, args.threads
+            args.policy,
+            args.config,
+            args.envs,
+            args.phase_s,
+            args.settle_s,
+            args.threads,
+            MIRRORED_PHASES if args.mirrored else PHASES,
         ),
         show,
     )

@@ -26,6 +26,15 @@ def test_probe_measures_each_phase_of_the_command_script(
     assert phases["turn_left"]["wz_mean"] > 0.3 and phases["turn_right"]["wz_mean"] < -0.3
     assert phases["walk"]["vx_mean"] > 0.3 and phases["walk"]["drift_m_mean"] > 0.3
     assert "saved" in proc.stdout
+    assert data["phase_order"] == list(phases)
+    # --mirrored: the right turn from standing, the left one after the walk
+    proc = run_probe(*base, "--envs", "2", "--phase-s", "1.5", "--settle-s", "0.5", "--mirrored")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    order = ["stand", "turn_right", "walk", "turn_left", "stand_after"]
+    assert data["phase_order"] == order and list(data["phases"]) == order
+    assert data["phases"]["turn_left"]["wz_mean"] > 0.3
+    assert data["phases"]["turn_right"]["wz_mean"] < -0.3
 
 
 def test_probe_refuses_bad_input(
