@@ -340,6 +340,10 @@ def test_a_training_tilt_limit_laxer_than_the_deployed_one_is_named() -> None:
     assert turn.commands.turn_in_place_fraction == 0.5
     assert stand.commands.turn_in_place_fraction == 0.3
     assert replace(turn, commands=stand.commands) == stand
+    # stage 28's: stage 27's with three times the mirror loss
+    even = task_from_config(load_train_config("go2_vision_finetune_even"))
+    assert even.symmetry.mirror_loss_coeff == 3.0 and turn.symmetry.mirror_loss_coeff == 1.0
+    assert replace(even, symmetry=turn.symmetry) == turn
 
 
 def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:
@@ -448,7 +452,7 @@ def test_the_ppo_update_runs_on_its_own_thread_count(tmp_path: Path) -> None:
 def test_export_only_reproduces_the_shipped_vision_policy(tmp_path: Path) -> None:
     """The committed checkpoint.pt of models/go2_vision, exported without training, acts as the
     committed policy files do: how a kept, not shipped checkpoint becomes a policy to evaluate."""
-    config = tiny_config(tmp_path, "go2_vision_finetune_mirror")  # stage 23's layout and mirror
+    config = tiny_config(tmp_path, "go2_vision_finetune_turn")  # the shipped stage 27's
     out = tmp_path / "policy"
     args = ["--config", str(config), "--resume", str(SHIPPED_VISION), "--export-only"]
     assert main([*args, "--out", str(tmp_path / "runs"), "--export-to", str(out)]) == 0
