@@ -417,11 +417,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     if args.resume:
-        infos = runner.load(args.resume, map_location=device)  # GPU checkpoints resume on CPU
         try:
+            infos = runner.load(args.resume, map_location=device)  # GPU checkpoints on CPU too
             levels = terrain_levels_from(infos)
-        except ValueError as exc:
-            print(f"[train] refused --resume: {exc}", file=sys.stderr)
+        except (ValueError, RuntimeError, KeyError) as exc:  # another layout, not a checkpoint
+            print(f"[train] refused --resume {args.resume}: {exc}", file=sys.stderr)
             env.close()
             return 2
         if args.export_only:

@@ -85,6 +85,12 @@ def test_train_two_iterations_export_and_resume(tmp_path: Path, capsys) -> None:
     summary = json.loads((exported / "summary.json").read_text())  # the run's, as it iterated
     assert summary["iterations"] == 2 and summary["env_steps"] == 2 * 24 * 8
     assert summary["exported_from"] == str(ckpt.resolve())
+    # a checkpoint of another layout (blind into the vision config): refused, nothing written
+    args = ["--config", str(tiny_config(tmp_path, "go2_vision")), "--resume", str(ckpt)]
+    assert main([*args, "--export-only", "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert f"refused --resume {ckpt}" in err and "size mismatch" in err
+    assert not list((tmp_path / "y").rglob("policy.onnx"))
 
 
 def test_bad_inputs_are_refused_with_a_reason(tmp_path: Path, capsys) -> None:
