@@ -85,11 +85,14 @@ def test_direct_backend_drives_the_real_executor(node_graph, ros_domain) -> None
         assert status.wait_for(
             lambda _: statuses(status) and statuses(status)[-1]["state"] == "done", TIMEOUT
         )
-        # A refused instruction (not actions) is a stop with the reason, never motion.
+        # A refused instruction (not actions) is a stop with the reason, never motion. (The
+        # executor may cancel the episode's last stop on this instruction within the planner's
+        # reorder window, and the planner then sends that stop once more before the refusal: a
+        # loaded machine did. Every text in between is a stop too.)
         n = len(out)
         instr.publish(String(data="find the kitchen and wait there"))
-        assert out.wait_count(n + 1, TIMEOUT)
-        assert texts(out)[-1] == "stop"
+        assert out.wait_for(lambda _: "stop" in texts(out)[n:], TIMEOUT), texts(out)
+        assert set(texts(out)[n:]) <= {"stop", "The next action is stop."}
         assert status.wait_for(
             lambda _: any(
                 "not a mid-level action" in (s.get("reason") or "") for s in statuses(status)
