@@ -69,7 +69,7 @@ def export_policy_dir(
     out: Path,
     run_dir: Path,
     summary: dict[str, Any],
-    levels: list[int] | None = None,
+    levels: Any = None,
 ) -> Path:
     """Write the policy directory; `levels` are the terrain levels its checkpoint.pt carries
     (default: the runner's env's)."""

@@ -40,18 +40,19 @@ class LocoRunner(OnPolicyRunner):
     def save(self, path: str, infos: dict[str, Any] | None = None) -> None:
         super().save(path, {**(infos or {}), LEVELS_KEY: self._levels()})
 
-    def save_weights(self, path: str | Path, levels: list[int] | None = None) -> None:
+    def save_weights(self, path: str | Path, levels: Any = None) -> None:
         """Actor, critic, iteration and terrain levels, without the optimiser's state (Adam's
         moments double the size, and a resumed run rebuilds them in a few iterations). Tensors are
         saved on the CPU, so a policy directory trained on a GPU loads anywhere with plain
-        torch.load. `levels` replaces this env's (an export-only run on a few robots keeps the
-        checkpoint's own curriculum)."""
+        torch.load. `levels` (any sequence of ints) replaces this env's: an export-only run on a
+        few robots keeps the checkpoint's own curriculum."""
         state = self.alg.save()
         state.pop("optimizer_state_dict", None)
         for key in ("actor_state_dict", "critic_state_dict"):
             state[key] = {k: v.detach().cpu() for k, v in state[key].items()}
         state["iter"] = self.current_learning_iteration
-        state["infos"] = {LEVELS_KEY: self._levels() if levels is None else list(levels)}
+        kept = self._levels() if levels is None else [int(v) for v in levels]
+        state["infos"] = {LEVELS_KEY: kept}
         torch.save(state, str(path))
 
     def load(self, path: str, load_cfg=None, strict: bool = True, map_location=None) -> dict:

@@ -536,8 +536,7 @@ def _export_checkpoint(
             print(f"[train] not used: {beside} is not this checkpoint's summary", flush=True)
     summary = {**summary, "exported_from": str(Path(checkpoint).resolve())}
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    keep = None if levels is None else [int(v) for v in levels]
-    export_policy_dir(runner, loco, cfg, export_dir, run_dir, summary, keep)
+    export_policy_dir(runner, loco, cfg, export_dir, run_dir, summary, levels)
     env.close()
     print(f"[train] exported {checkpoint} (iteration {iterations}) without training")
     print(f"[train] policy directory: {export_dir}  (navila sim --policy {export_dir})")
