@@ -350,6 +350,11 @@ def test_a_training_tilt_limit_laxer_than_the_deployed_one_is_named() -> None:
     even = task_from_config(load_train_config("go2_vision_finetune_even"))
     assert even.symmetry.mirror_loss_coeff == 3.0 and turn.symmetry.mirror_loss_coeff == 1.0
     assert replace(even, symmetry=turn.symmetry) == turn
+    # stage 29's: stage 27's with the mirrored samples in PPO's mini-batches as well
+    augment = task_from_config(load_train_config("go2_vision_finetune_augment"))
+    assert augment.symmetry.augmentation and not turn.symmetry.augmentation
+    assert augment.symmetry.mirror_loss_coeff == turn.symmetry.mirror_loss_coeff
+    assert replace(augment, symmetry=turn.symmetry) == turn
 
 
 def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:
