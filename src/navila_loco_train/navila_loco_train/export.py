@@ -24,6 +24,7 @@ import yaml
 from navila_loco_node.config import LocoConfig
 from navila_loco_node.policy import load_policy
 from navila_loco_node.policy_dir import POLICY_PARAMS_FILE
+from navila_loco_train.runner import ENV_LEVELS
 from navila_loco_train.train import POLICY_CHECKPOINT
 
 
@@ -69,10 +70,10 @@ def export_policy_dir(
     out: Path,
     run_dir: Path,
     summary: dict[str, Any],
-    levels: Any = None,
+    levels: Any = ENV_LEVELS,
 ) -> Path:
     """Write the policy directory; `levels` are the terrain levels its checkpoint.pt carries
-    (default: the runner's env's)."""
+    (default: the runner's env's; None: none, as `LocoRunner.save_weights`)."""
     out.mkdir(parents=True, exist_ok=True)
     runner.export_policy_to_jit(str(out), "policy.jit")
     runner.export_policy_to_onnx(str(out), "policy.onnx")

@@ -28,6 +28,9 @@ from rsl_rl.runners import OnPolicyRunner
 from navila_loco_train.vec_env import RslLocoVecEnv
 
 LEVELS_KEY = "terrain_levels"
+# save_weights' default: the levels of the runner's own env (a distinct object, since None there
+# means "no levels").
+ENV_LEVELS: Any = object()
 
 
 class _StopRequestedError(Exception):
@@ -40,19 +43,24 @@ class LocoRunner(OnPolicyRunner):
     def save(self, path: str, infos: dict[str, Any] | None = None) -> None:
         super().save(path, {**(infos or {}), LEVELS_KEY: self._levels()})
 
-    def save_weights(self, path: str | Path, levels: Any = None) -> None:
+    def save_weights(self, path: str | Path, levels: Any = ENV_LEVELS) -> None:
         """Actor, critic, iteration and terrain levels, without the optimiser's state (Adam's
         moments double the size, and a resumed run rebuilds them in a few iterations). Tensors are
         saved on the CPU, so a policy directory trained on a GPU loads anywhere with plain
-        torch.load. `levels` (any sequence of ints) replaces this env's: an export-only run on a
-        few robots keeps the checkpoint's own curriculum."""
+        torch.load. `levels`: ENV_LEVELS (this env's), any sequence of ints (an export-only run on
+        a few robots keeps the checkpoint's own curriculum), or None (the checkpoint exported
+        carried none: neither does its export, so a --resume from either starts the curriculum
+        from the start instead of from the few robots an export built)."""
         state = self.alg.save()
         state.pop("optimizer_state_dict", None)
         for key in ("actor_state_dict", "critic_state_dict"):
             state[key] = {k: v.detach().cpu() for k, v in state[key].items()}
         state["iter"] = self.current_learning_iteration
-        kept = self._levels() if levels is None else [int(v) for v in levels]
-        state["infos"] = {LEVELS_KEY: kept}
+        if levels is None:
+            state["infos"] = {}
+        else:
+            kept = self._levels() if levels is ENV_LEVELS else [int(v) for v in levels]
+            state["infos"] = {LEVELS_KEY: kept}
         torch.save(state, str(path))
 
     def load(self, path: str, load_cfg=None, strict: bool = True, map_location=None) -> dict:

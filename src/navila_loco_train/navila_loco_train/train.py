@@ -519,7 +519,7 @@ def _export_checkpoint(
     Its summary.json is the one beside the checkpoint (the run that made it) when that one
     describes the same iteration, else only what the checkpoint itself says; either way it
     names the checkpoint it came from. The checkpoint.pt written keeps the checkpoint's terrain
-    levels, not those of the few robots built here."""
+    levels (none if it carries none), not those of the few robots built here."""
     from navila_loco_train.export import export_policy_dir
 
     iterations = runner.current_learning_iteration + 1

@@ -85,6 +85,12 @@ def test_train_two_iterations_export_and_resume(tmp_path: Path, capsys) -> None:
     summary = json.loads((exported / "summary.json").read_text())  # the run's, as it iterated
     assert summary["iterations"] == 2 and summary["env_steps"] == 2 * 24 * 8
     assert summary["exported_from"] == str(ckpt.resolve())
+    # an older checkpoint that carries no levels: its export carries none either (not the 2 built)
+    bare = tmp_path / "bare.pt"
+    torch.save({**source, "infos": None}, bare)
+    args = ["--config", str(path), "--resume", str(bare), "--export-only", "--num-envs", "2"]
+    assert main([*args, "--out", str(tmp_path / "z"), "--export-to", str(tmp_path / "e2")]) == 0
+    assert torch.load(tmp_path / "e2" / "checkpoint.pt")["infos"] == {}
     # a checkpoint of another layout (blind into the vision config): refused, nothing written
     args = ["--config", str(tiny_config(tmp_path, "go2_vision")), "--resume", str(ckpt)]
     assert main([*args, "--export-only", "--out", str(tmp_path / "y")]) == 2
