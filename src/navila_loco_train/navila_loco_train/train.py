@@ -338,6 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         help="write the policy directory of --resume's checkpoint without training (its actor, "
         "critic, iteration and terrain levels as they are)",
     )
+    ap.add_argument(
+        "--symmetrize",
+        action="store_true",
+        help="export policy files that average the actor with its own left-right mirror image "
+        "(exactly even left and right turns; two actor passes per step); checkpoint.pt keeps "
+        "the actor as trained",
+    )
     args = ap.parse_args(argv)
     if args.resume and args.init_from:
         ap.error("--resume and --init-from exclude each other")
@@ -408,6 +415,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[train] refused symmetry: {exc}", file=sys.stderr)
         env.close()
         return 2
+    mirror = None
+    if args.symmetrize:
+        from navila_loco_train.symmetry import task_mirror
+
+        try:
+            mirror = task_mirror(env)
+        except ValueError as exc:
+            print(f"[train] refused --symmetrize: {exc}", file=sys.stderr)
+            env.close()
+            return 2
     runner.set_update_threads(update_threads)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "train.yaml").write_text(
@@ -427,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.export_only:
             export_dir = Path(args.export_to) if args.export_to else run_dir / "export"
             return _export_checkpoint(
-                runner, env, loco, cfg, args.resume, levels, run_dir, export_dir
+                runner, env, loco, cfg, args.resume, levels, run_dir, export_dir, mirror
             )
         if levels is None:
             print(
@@ -496,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     export_dir = Path(args.export_to) if args.export_to else run_dir / "export"
-    export_policy_dir(runner, loco, cfg, export_dir, run_dir, summary)
+    export_policy_dir(runner, loco, cfg, export_dir, run_dir, summary, mirror=mirror)
     env.close()
     print(f"[train] done: {json.dumps(summary)}")
     print(f"[train] run (tensorboard, checkpoints): {run_dir}")
@@ -513,13 +530,15 @@ def _export_checkpoint(
     levels: Any,
     run_dir: Path,
     export_dir: Path,
+    mirror: Any = None,
 ) -> int:
     """--export-only: the policy directory of the checkpoint `runner` has loaded, untrained.
 
     Its summary.json is the one beside the checkpoint (the run that made it) when that one
     describes the same iteration, else only what the checkpoint itself says; either way it
     names the checkpoint it came from. The checkpoint.pt written keeps the checkpoint's terrain
-    levels (none if it carries none), not those of the few robots built here."""
+    levels (none if it carries none), not those of the few robots built here. `mirror`
+    (--symmetrize): the policy files average the actor with its mirror image."""
     from navila_loco_train.export import export_policy_dir
 
     iterations = runner.current_learning_iteration + 1
@@ -536,7 +555,7 @@ def _export_checkpoint(
             print(f"[train] not used: {beside} is not this checkpoint's summary", flush=True)
     summary = {**summary, "exported_from": str(Path(checkpoint).resolve())}
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
-    export_policy_dir(runner, loco, cfg, export_dir, run_dir, summary, levels)
+    export_policy_dir(runner, loco, cfg, export_dir, run_dir, summary, levels, mirror)
     env.close()
     print(f"[train] exported {checkpoint} (iteration {iterations}) without training")
     print(f"[train] policy directory: {export_dir}  (navila sim --policy {export_dir})")
