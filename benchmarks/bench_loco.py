@@ -3,9 +3,12 @@
     .venv/bin/python benchmarks/bench_loco.py                 # 60 s loop, Go2 vision (909 in)
     .venv/bin/python benchmarks/bench_loco.py --duration 5 --robot h1
     .venv/bin/python benchmarks/bench_loco.py --with-sim      # + 60 s while navila_sim runs
+    .venv/bin/python benchmarks/bench_loco.py --policy models/go2_vision   # a trained policy
 
 * Inference: TorchScript vs ONNX Runtime, one thread each, on a RANDOMLY INITIALISED MLP of the
-  real size (legged-loco 512-256-128 ELU; no trained policy exists yet; the cost is the same).
+  real size (legged-loco 512-256-128 ELU; the cost is a trained one's), or with `--policy` on a
+  policy directory's own files (a `navila-loco-train --symmetrize` export runs the MLP on two
+  inputs at once).
 * Loop: the real LocoController step (supervisor + observation + policy) on the DeadlineLoop at
   the config's rate; period error = |actual interval between steps - nominal period| (between
   wake-ups, and between finished commands), and wake-up lateness against the absolute
@@ -53,6 +56,7 @@ from navila_loco_node.config import load_loco_config
 from navila_loco_node.controller import DeadlineLoop, LocoController
 from navila_loco_node.observation import ObservationBuilder
 from navila_loco_node.policy import export_onnx, export_torchscript, load_policy, random_mlp
+from navila_loco_node.policy_dir import policy_overrides
 from navila_loco_node.types import RobotState
 
 REPO = Path(__file__).resolve().parents[1]
@@ -513,8 +517,17 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="ROS_DOMAIN_ID for the sim run, already reserved by the caller (default: lease one)",
     )
+    ap.add_argument(
+        "--policy",
+        default="",
+        help="a policy directory (models/go2_vision): time its own policy.jit and policy.onnx "
+        "instead of a random MLP, on its observation layout (e.g. a --symmetrize export, two "
+        "MLP passes per call); not with --with-sim",
+    )
     ap.add_argument("--out", default=str(REPO / "results" / "bench_loco.json"))
     args = ap.parse_args(argv)
+    if args.policy and args.with_sim:
+        ap.error("--policy times a policy directory in-process; --with-sim runs a random MLP")
     if args.duration <= 0 or args.iters <= 0:
         ap.error("--duration and --iters must be > 0")
     if args.layout == "blind" and args.robot != "go2":
@@ -522,6 +535,13 @@ def main(argv: list[str] | None = None) -> int:
 
     config_path = REPO / "config" / f"{args.robot}.yaml"
     layout = BLIND if args.layout == "blind" else {}
+    network = "random MLP 512-256-128 ELU (untrained, real size)"
+    if args.policy:
+        layout = policy_overrides(Path(args.policy))  # the directory's layout, not --layout
+        summary = Path(args.policy) / "summary.json"
+        symmetrized = summary.is_file() and json.loads(summary.read_text()).get("symmetrized")
+        kind = "symmetrized: the MLP on two inputs" if symmetrized else "as trained"
+        network = f"{args.policy} ({kind})"
     # Short stand-up so the loop measures walking steps; auto start from the first state.
     cfg = load_loco_config(config_path, **{"safety.stand_up_time_s": 0.2}, **layout)
     size = ObservationBuilder(cfg).size
@@ -529,12 +549,13 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as d:
         model = random_mlp(size, cfg.joints.n)
-        policies = {
-            "torchscript": load_policy(export_torchscript(model, Path(d) / "p.jit"), size,
-                                       cfg.joints.n),
-            "onnx": load_policy(export_onnx(model, Path(d) / "p.onnx", size), size,
-                                cfg.joints.n),
-        }  # fmt: skip
+        if args.policy:
+            files = {"torchscript": Path(args.policy) / "policy.jit",
+                     "onnx": Path(args.policy) / "policy.onnx"}  # fmt: skip
+        else:
+            files = {"torchscript": export_torchscript(model, Path(d) / "p.jit"),
+                     "onnx": export_onnx(model, Path(d) / "p.onnx", size)}  # fmt: skip
+        policies = {k: load_policy(f, size, cfg.joints.n) for k, f in files.items()}
         print(f"[no sim] inference, {args.iters} calls per format", flush=True)
         inference = bench_inference(policies, size, args.iters)
         print(f"[no sim] {args.loop_format} loop for {args.duration:g} s", flush=True)
@@ -576,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         "robot": args.robot,
         "layout": args.layout,
         "policy_inputs": size,
-        "network": "random MLP 512-256-128 ELU (untrained, real size)",
+        "network": network,
         "inference_us": inference,
         "loop_policy_format": args.loop_format,
         "loop": loop,
@@ -587,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     if with_sim is not None:
         result["with_sim"] = with_sim
-    print(f"robot {args.robot}: policy input {size}, {cfg.joints.n} actions (random-weight MLP)")
+    print(f"robot {args.robot}: policy input {size}, {cfg.joints.n} actions ({network})")
     for name, s in inference.items():
         print(
             f"  inference {name:12s} p50 {s['p50']:7.1f} us  p99 {s['p99']:7.1f} us  "

@@ -39,6 +39,21 @@ def test_bench_loco_smoke(tmp_path: Path) -> None:
     assert "saved" in proc.stdout
 
 
+def test_bench_loco_times_a_policy_directory(tmp_path: Path) -> None:
+    """--policy: the shipped directory's own files on its layout; refused with --with-sim."""
+    out = tmp_path / "bench.json"
+    shipped = str(Path(__file__).resolve().parents[1] / "models" / "go2_vision")
+    proc = run_bench("--duration", "1", "--iters", "50", "--policy", shipped, "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["policy_inputs"] == 909 and data["network"].startswith(shipped)
+    assert set(data["inference_us"]) == {"torchscript", "onnx"}
+    assert data["loop"]["steps"] > 10
+    proc = run_bench("--policy", shipped, "--with-sim", "--out", str(out))
+    assert proc.returncode == 2
+    assert "--policy times a policy directory" in proc.stderr
+
+
 @pytest.mark.ros
 def test_bench_loco_with_sim_smoke(tmp_path: Path, ros_domain: int) -> None:
     out = tmp_path / "bench.json"

@@ -342,8 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         "--symmetrize",
         action="store_true",
         help="export policy files that average the actor with its own left-right mirror image "
-        "(exactly even left and right turns; two actor passes per step); checkpoint.pt keeps "
-        "the actor as trained",
+        "(exactly even left and right turns; the actor on two inputs per step); checkpoint.pt "
+        "keeps the actor as trained",
     )
     args = ap.parse_args(argv)
     if args.resume and args.init_from:
@@ -521,6 +521,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# summary.json keys an export adds (not the training run's): not carried to another export
+EXPORT_KEYS = ("exported_from", "symmetrized")
+
+
 def _export_checkpoint(
     runner: LocoRunner,
     env: LocoEnv,
@@ -550,7 +554,8 @@ def _export_checkpoint(
         except ValueError:
             found = None
         if isinstance(found, dict) and found.get("iterations") == iterations:
-            summary = found
+            # the run's figures; how that directory was exported is not this export's
+            summary = {k: v for k, v in found.items() if k not in EXPORT_KEYS}
         else:
             print(f"[train] not used: {beside} is not this checkpoint's summary", flush=True)
     summary = {**summary, "exported_from": str(Path(checkpoint).resolve())}

@@ -63,6 +63,12 @@ def load_source(path: str | Path, std: float | None = None) -> StartSource:
                 "exploration noise std (> 0; the run's last Policy/mean_std in its logs)"
             )
         actor = dict(torch.jit.load(str(path / POLICY_JIT), map_location="cpu").state_dict())
+        if FIRST_LAYER not in actor:
+            raise ValueError(
+                f"{path / POLICY_JIT} is not a plain actor (a --symmetrize export averages an "
+                "actor with its mirror image, which no single actor is): start from the "
+                f"{POLICY_CHECKPOINT} it was exported from"
+            )
         out_dim = actor[_last_layer(actor)].shape[0]
         actor[STD_KEY] = torch.full((out_dim,), float(std))
         return StartSource(actor, None, source_layout(path / POLICY_JIT))

@@ -224,6 +224,28 @@ def test_the_batch_mirror_appends_the_mirror_image_and_refuses_an_unknown_group(
         mirror(obs=obs)
 
 
+def test_the_symmetrized_policy_is_exactly_equivariant_and_keeps_a_symmetric_one() -> None:
+    """SymmetrizedPolicy of any actor maps a mirrored input to the mirrored output (scripted
+    too, as exported); an actor that is equivariant already comes out unchanged."""
+    import torch
+
+    from navila_loco_train.export import SymmetrizedPolicy
+
+    inputs = MirrorMap(np.array([1, 0, 2, 3]), np.array([1.0, 1.0, -1.0, 1.0]))
+    actions = MirrorMap(np.array([1, 0, 2]), np.array([1.0, 1.0, -1.0]))
+    torch.manual_seed(0)
+    actor = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ELU(), torch.nn.Linear(8, 3))
+    sym = SymmetrizedPolicy(actor, inputs, actions)
+    x = torch.randn(16, 4)
+    with torch.no_grad():
+        assert not torch.allclose(actor(inputs(x)), actions(actor(x)), atol=1e-3)  # lopsided
+        torch.testing.assert_close(sym(inputs(x)), actions(sym(x)))
+        scripted = torch.jit.script(sym)
+        torch.testing.assert_close(scripted(x), sym(x))
+        twice = SymmetrizedPolicy(sym, inputs, actions)  # sym is equivariant: kept as it is
+        torch.testing.assert_close(twice(x), sym(x))
+
+
 def test_training_with_symmetry_runs_and_logs_the_mirror_loss(tmp_path: Path) -> None:
     """A vision config with augmentation and the mirror loss: one PPO iteration through
     navila-loco-train, the mirror loss in tensorboard; a bad setting is refused up front."""

@@ -363,6 +363,40 @@ def test_a_training_tilt_limit_laxer_than_the_deployed_one_is_named() -> None:
     assert replace(augment, symmetry=turn.symmetry) == turn
 
 
+def test_symmetrize_exports_the_actor_averaged_with_its_mirror_image(tmp_path: Path) -> None:
+    """--symmetrize: the policy files give (pi(o) + M pi(M o)) / 2 of the checkpoint's actor,
+    a mirrored observation gets the mirrored action, and checkpoint.pt keeps the actor."""
+    from heightmap_node.builder import go2_map_config
+    from navila_loco_train.inputs import input_names
+    from navila_loco_train.symmetry import height_map_mirror, input_mirror, joint_mirror
+    from navila_sim.robot import load_robot
+
+    config = tiny_config(tmp_path, "go2_vision_finetune_turn")
+    source = SHIPPED_VISION / "checkpoint.pt"
+    args = ["--config", str(config), "--resume", str(source), "--export-only"]
+    plain, sym = tmp_path / "plain", tmp_path / "sym"
+    assert main([*args, "--out", str(tmp_path / "r1"), "--export-to", str(plain)]) == 0
+    out = ["--out", str(tmp_path / "r2"), "--export-to", str(sym)]
+    assert main([*args, "--symmetrize", *out]) == 0
+    loco = load_loco_config(CONFIG_DIR / "go2.yaml", **policy_overrides(plain))
+    joints = joint_mirror(load_robot("go2").mjcf_path, list(loco.joints.names))
+    cells = height_map_mirror(go2_map_config().grid, np.eye(4))
+    inputs = input_mirror(input_names(loco, ())["policy"], joints, cells)
+    x = np.random.default_rng(4).normal(size=(6, 909)).astype(np.float32)
+    actor = load_policy(plain / "policy.onnx", 909, 12)
+    want = [0.5 * (actor(r) + joints(actor(inputs(r).astype(np.float32)))) for r in x]
+    for name in ("policy.jit", "policy.onnx"):
+        got = load_policy(sym / name, 909, 12)
+        np.testing.assert_allclose([got(r) for r in x], want, atol=1e-5)
+        mirrored = [got(inputs(r).astype(np.float32)) for r in x]
+        np.testing.assert_allclose(mirrored, [joints(got(r)) for r in x], atol=1e-5)
+    assert json.loads((sym / "summary.json").read_text())["symmetrized"] is True
+    assert "symmetrized" not in json.loads((plain / "summary.json").read_text())
+    written, kept = torch.load(sym / "checkpoint.pt"), torch.load(source)
+    for key, value in kept["actor_state_dict"].items():
+        assert torch.equal(written["actor_state_dict"][key], value), key
+
+
 def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:
     """The H1 recipe runs end to end (no H1 policy is shipped: compute, see the config): its
     policy directory loads on config/h1.yaml's 256-input, 19-joint layout."""
@@ -467,11 +501,13 @@ def test_the_ppo_update_runs_on_its_own_thread_count(tmp_path: Path) -> None:
 
 
 def test_export_only_reproduces_the_shipped_vision_policy(tmp_path: Path) -> None:
-    """The committed checkpoint.pt of models/go2_vision, exported without training, acts as the
-    committed policy files do: how a kept, not shipped checkpoint becomes a policy to evaluate."""
+    """The committed checkpoint.pt of models/go2_vision, exported without training and
+    symmetrized, acts as the committed policy files do: how a kept, not shipped checkpoint
+    becomes a policy to evaluate, and how the shipped one was made (stage 27 symmetrized)."""
     config = tiny_config(tmp_path, "go2_vision_finetune_turn")  # the shipped stage 27's
     out = tmp_path / "policy"
     args = ["--config", str(config), "--resume", str(SHIPPED_VISION), "--export-only"]
+    args.append("--symmetrize")
     assert main([*args, "--out", str(tmp_path / "runs"), "--export-to", str(out)]) == 0
     x = np.random.default_rng(3).normal(size=(8, 909)).astype(np.float32)
     for name in ("policy.jit", "policy.onnx"):

@@ -21,7 +21,7 @@ from navila_loco_train.train import (
     make_runner,
     task_from_config,
 )
-from navila_loco_train.warm_start import remap_state, warm_start
+from navila_loco_train.warm_start import load_source, remap_state, warm_start
 
 from .conftest import SHIPPED_VISION, tiny_config
 
@@ -93,12 +93,26 @@ def test_cli_trains_the_vision_policy_from_a_blind_checkpoint(
 @pytest.fixture
 def actor_only(tmp_path: Path) -> Path:
     """A policy directory as exported before checkpoint.pt existed: the shipped vision policy's
-    files less its checkpoint."""
-    out = tmp_path / "actor_only"
+    checkpoint exported as trained (not symmetrized), less its checkpoint."""
+    work = tmp_path / "actor_only_export"
+    work.mkdir()
+    plain = tmp_path / "actor_only"
+    args = ["--config", str(tiny_config(work, "go2_vision_finetune_turn")), "--export-only"]
+    args += ["--resume", str(SHIPPED_VISION), "--out", str(work / "runs")]
+    assert main([*args, "--export-to", str(plain)]) == 0
+    (plain / "checkpoint.pt").unlink()
+    return plain
+
+
+def test_a_symmetrized_policy_jit_is_not_taken_for_an_actor(tmp_path: Path) -> None:
+    """The shipped policy.jit averages stage 27's actor with its mirror image: without its
+    checkpoint.pt there is no single actor to start from, so it is refused with the reason."""
+    out = tmp_path / "sym_only"
     out.mkdir()
     for name in ("policy.jit", "policy.onnx", "loco_params.yaml", "train.yaml"):
         shutil.copy(SHIPPED_VISION / name, out / name)
-    return out
+    with pytest.raises(ValueError, match="not a plain actor"):
+        load_source(out, std=0.37)
 
 
 def test_policy_directory_without_checkpoint_starts_the_actor_with_a_fresh_critic(
