@@ -521,8 +521,8 @@ def main(argv: list[str] | None = None) -> int:
         "--policy",
         default="",
         help="a policy directory (models/go2_vision): time its own policy.jit and policy.onnx "
-        "instead of a random MLP, on its observation layout (e.g. a --symmetrize export, two "
-        "MLP passes per call); not with --with-sim",
+        "instead of a random MLP, on its observation layout (e.g. a --symmetrize export: the "
+        "MLP on two inputs per call); not with --with-sim",
     )
     ap.add_argument("--out", default=str(REPO / "results" / "bench_loco.json"))
     args = ap.parse_args(argv)
