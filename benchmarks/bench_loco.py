@@ -537,7 +537,14 @@ def main(argv: list[str] | None = None) -> int:
     layout = BLIND if args.layout == "blind" else {}
     network = "random MLP 512-256-128 ELU (untrained, real size)"
     if args.policy:
-        layout = policy_overrides(Path(args.policy))  # the directory's layout, not --layout
+        try:
+            layout = policy_overrides(Path(args.policy))  # the directory's layout, not --layout
+        except (FileNotFoundError, ValueError) as exc:
+            ap.error(f"--policy: {exc}")
+        files = ("policy.jit", "policy.onnx")
+        missing = [f for f in files if not (Path(args.policy) / f).is_file()]
+        if missing:
+            ap.error(f"--policy: {args.policy} has no {' or '.join(missing)} to time")
         summary = Path(args.policy) / "summary.json"
         symmetrized = summary.is_file() and json.loads(summary.read_text()).get("symmetrized")
         kind = "symmetrized: the MLP on two inputs" if symmetrized else "as trained"

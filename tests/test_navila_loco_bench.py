@@ -40,7 +40,8 @@ def test_bench_loco_smoke(tmp_path: Path) -> None:
 
 
 def test_bench_loco_times_a_policy_directory(tmp_path: Path) -> None:
-    """--policy: the shipped directory's own files on its layout; refused with --with-sim."""
+    """--policy: the shipped directory's own files on its layout; refused with --with-sim, and
+    a path that is not a policy directory is refused with the reason, not a traceback."""
     out = tmp_path / "bench.json"
     shipped = str(Path(__file__).resolve().parents[1] / "models" / "go2_vision")
     proc = run_bench("--duration", "1", "--iters", "50", "--policy", shipped, "--out", str(out))
@@ -52,6 +53,10 @@ def test_bench_loco_times_a_policy_directory(tmp_path: Path) -> None:
     proc = run_bench("--policy", shipped, "--with-sim", "--out", str(out))
     assert proc.returncode == 2
     assert "--policy times a policy directory" in proc.stderr
+    for bad in (tmp_path / "missing", tmp_path):  # no such path; a directory with no policy
+        proc = run_bench("--policy", str(bad), "--out", str(out))
+        assert proc.returncode == 2 and "--policy:" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
 
 
 @pytest.mark.ros

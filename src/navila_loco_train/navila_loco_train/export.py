@@ -91,20 +91,20 @@ class SymmetrizedPolicy(torch.nn.Module):
 
 def _export_symmetrized(model: Any, mirror: Mirror, out: Path) -> None:
     """policy.jit and policy.onnx of `SymmetrizedPolicy(model)`, as rsl-rl writes its own
-    (torch.jit.script; ONNX opset 18, input "obs", output "actions")."""
+    (torch.jit.script; ONNX opset 18 with the export module's own dummy input and names)."""
     inputs = mirror.groups["policy"]
     jit = SymmetrizedPolicy(model.as_jit(), inputs, mirror.actions).to("cpu").eval()
     torch.jit.script(jit).save(str(out / "policy.jit"))
-    onnx = SymmetrizedPolicy(model.as_onnx(verbose=False), inputs, mirror.actions)
-    onnx = onnx.to("cpu").eval()
+    plain = model.as_onnx(verbose=False)
+    onnx = SymmetrizedPolicy(plain, inputs, mirror.actions).to("cpu").eval()
     torch.onnx.export(
         onnx,
-        (torch.zeros(1, len(inputs.src)),),
+        tuple(t.to("cpu") for t in plain.get_dummy_inputs()),
         str(out / "policy.onnx"),
         export_params=True,
         opset_version=18,
-        input_names=["obs"],
-        output_names=["actions"],
+        input_names=plain.input_names,
+        output_names=plain.output_names,
     )
 
 
