@@ -29,7 +29,12 @@ from navila_loco_train.model import (
     build_train_model,
     make_variants,
 )
-from navila_loco_train.task_spec import HEIGHT_MAP_PERIOD_STEPS, TaskSpec, feet_stumbling
+from navila_loco_train.task_spec import (
+    HEIGHT_MAP_PERIOD_STEPS,
+    TaskSpec,
+    feet_stumbling,
+    joint_deviation_scales,
+)
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
 from navila_sim.mujoco_gl import mujoco, rollout
 from navila_sim.robot import RobotSpec
@@ -72,6 +77,7 @@ class LocoEnv:
             cfg.undesired_contacts,
             cfg.physics_dt,
             base_contact=task.terminations.base_contact,
+            feet_velocity=task.reward_weights.get("feet_slide", 0.0) != 0,
         )
         m = self.tm.model
         self.variants = make_variants(
@@ -91,6 +97,9 @@ class LocoEnv:
         input_names(loco, task.critic_extra_terms)  # refuses unknown critic terms up front
         self.num_actions = loco.joints.n
         self.default_pos = np.asarray(loco.joints.default_pos)
+        self.joint_deviation_scale = np.asarray(
+            joint_deviation_scales(task.joint_deviation, list(loco.joints.names))
+        )
         self.stand_height = self._stand_height()
         self.hm = (
             HeightMapSampler(cfg.robot_config, threads=cfg.num_threads)
@@ -123,6 +132,8 @@ class LocoEnv:
         self.delay = np.zeros(n, dtype=np.int64)
         self.feet_air_time = np.zeros((n, len(self.tm.feet_sensors)))
         self.feet_contact = np.zeros((n, len(self.tm.feet_sensors)), dtype=bool)
+        self.feet_contact_time = np.zeros((n, len(self.tm.feet_sensors)))
+        self.feet_vel = np.zeros((n, len(self.tm.feet_vel_sensors), 3))
         self.feet_stumble = np.zeros((n, len(self.tm.feet_sensors)), dtype=bool)
         self.last_feet_forces = np.zeros((n, cfg.decimation, len(self.tm.feet_sensors), 3))
         self.episode_length = np.zeros(n, dtype=np.int64)
@@ -256,6 +267,7 @@ class LocoEnv:
         self.last_dq[ids] = 0.0
         self.feet_air_time[ids] = 0.0
         self.feet_contact[ids] = False
+        self.feet_contact_time[ids] = 0.0
         self.feet_stumble[ids] = False
         self.episode_length[ids] = 0
         lo, hi = self.task.randomization.actuator_delay_steps
@@ -334,7 +346,10 @@ class LocoEnv:
         self.feet_air_time_at_contact = np.where(first_contact, self.feet_air_time, 0.0)
         self.first_contact = first_contact
         self.feet_air_time = np.where(contact, 0.0, self.feet_air_time + self.dt)
+        self.feet_contact_time = np.where(contact, self.feet_contact_time + self.dt, 0.0)
         self.feet_contact = contact
+        if len(self.tm.feet_vel_sensors):  # the period's last physics step
+            self.feet_vel = sens[:, -1, self.tm.feet_vel_sensors]
         # (n, physics steps, feet, 3): world-frame net contact force of each foot, every step
         self.last_feet_forces = sens[:, :, self.tm.feet_force_sensors]
         self.feet_stumble = feet_stumbling(self.last_feet_forces, cfg.contact_threshold_n).any(1)

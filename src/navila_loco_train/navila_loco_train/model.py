@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,9 @@ class TrainModel:
     base_contact_sensor: np.ndarray
     pos_min: np.ndarray
     pos_max: np.ndarray
+    # sensordata indices (feet x 3) of each foot's world-frame linear velocity (its touch site),
+    # or empty: built only for a task that weights feet_slide (the Go2 models stay as they were)
+    feet_vel_sensors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int64))
 
 
 def _bodies(root: ET.Element, patterns: list[str]) -> list[ET.Element]:
@@ -97,6 +100,7 @@ def build_train_model(
     undesired: list[str],
     physics_dt: float,
     base_contact: bool = False,
+    feet_velocity: bool = False,
 ) -> TrainModel:
     root = ET.fromstring(compose_mjcf(robot, None, physics_dt))
     world = root.find("worldbody")
@@ -113,11 +117,16 @@ def build_train_model(
     foot_bodies, bad_bodies = _bodies(root, feet), _bodies(root, undesired)
     if not foot_bodies:
         raise ValueError(f"no body matches the feet patterns {feet}")
-    foot_names, bad_names = [], []
+    foot_names, bad_names, foot_sites = [], [], []
     for b in foot_bodies:  # a foot is its first geom (the Go2's sphere, a humanoid's sole)
         site = _touch_site(b, 0, "foot")
+        foot_sites.append(site)
         foot_names.append(f"touch_{site}")
         sensor.append(ET.Element("touch", {"name": foot_names[-1], "site": site}))
+    for site in foot_sites if feet_velocity else []:  # no reference frame given: world frame
+        sensor.append(
+            ET.Element("framelinvel", {"name": f"vel_{site}", "objtype": "site", "objname": site})
+        )
     for b in foot_bodies:
         sensor.append(
             ET.Element(
@@ -192,6 +201,10 @@ def build_train_model(
         ),
         pos_min=np.asarray(loco.joints.pos_min),
         pos_max=np.asarray(loco.joints.pos_max),
+        feet_vel_sensors=np.array(
+            [sensor_index(f"vel_{s}") + np.arange(3) for s in foot_sites if feet_velocity],
+            dtype=np.int64,
+        ).reshape(-1, 3),
     )
     set_pd(
         tm,

@@ -58,6 +58,29 @@ def feet_air_time(env: LocoEnv, task: TaskSpec) -> np.ndarray:
     return gain * _moving(env, task)
 
 
+def feet_air_time_biped(env: LocoEnv, task: TaskSpec) -> np.ndarray:
+    """Isaac Lab's humanoid air-time term: while exactly one foot is down, the shorter of the
+    two feet's times in their current mode (the stance foot's contact time, the swing foot's air
+    time), capped at the threshold; zero in double support or flight, and when told to stand.
+    It pays for a long single-support phase every step instead of penalising short swings."""
+    mode_time = np.where(env.feet_contact, env.feet_contact_time, env.feet_air_time)
+    single = np.sum(env.feet_contact, axis=1) == 1
+    held = np.min(np.where(single[:, None], mode_time, 0.0), axis=1)
+    return np.minimum(held, task.feet_air_time_threshold_s) * _moving(env, task)
+
+
+def feet_slide(env: LocoEnv) -> np.ndarray:
+    """Horizontal speed (m/s) of each foot that touches the ground, summed: a planted foot
+    should not skid."""
+    speed = np.linalg.norm(env.feet_vel[:, :, :2], axis=2)
+    return np.sum(speed * env.feet_contact, axis=1)
+
+
+def joint_deviation_l1(env: LocoEnv) -> np.ndarray:
+    """sum_j scale_j |q_j - q_default_j| (scales from the config's rewards: joint_deviation)."""
+    return np.sum(env.joint_deviation_scale * np.abs(env.q - env.default_pos), axis=1)
+
+
 def undesired_contacts(env: LocoEnv) -> np.ndarray:
     return np.sum(env.undesired, axis=1).astype(np.float64)
 
@@ -101,13 +124,22 @@ TERMS = {
     "joint_pos_limits": joint_pos_limits,
     "stand_still": stand_still,
     "feet_stumble": feet_stumble,
+    "feet_air_time_biped": feet_air_time_biped,
+    "feet_slide": feet_slide,
+    "joint_deviation_l1": joint_deviation_l1,
 }
 # Terms the env adds after the `only_positive_rewards` clip, as legged_gym adds its termination
 # reward: clipped with the rest, a fall costs nothing in the steps whose penalties already
 # outweigh tracking - exactly the steps before a fall. They take the terminated flags, so the env
 # evaluates them once terminations are known (`after_clip`).
 AFTER_CLIP = {"termination": termination}
-NEEDS_TASK = {"track_lin_vel_xy_exp", "track_ang_vel_z_exp", "feet_air_time", "stand_still"}
+NEEDS_TASK = {
+    "track_lin_vel_xy_exp",
+    "track_ang_vel_z_exp",
+    "feet_air_time",
+    "feet_air_time_biped",
+    "stand_still",
+}
 
 
 def compute(env: LocoEnv, task: TaskSpec) -> dict[str, np.ndarray]:

@@ -16,6 +16,7 @@ here written against the operators NumPy arrays and torch tensors share, so the 
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -113,6 +114,18 @@ REWARD_WEIGHTS: dict[str, float] = {
     # (rewards.AFTER_CLIP). Off for the Go2, which learned not to fall from tracking alone; a
     # humanoid falls within seconds for a long time, and then forgone tracking is a weak signal.
     "termination": 0.0,
+    # Isaac Lab's humanoid terms (its H1 velocity task), off for the Go2:
+    # - feet_air_time_biped: the shorter foot's time in its current mode (air or contact) while
+    #   exactly one foot is down, capped at feet_air_time_threshold_s, when told to move. The
+    #   quadruped feet_air_time pays (air time - threshold) at each touchdown, negative for a
+    #   biped's short steps: it rewards shuffling without lifting a foot.
+    # - feet_slide: each grounded foot's horizontal speed (m/s), summed.
+    # - joint_deviation_l1: sum over the joints of scale * |q - q_default|, the scales per joint
+    #   pattern in the config's `rewards: joint_deviation` (Isaac Lab's hip yaw / roll, arm and
+    #   torso terms as one term: those joints do not walk, they should hold their pose).
+    "feet_air_time_biped": 0.0,
+    "feet_slide": 0.0,
+    "joint_deviation_l1": 0.0,
 }
 # The policy's height map is rebuilt every this many policy steps (a 15 Hz LiDAR under a 50 Hz
 # policy), robots staggered; both trainers read it from here.
@@ -317,12 +330,40 @@ class TaskSpec:
     # bias; a fine-tuning config narrows it (train configs' `rewards: tracking_std2`).
     tracking_std2: float = TRACKING_STD2
     # feet_air_time pays a touchdown's air time beyond this: the Go2 trots with ~0.5 s swings; a
-    # biped's steps are shorter (Isaac Lab's H1 task: 0.4). Configs: `rewards:
-    # feet_air_time_threshold_s`.
+    # biped's steps are shorter (Isaac Lab's H1 task: 0.4), and feet_air_time_biped is capped at
+    # it. Configs: `rewards: feet_air_time_threshold_s`.
     feet_air_time_threshold_s: float = FEET_AIR_TIME_THRESHOLD_S
+    # joint_deviation_l1's scale per joint-name pattern (fnmatch), e.g. {"torso_joint": 0.1};
+    # a policy joint no pattern matches is not penalised. Configs: `rewards: joint_deviation`.
+    joint_deviation: dict[str, float] = field(default_factory=dict)
     # legged_gym's `only_positive_rewards`: the per-step total is clipped at 0, so ending an
     # episode early (falling on purpose) never pays while the penalties still outweigh tracking,
     # which a short training budget otherwise learns within a few dozen iterations.
     only_positive_rewards: bool = True
     # Privileged critic inputs appended to the policy observation (asymmetric actor-critic).
     critic_extra_terms: tuple[str, ...] = ("base_lin_vel",)
+
+
+def joint_deviation_scales(patterns: dict[str, float], joint_names: list[str]) -> list[float]:
+    """joint_deviation_l1's scale for each joint (policy order) from {pattern: scale}.
+
+    A pattern that matches no joint, or a joint two patterns match, is an error: a typo would
+    otherwise leave a joint unpenalised, an overlap would count it twice, silently.
+    """
+    scales = [0.0] * len(joint_names)
+    owner: dict[str, str] = {}
+    for pattern, scale in patterns.items():
+        hits = [i for i, n in enumerate(joint_names) if fnmatch.fnmatchcase(n, pattern)]
+        if not hits:
+            raise ValueError(
+                f"rewards.joint_deviation: {pattern!r} matches no joint of {list(joint_names)}"
+            )
+        for i in hits:
+            if joint_names[i] in owner:
+                raise ValueError(
+                    f"rewards.joint_deviation: joint {joint_names[i]!r} matches both "
+                    f"{owner[joint_names[i]]!r} and {pattern!r}"
+                )
+            owner[joint_names[i]] = pattern
+            scales[i] = float(scale)
+    return scales

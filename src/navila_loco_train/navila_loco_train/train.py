@@ -113,8 +113,9 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     """task_spec's numbers, with the config's optional overrides: `terrain:` (smaller grids for
     quick runs and tests, other tile types), `commands:` (CommandSpec fields: ranges, shares),
     `terminations:` and `randomization:` (another robot's fall height, masses, pushes) and
-    `rewards:` (`tracking_std2`, `feet_air_time_threshold_s`, and `weights` that replace single
-    terms' weights). An unknown key or term is an error, not a silently ignored setting."""
+    `rewards:` (`tracking_std2`, `feet_air_time_threshold_s`, `joint_deviation` {joint pattern:
+    scale} for joint_deviation_l1, and `weights` that replace single terms' weights). An unknown
+    key or term is an error, not a silently ignored setting."""
     task = TaskSpec(
         terrain=_spec_section(cfg, "terrain", TerrainSpec),
         commands=_spec_section(cfg, "commands", CommandSpec),
@@ -126,10 +127,17 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     weights = dict(rewards.pop("weights", None) or {})
     std2 = float(rewards.pop("tracking_std2", task.tracking_std2))
     air = float(rewards.pop("feet_air_time_threshold_s", task.feet_air_time_threshold_s))
+    deviation = rewards.pop("joint_deviation", None) or {}
     if rewards:
         raise ValueError(
             f"unknown rewards keys {sorted(rewards)}; known: tracking_std2, "
-            "feet_air_time_threshold_s, weights"
+            "feet_air_time_threshold_s, joint_deviation, weights"
+        )
+    if not isinstance(deviation, dict) or not all(
+        isinstance(k, str) and isinstance(v, (int, float)) and v >= 0 for k, v in deviation.items()
+    ):
+        raise ValueError(
+            f"rewards.joint_deviation maps joint-name patterns to scales >= 0, got {deviation!r}"
         )
     unknown = sorted(set(weights) - set(task.reward_weights))
     if unknown:
@@ -139,7 +147,17 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     if not air >= 0.0:
         raise ValueError(f"rewards.feet_air_time_threshold_s must be >= 0, got {air}")
     merged = {**task.reward_weights, **{k: float(v) for k, v in weights.items()}}
-    return replace(task, tracking_std2=std2, feet_air_time_threshold_s=air, reward_weights=merged)
+    if merged["joint_deviation_l1"] != 0 and not deviation:
+        raise ValueError(
+            "reward joint_deviation_l1 has a weight but rewards.joint_deviation names no joints"
+        )
+    return replace(
+        task,
+        tracking_std2=std2,
+        feet_air_time_threshold_s=air,
+        reward_weights=merged,
+        joint_deviation={k: float(v) for k, v in deviation.items()},
+    )
 
 
 def tilt_limit_note(task: TaskSpec, deployed_max_tilt_rad: float) -> str:

@@ -386,3 +386,81 @@ def test_a_base_contact_ends_the_episode_only_when_the_task_says_so(
     _, _, _, terminated, _ = env.step(np.zeros((env.n, 12)))
     assert terminated.tolist() == [base_contact, False]
     env.close()
+
+
+def test_humanoid_reward_terms_on_the_h1() -> None:
+    """h1_vision's Isaac Lab humanoid terms: the biped air time pays the single-support phase
+    (capped, only when told to move), feet_slide reads each grounded foot's world velocity from
+    sensors built only for a task that weights it, joint_deviation_l1 weighs |q - q0| per joint
+    as the config's patterns say."""
+    from navila_loco_train import rewards
+    from navila_loco_train.task_spec import TerrainSpec
+    from navila_loco_train.train import build_env, load_train_config, task_from_config
+
+    cfg = load_train_config("h1_vision")
+    flat = TerrainSpec(types=("flat",), levels=1, tile_m=4.0)
+    task = replace(task_from_config(cfg), terrain=flat)
+    small = {"num_envs": 3, "num_threads": 1, "num_variants": 1, "randomize": False}
+    env, loco, _ = build_env(cfg, small, task)
+    for _ in range(4):
+        env.step(np.zeros((env.n, 19)))
+    assert np.all(env.feet_contact) and np.all(env.feet_contact_time > 0)
+    terms = rewards.compute(env, task)
+    assert {"feet_air_time_biped", "feet_slide", "joint_deviation_l1"} <= set(terms)
+    assert "feet_air_time" not in terms  # the quadruped's term is off for the biped
+    assert terms["feet_air_time_biped"].tolist() == [0.0, 0.0, 0.0]  # double support
+    assert np.all(terms["feet_slide"] < 0.2)  # settling after the spawn, not walking (0.5 m/s)
+
+    # single support on robots 0 and 1 (stance 0.3 s, swing 0.2 s / 0.7 s), both down on 2
+    env.feet_contact[:] = [[True, False], [False, True], [True, True]]
+    env.feet_contact_time[:] = [[0.3, 0.0], [0.0, 0.9], [0.5, 0.5]]
+    env.feet_air_time[:] = [[0.0, 0.2], [0.7, 0.0], [0.0, 0.0]]
+    env.commands[:] = [0.5, 0.0, 0.0]
+    got = rewards.feet_air_time_biped(env, task)
+    np.testing.assert_allclose(got, [0.2, 0.4, 0.0])  # the shorter of the two; capped at 0.4
+    env.commands[1] = [0.0, 0.0, 0.05]  # told to stand: nothing
+    np.testing.assert_allclose(rewards.feet_air_time_biped(env, task), [0.2, 0.0, 0.0])
+
+    env.feet_vel[:] = [[3.0, 4.0, 9.0], [1.0, 0.0, 0.0]]  # the vertical part does not count
+    np.testing.assert_allclose(rewards.feet_slide(env), [5.0, 1.0, 6.0])  # grounded feet only
+
+    names = list(loco.joints.names)
+    scale = dict(zip(names, env.joint_deviation_scale, strict=True))
+    assert scale["left_hip_yaw_joint"] == scale["right_shoulder_roll_joint"] == 0.2
+    assert scale["left_elbow_joint"] == 0.2 and scale["torso_joint"] == 0.1
+    assert scale["left_knee_joint"] == scale["right_hip_pitch_joint"] == 0.0
+    env.q[:] = env.default_pos
+    env.q[0, names.index("torso_joint")] += 0.5
+    env.q[1, names.index("left_knee_joint")] -= 0.5  # a walking joint: free
+    env.q[2, names.index("right_elbow_joint")] -= 0.5
+    np.testing.assert_allclose(rewards.joint_deviation_l1(env), [0.05, 0.0, 0.1])
+
+    # the velocity sensors: world-frame linear velocity of each foot (a pure slide moves both)
+    d = mujoco.MjData(env.tm.model)
+    d.qpos[:] = env.tm.model.qpos0
+    d.qvel[:2] = (0.7, -0.2)
+    mujoco.mj_forward(env.tm.model, d)
+    np.testing.assert_allclose(d.sensordata[env.tm.feet_vel_sensors], [[0.7, -0.2, 0.0]] * 2)
+    env.close()
+
+
+def test_foot_velocity_sensors_only_for_a_task_that_weights_feet_slide(
+    small_task: TaskSpec,
+) -> None:
+    env = make_env(small_task, n=2, randomize=False)
+    assert env.tm.feet_vel_sensors.shape == (0, 3)  # the Go2 models stay as they were
+    assert "feet_slide" not in rewards_of(env, small_task)
+    env.close()
+    weights = {**small_task.reward_weights, "feet_slide": -0.25}
+    env = make_env(replace(small_task, reward_weights=weights), n=2, randomize=False)
+    assert env.tm.feet_vel_sensors.shape == (4, 3)
+    env.step(np.zeros((2, 12)))
+    assert env.feet_vel.shape == (2, 4, 3) and np.all(np.isfinite(env.feet_vel))
+    env.close()
+
+
+def rewards_of(env: LocoEnv, task: TaskSpec) -> dict[str, np.ndarray]:
+    from navila_loco_train import rewards
+
+    env.step(np.zeros((env.n, env.num_actions)))
+    return rewards.compute(env, task)

@@ -28,6 +28,7 @@ from heightmap_node.transforms import quat_to_matrix
 from navila_loco_node.config import load_loco_config
 from navila_loco_node.observation import ObservationBuilder, rotate_inverse, rpy_from_quat
 from navila_loco_train import isaaclab as il_pkg
+from navila_loco_train import rewards as np_rewards
 from navila_loco_train.heightmap import HeightMapSampler, lidar_keep, map_refresh_due
 from navila_loco_train.isaaclab import kernels, launch, registration, spec
 from navila_loco_train.task_spec import (
@@ -38,6 +39,7 @@ from navila_loco_train.task_spec import (
     TaskSpec,
     TerrainSpec,
     feet_stumbling,
+    joint_deviation_scales,
 )
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
 from navila_loco_train.train import load_train_config, task_from_config
@@ -175,12 +177,39 @@ def test_rewards_are_task_specs_terms_and_weights() -> None:
             "lower": list(loco.joints.pos_min),
             "upper": list(loco.joints.pos_max),
         }
+        # the humanoid terms: declared with the Go2's feet, weight 0, no joint penalised
+        assert table["feet_air_time_biped"].params == {
+            "command_name": spec.COMMAND_NAME,
+            "threshold": 0.5,
+            "command_small": 0.1,
+            "sensor_bodies": ".*_foot",
+        }
+        assert table["feet_slide"].params == {
+            "threshold": spec.CONTACT_THRESHOLD_N,
+            "sensor_bodies": ".*_foot",
+            "asset_bodies": ".*_foot",
+        }
+        assert table["joint_deviation_l1"].params == {"scales": [0.0] * 12}
+
+
+HUMANOID_TERMS = ("feet_air_time_biped", "feet_slide", "joint_deviation_l1")
+
+
+@pytest.mark.parametrize(
+    "config", sorted(p.stem for p in (TRAIN_PKG_DIR / "configs").glob("go2_*.yaml"))
+)
+def test_go2_configs_leave_the_humanoid_terms_off(config: str) -> None:
+    bundle = spec.load(config)
+    assert {k: bundle.rewards[k].weight for k in HUMANOID_TERMS} == dict.fromkeys(
+        HUMANOID_TERMS, 0.0
+    )
+    assert bundle.rewards["joint_deviation_l1"].params["scales"] == [0.0] * 12
 
 
 def test_an_unknown_task_spec_reward_is_refused() -> None:
     bundle = spec.load("blind")
-    task = replace(TaskSpec(), reward_weights={**REWARD_WEIGHTS, "feet_slide": -0.1})
-    with pytest.raises(ValueError, match="feet_slide"):
+    task = replace(TaskSpec(), reward_weights={**REWARD_WEIGHTS, "feet_clearance": -0.1})
+    with pytest.raises(ValueError, match="feet_clearance"):
         spec.reward_table(task, bundle.train, bundle.robot)
 
 
@@ -595,6 +624,92 @@ def test_joint_limit_violation() -> None:
     q = torch.tensor([[0.0, 2.0, -3.0]])
     lo, hi = torch.tensor([-1.0, -1.0, -2.5]), torch.tensor([1.0, 1.5, -1.0])
     assert kernels.joint_limit_violation(q, lo, hi).tolist() == pytest.approx([0.5 + 0.5])
+
+
+def test_feet_air_time_biped_pays_single_support_up_to_the_threshold() -> None:
+    """Two feet: in single support the shorter of the stance foot's contact time and the swing
+    foot's air time, capped at the threshold; nothing in double support, flight or standing."""
+    contact = torch.tensor(
+        [[True, False], [False, True], [True, True], [False, False], [True, False], [True, False]]
+    )
+    contact_time = torch.tensor(
+        [[0.3, 0.0], [0.0, 0.9], [0.5, 0.6], [0.0, 0.0], [0.3, 0.0], [0.1, 0.0]]
+    )
+    air_time = torch.tensor(
+        [[0.0, 0.2], [0.7, 0.0], [0.0, 0.0], [0.2, 0.3], [0.0, 0.2], [0.0, 0.35]]
+    )
+    cmd = torch.tensor(
+        [
+            [0.5, 0.0, 0.0],  # walk: min(0.3 contact, 0.2 air)
+            [0.5, 0.0, 0.0],  # walk, long phase: min(0.9, 0.7) capped at 0.4
+            [0.5, 0.0, 0.0],  # double support
+            [0.5, 0.0, 0.0],  # flight
+            [0.0, 0.0, 0.05],  # told to stand
+            [0.0, 0.0, 0.5],  # turning in place is moving: min(0.1, 0.35)
+        ]
+    )
+    got = kernels.feet_air_time_biped_reward(air_time, contact_time, contact, 0.4, cmd, 0.1)
+    assert got.tolist() == pytest.approx([0.2, 0.4, 0.0, 0.0, 0.0, 0.1])
+
+
+def test_feet_slide_counts_only_grounded_feet() -> None:
+    vel = torch.tensor(
+        [[[3.0, 4.0], [1.0, 0.0]], [[0.0, 0.5], [0.3, 0.4]], [[2.0, 0.0], [0.0, 2.0]]]
+    )
+    contact = torch.tensor([[True, False], [True, True], [False, False]])
+    assert kernels.feet_slide_penalty(vel, contact).tolist() == pytest.approx([5.0, 1.0, 0.0])
+
+
+def test_joint_deviation_l1_weighs_each_joint_by_its_scale() -> None:
+    q = torch.tensor([[0.1, -0.2, 0.5], [0.0, 0.0, 0.3]])
+    q0 = torch.tensor([[0.0, 0.0, 0.3], [0.0, 0.0, 0.3]])
+    scales = torch.tensor([0.2, 0.1, 0.0])  # the last joint is free
+    got = kernels.joint_deviation_l1(q, q0, scales)
+    assert got.tolist() == pytest.approx([0.2 * 0.1 + 0.1 * 0.2, 0.0])
+    names = ["left_hip_yaw_joint", "torso_joint", "left_knee_joint"]
+    assert joint_deviation_scales({"*_hip_yaw_joint": 0.2, "torso_joint": 0.1}, names) == [
+        0.2,
+        0.1,
+        0.0,
+    ]
+
+
+def test_humanoid_reward_kernels_equal_the_mujoco_trainers_terms() -> None:
+    """rewards.feet_air_time_biped / feet_slide / joint_deviation_l1 (NumPy) and the torch
+    kernels the Isaac Lab terms call give the same values on random states."""
+    rng = np.random.default_rng(7)
+    n, feet, joints = 256, 2, 19
+    contact = rng.random((n, feet)) < 0.5
+    # as both simulators keep them: a foot's time in the mode it is not in is 0
+    contact_time = np.where(contact, rng.uniform(0.0, 1.0, (n, feet)), 0.0)
+    air_time = np.where(contact, 0.0, rng.uniform(0.0, 1.0, (n, feet)))
+    commands = rng.uniform(-1.0, 1.0, (n, 3)) * rng.choice([0.05, 1.0], (n, 1))
+    task = replace(TaskSpec(), feet_air_time_threshold_s=0.4)
+    env = types.SimpleNamespace(
+        feet_contact=contact,
+        feet_contact_time=contact_time,
+        feet_air_time=air_time,
+        commands=commands,
+        feet_vel=rng.normal(0.0, 0.5, (n, feet, 3)),
+        q=rng.normal(0.0, 0.5, (n, joints)),
+        default_pos=rng.normal(0.0, 0.3, joints),
+        joint_deviation_scale=rng.choice([0.0, 0.1, 0.2], joints),
+    )
+    t = torch.from_numpy
+    small = task.commands.small
+    assert 0 < (np.linalg.norm(commands, axis=1) > small).sum() < n  # both cases drawn
+    assert 0 < (contact.sum(1) == 1).sum() < n
+    biped = kernels.feet_air_time_biped_reward(
+        t(air_time), t(contact_time), t(contact_time) > 0, 0.4, t(commands), small
+    )
+    np.testing.assert_allclose(biped.numpy(), np_rewards.feet_air_time_biped(env, task))
+    assert (biped > 0).any()
+    slide = kernels.feet_slide_penalty(t(env.feet_vel[:, :, :2]), t(contact))
+    np.testing.assert_allclose(slide.numpy(), np_rewards.feet_slide(env))
+    dev = kernels.joint_deviation_l1(
+        t(env.q), t(env.default_pos)[None, :], t(env.joint_deviation_scale)
+    )
+    np.testing.assert_allclose(dev.numpy(), np_rewards.joint_deviation_l1(env))
 
 
 def test_curriculum_rule_is_one_code_for_numpy_and_torch() -> None:
@@ -1243,8 +1358,39 @@ def test_h1_env_cfg_is_the_h1_vision_config(fake_isaaclab: types.SimpleNamespace
     assert undesired == "(?:.*_knee_link)|(?:.*_elbow_link)"
     limits = terms["joint_pos_limits"].params
     assert limits["asset_cfg"].joint_names == joints and limits["lower"] == list(h1.robot.pos_min)
-    for name in ("joint_torques_l2", "joint_acc_l2", "stand_still"):
+    for name in ("joint_torques_l2", "joint_acc_l2", "stand_still", "joint_deviation_l1"):
         assert terms[name].params["asset_cfg"].joint_names == joints
+    # Isaac Lab's humanoid terms (h1_vision.yaml: weights, threshold, deviation scales)
+    assert {k: terms[k].weight for k in HUMANOID_TERMS} == {
+        "feet_air_time_biped": 0.25,
+        "feet_slide": -0.25,
+        "joint_deviation_l1": -1.0,
+    }
+    assert terms["feet_air_time"].weight == 0.0  # the quadruped term is replaced
+    biped = terms["feet_air_time_biped"].params
+    assert (biped["threshold"], biped["command_small"]) == (0.4, 0.1)
+    assert biped["command_name"] == spec.COMMAND_NAME
+    assert biped["sensor_cfg"].name == spec.CONTACT_SENSOR
+    assert biped["sensor_cfg"].body_names == ".*_ankle_link"
+    slide = terms["feet_slide"].params
+    assert slide["threshold"] == spec.CONTACT_THRESHOLD_N
+    assert slide["sensor_cfg"].body_names == ".*_ankle_link"
+    # the feet's velocity: the robot's ankle bodies, not the policy joints
+    assert slide["asset_cfg"].name == spec.ROBOT_ENTITY
+    assert slide["asset_cfg"].body_names == ".*_ankle_link"
+    assert not hasattr(slide["asset_cfg"], "joint_names")
+    scales = dict(zip(joints, terms["joint_deviation_l1"].params["scales"], strict=True))
+    assert len(scales) == 19
+    for joint, scale in scales.items():
+        if joint == "torso_joint":
+            want = 0.1
+        elif any(k in joint for k in ("hip_yaw", "hip_roll", "shoulder", "elbow")):
+            want = 0.2
+        else:
+            assert any(k in joint for k in ("hip_pitch", "knee", "ankle")), joint
+            want = 0.0
+        assert scale == want, joint
+    assert sum(s == 0.2 for s in scales.values()) == 2 + 2 + 6 + 2  # hips, shoulders, elbows
     assert cfg.terminations.base_height.params["minimum_height"] == 0.6
     assert cfg.terminations.base_contact.params["sensor_cfg"].body_names == "pelvis"
     mass = cfg.events.add_base_mass.params
@@ -1257,6 +1403,13 @@ def test_h1_env_cfg_is_the_h1_vision_config(fake_isaaclab: types.SimpleNamespace
     assert go2.terminations.base_height.params["minimum_height"] == 0.18
     assert go2.events.add_base_mass.params["asset_cfg"].body_names == "base"
     assert go2.rewards.feet_air_time.params["sensor_cfg"].body_names == ".*_foot"
+    go2_terms = _terms(go2.rewards)
+    assert {k: go2_terms[k].weight for k in HUMANOID_TERMS} == dict.fromkeys(HUMANOID_TERMS, 0.0)
+    assert go2.rewards.feet_slide.params["asset_cfg"].body_names == ".*_foot"
+    assert go2.rewards.joint_deviation_l1.params["scales"] == [0.0] * 12
+    assert go2.rewards.joint_deviation_l1.params["asset_cfg"].joint_names == list(
+        spec.load("go2_vision").robot.joint_names
+    )
     assert go2.observations.policy.height_map.params["gravity_align"] is False
     play = m.H1VisionPlayEnvCfg()
     assert play.observations.policy.enable_corruption is False and play.events.push_robot is None
@@ -1532,6 +1685,56 @@ def test_custom_terms_run(fake_isaaclab: types.SimpleNamespace) -> None:
     heights = mdp.navila_tile_terrain(0.95, tile_cfg)
     assert heights.dtype == np.int16 and heights.shape == (159, 159)
     assert heights.min() * tile_cfg.vertical_scale == pytest.approx(-8 * 0.12)
+
+
+def test_humanoid_reward_terms_run(fake_isaaclab: types.SimpleNamespace) -> None:
+    """The H1 task's feet_air_time_biped, feet_slide and joint_deviation_l1 terms with their
+    configured params on a stand-in env: a pelvis and two ankles in the contact sensor and
+    the articulation (ankles = bodies 1, 2)."""
+    mdp = fake_isaaclab.mdp
+    cfg = fake_isaaclab.env_cfg.H1VisionEnvCfg()
+    env = _FakeEnv(2, 19)
+    env.command = torch.tensor([[0.5, 0.0, 0.0], [0.0, 0.0, 0.0]])  # walk, stand
+    feet = [1, 2]
+    forces = torch.zeros(2, 3, 3, 3)  # (envs, history, bodies, xyz)
+    forces[0, 2, 1, 2] = 50.0  # env 0: left foot down in the period's oldest step only
+    forces[1, :, 1:, 2] = 300.0  # env 1: both feet down
+    forces[1, 0, 0, 2] = 80.0  # the pelvis touches too (not a foot)
+    sensor = types.SimpleNamespace(
+        data=types.SimpleNamespace(
+            current_contact_time=torch.tensor([[0.0, 0.25, 0.0], [0.4, 0.6, 0.5]]),
+            current_air_time=torch.tensor([[1.0, 0.0, 0.3], [0.0, 0.0, 0.0]]),
+            net_forces_w_history=forces,
+        )
+    )
+    env.scene.sensors[spec.CONTACT_SENSOR] = sensor
+    env.robot.data.body_lin_vel_w = torch.tensor(
+        [
+            [[9.0, 9.0, 9.0], [0.3, 0.4, -1.0], [2.0, 0.0, 0.0]],
+            [[9.0, 9.0, 9.0], [0.0, 0.1, 0.0], [0.6, 0.8, 5.0]],
+        ]
+    )
+    biped = cfg.rewards.feet_air_time_biped.params
+    biped["sensor_cfg"].body_ids = feet
+    # env 0: single support, min(0.25 contact, 0.3 air); env 1: told to stand (and both down)
+    got = mdp.feet_air_time_biped(env, **biped)
+    assert got.tolist() == pytest.approx([0.25, 0.0])
+    slide = cfg.rewards.feet_slide.params
+    slide["sensor_cfg"].body_ids = feet
+    slide["asset_cfg"].body_ids = feet
+    # env 0: the left foot (0.5 m/s horizontal), env 1: both (0.1 + 1.0); z never counts
+    assert mdp.feet_slide(env, **slide).tolist() == pytest.approx([0.5, 1.1])
+    slide["asset_cfg"].body_ids = [1]
+    with pytest.raises(ValueError, match="2 feet in the contact sensor, 1 in the robot"):
+        mdp.feet_slide(env, **slide)
+    dev = cfg.rewards.joint_deviation_l1.params
+    dev["asset_cfg"].joint_ids = list(range(19))
+    scales = torch.tensor(dev["scales"], dtype=torch.float32)
+    q = env.robot.data.joint_pos
+    want = (scales * (q - env.robot.data.default_joint_pos).abs()).sum(dim=1)
+    torch.testing.assert_close(mdp.joint_deviation_l1(env, **dev), want)
+    with pytest.raises(ValueError, match="19 joints but 12 scales"):
+        mdp.joint_deviation_l1(env, scales=[0.1] * 12, asset_cfg=dev["asset_cfg"])
 
 
 def test_command_term_turns_in_place_and_keeps_the_odometer(

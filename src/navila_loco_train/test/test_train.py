@@ -246,9 +246,15 @@ def test_config_rewards_section_sets_kernel_and_weights() -> None:
         ({"weights": {"fly": 1.0}}, "fly"),
         ({"tracking_sigma": 0.1}, "tracking_sigma"),
         ({"tracking_std2": 0.0}, "> 0"),
+        ({"weights": {"joint_deviation_l1": -1.0}}, "names no joints"),
+        ({"joint_deviation": {"torso_joint": -0.1}}, "scales >= 0"),
+        ({"joint_deviation": ["torso_joint"]}, "scales >= 0"),
     ):
         with pytest.raises(ValueError, match=match):
             task_from_config({"rewards": bad})
+    h1 = task_from_config(load_train_config("h1_vision"))
+    assert h1.joint_deviation["torso_joint"] == 0.1
+    assert h1.reward_weights["joint_deviation_l1"] == -1.0
     tight = task_from_config(load_train_config("go2_vision_finetune_tight"))
     assert tight.tracking_std2 < TRACKING_STD2
     assert tight.terrain == task_from_config(load_train_config("go2_vision_finetune")).terrain
@@ -256,6 +262,19 @@ def test_config_rewards_section_sets_kernel_and_weights() -> None:
     assert sharp.terrain == replace(tight.terrain, resolution_m=0.02)  # only the grid differs
     assert sharp.tracking_std2 == tight.tracking_std2
     assert sharp.reward_weights == tight.reward_weights
+
+
+def test_joint_deviation_scales_refuse_a_pattern_that_misses_or_overlaps() -> None:
+    from navila_loco_train.task_spec import joint_deviation_scales
+
+    names = ["left_hip_yaw_joint", "right_hip_yaw_joint", "torso_joint", "left_knee_joint"]
+    got = joint_deviation_scales({"*_hip_yaw_joint": 0.2, "torso_joint": 0.1}, names)
+    assert got == [0.2, 0.2, 0.1, 0.0]
+    assert joint_deviation_scales({}, names) == [0.0] * 4
+    with pytest.raises(ValueError, match="matches no joint"):
+        joint_deviation_scales({"*_elbow_joint": 0.2}, names)  # a typo or another robot's joint
+    with pytest.raises(ValueError, match="matches both"):
+        joint_deviation_scales({"left_*": 0.2, "*_hip_yaw_joint": 0.1}, names)
 
 
 def test_config_commands_section_sets_the_command_draws() -> None:
@@ -395,6 +414,34 @@ def test_symmetrize_exports_the_actor_averaged_with_its_mirror_image(tmp_path: P
     written, kept = torch.load(sym / "checkpoint.pt"), torch.load(source)
     for key, value in kept["actor_state_dict"].items():
         assert torch.equal(written["actor_state_dict"][key], value), key
+
+
+@pytest.mark.parametrize(
+    ("config", "refusal"),
+    [
+        ("go2_vision_finetune_deploy", "refused --symmetrize"),  # the export's own mirror
+        ("go2_vision_finetune_turn", "refused symmetry"),  # a config with the mirror loss on
+    ],
+)
+def test_symmetrize_on_a_layout_without_a_mirror_is_refused_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, config: str, refusal: str
+) -> None:
+    """--symmetrize where the env cannot be mirrored (symmetry.task_mirror's refusal, covered
+    for its causes in test_symmetry): exit 2 with the reason, no policy directory written."""
+    from navila_loco_train import symmetry
+
+    def no_mirror(env: object) -> None:
+        raise ValueError("joint 'left_hip_joint' has no mirror joint 'right_hip_joint'")
+
+    monkeypatch.setattr(symmetry, "task_mirror", no_mirror)
+    path = tiny_config(tmp_path, config)
+    export = tmp_path / "sym"
+    args = ["--config", str(path), "--resume", str(SHIPPED_VISION / "checkpoint.pt")]
+    out = ["--out", str(tmp_path / "r"), "--export-to", str(export)]
+    assert main([*args, "--export-only", "--symmetrize", *out]) == 2
+    err = capsys.readouterr().err
+    assert f"{refusal}: joint 'left_hip_joint' has no mirror joint" in err
+    assert not export.exists()
 
 
 def test_h1_vision_config_trains_and_exports_the_deployed_layout(tmp_path: Path) -> None:

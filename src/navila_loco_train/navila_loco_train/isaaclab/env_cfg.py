@@ -477,7 +477,8 @@ def _reward(name: str, func: Any, **extra: Any) -> RewTerm:
     """The task_spec reward ``name`` (weight per second; Isaac Lab multiplies by the step dt).
 
     ``func`` must be the function spec.REWARDS names for it; ``extra`` adds Isaac Lab-only
-    parameters (which joints), ``sensor_bodies`` becomes the contact sensor's body selection.
+    parameters (which joints), ``sensor_bodies`` becomes the contact sensor's body selection,
+    ``asset_bodies`` the robot's (see ``_reward_params``).
     """
     r = VISION.rewards[name]
     module, _, func_name = r.func.rpartition(".")
@@ -488,22 +489,30 @@ def _reward(name: str, func: Any, **extra: Any) -> RewTerm:
 
 
 def _reward_params(r: spec.RewardSpec) -> dict[str, Any]:
-    """A reward's spec params as Isaac Lab takes them: ``sensor_bodies`` -> ``sensor_cfg``."""
+    """A reward's spec params as Isaac Lab takes them: ``sensor_bodies`` -> ``sensor_cfg`` (the
+    contact sensor's bodies), ``asset_bodies`` -> ``asset_cfg`` (the robot's bodies, e.g. the
+    feet whose velocity feet_slide reads)."""
     params = dict(r.params)
     bodies = params.pop("sensor_bodies", None)
     if bodies is not None:
         params["sensor_cfg"] = SceneEntityCfg(spec.CONTACT_SENSOR, body_names=bodies)
+    bodies = params.pop("asset_bodies", None)
+    if bodies is not None:
+        params["asset_cfg"] = SceneEntityCfg(spec.ROBOT_ENTITY, body_names=bodies)
     return params
 
 
 def _apply_rewards(rewards: RewardsCfg, bundle: spec.TaskBundle) -> None:
     """A training config's weights, kernel widths and bodies over the terms (their functions
-    stay); the joint terms take the bundle's robot's joints."""
+    stay); the joint terms take the bundle's robot's joints, the body terms its bodies."""
     for name, r in bundle.rewards.items():
         term = getattr(rewards, name)
         term.weight = r.weight
-        term.params = {**term.params, **_reward_params(r)}
-        if "asset_cfg" in term.params:  # the joint terms (joint_torques_l2, stand_still, ...)
+        params = _reward_params(r)
+        term.params = {**term.params, **params}
+        # the joint terms (joint_torques_l2, stand_still, joint_deviation_l1, ...): an asset_cfg
+        # the spec does not set (asset_bodies) lists the joints
+        if "asset_cfg" in term.params and "asset_cfg" not in params:
             term.params["asset_cfg"] = _joints(bundle.robot)
 
 
@@ -524,6 +533,9 @@ class RewardsCfg:
     joint_pos_limits = _reward("joint_pos_limits", mdp.joint_pos_limits, asset_cfg=_joints())
     stand_still = _reward("stand_still", mdp.stand_still, asset_cfg=_joints())
     feet_stumble = _reward("feet_stumble", mdp.feet_stumble)
+    feet_air_time_biped = _reward("feet_air_time_biped", mdp.feet_air_time_biped)
+    feet_slide = _reward("feet_slide", mdp.feet_slide)
+    joint_deviation_l1 = _reward("joint_deviation_l1", mdp.joint_deviation_l1, asset_cfg=_joints())
     termination = _reward("termination", il_mdp.is_terminated)
 
     def __post_init__(self) -> None:
@@ -668,6 +680,7 @@ def _apply_train_config(
         commands=base.task.commands,
         tracking_std2=base.task.tracking_std2,
         feet_air_time_threshold_s=base.task.feet_air_time_threshold_s,
+        joint_deviation=base.task.joint_deviation,
         reward_weights=base.task.reward_weights,
         terminations=base.task.terminations,
         randomization=base.task.randomization,

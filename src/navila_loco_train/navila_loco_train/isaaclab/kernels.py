@@ -237,6 +237,49 @@ def feet_air_time_reward(
     return gain * command_moving(command, small).to(gain.dtype)
 
 
+def feet_air_time_biped_reward(
+    air_time: torch.Tensor,
+    contact_time: torch.Tensor,
+    in_contact: torch.Tensor,
+    threshold: float,
+    command: torch.Tensor,
+    small: float,
+) -> torch.Tensor:
+    """The humanoid air-time reward (rewards.feet_air_time_biped), per env.
+
+    While exactly one foot is down, the shortest of the feet's times in their current mode (the
+    stance foot's contact time, the swing foot's air time), capped at ``threshold``; zero in
+    double support, in flight and when told to stand. A biped's steps are shorter than the
+    quadruped term's threshold, so its "air time beyond the threshold at touchdown" would
+    penalise every step; this pays for a long single-support phase instead. ``air_time`` /
+    ``contact_time``: (N, feet) seconds in the current mode; ``in_contact``: (N, feet) bool.
+    Moving is ``command_moving`` (turning in place counts), not Isaac Lab's |v_xy| > 0.1.
+    """
+    mode_time = torch.where(in_contact, contact_time, air_time)
+    single = torch.sum(in_contact.to(torch.int64), dim=1) == 1
+    held = torch.min(torch.where(single[:, None], mode_time, torch.zeros_like(mode_time)), dim=1)
+    capped = held.values.clamp(max=threshold)
+    return capped * command_moving(command, small).to(capped.dtype)
+
+
+def feet_slide_penalty(foot_vel_xy: torch.Tensor, in_contact: torch.Tensor) -> torch.Tensor:
+    """sum over the grounded feet of their horizontal speed (m/s) (rewards.feet_slide): a
+    planted foot should not skid. ``foot_vel_xy``: (N, feet, 2) world-frame velocity;
+    ``in_contact``: (N, feet) bool, contact during the control period."""
+    speed = torch.linalg.norm(foot_vel_xy, dim=-1)
+    return torch.sum(speed * in_contact.to(speed.dtype), dim=1)
+
+
+def joint_deviation_l1(
+    joint_pos: torch.Tensor, default_pos: torch.Tensor, scales: torch.Tensor
+) -> torch.Tensor:
+    """sum_j scale_j |q_j - q_default_j| (rewards.joint_deviation_l1): the joints that do not
+    walk (a humanoid's hip yaw / roll, arms, torso) should hold their pose; per-joint scales
+    (task_spec.joint_deviation_scales) fold Isaac Lab's several deviation terms into one, a
+    scale of 0 leaves a joint free."""
+    return torch.sum(scales * torch.abs(joint_pos - default_pos), dim=1)
+
+
 def stand_still_penalty(
     joint_pos: torch.Tensor, default_pos: torch.Tensor, command: torch.Tensor, small: float
 ) -> torch.Tensor:

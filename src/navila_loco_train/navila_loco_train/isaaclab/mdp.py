@@ -13,8 +13,11 @@ isaac-sim.github.io/IsaacLab/v2.3.1/source/api/lab/isaaclab.envs.mdp.html):
   ``projected_gravity``, ``generated_commands``, ``joint_pos_rel``, ``joint_vel_rel``,
   ``last_action`` (reused for the history frames so they equal the policy terms);
 * ``Articulation.data.root_pos_w / root_quat_w (w, x, y, z) / joint_pos / default_joint_pos``,
+  ``Articulation.data.body_lin_vel_w`` ((N, bodies, 3), world frame),
   ``Articulation.actuators[...]`` with ``stiffness`` / ``effort_limit`` (explicit actuators);
-* ``ContactSensor.compute_first_contact(dt)``, ``ContactSensor.data.last_air_time``;
+* ``ContactSensor.compute_first_contact(dt)``, ``ContactSensor.data.last_air_time``,
+  ``current_air_time`` / ``current_contact_time`` ((N, bodies) s, ``track_air_time=True``),
+  ``net_forces_w_history`` ((N, T, bodies, 3), newest first);
 * ``RayCaster.data.ray_hits_w`` (inf for rays that hit nothing);
 * ``TerrainImporter.update_env_origins(env_ids, move_up, move_down)`` / ``terrain_levels``;
 * ``isaaclab.terrains.height_field.utils.height_field_to_mesh`` and ``HfTerrainBaseCfg`` for
@@ -231,6 +234,74 @@ def feet_air_time(
     return kernels.feet_air_time_reward(
         last_air_time, first_contact, threshold, command, command_small
     )
+
+
+def feet_air_time_biped(
+    env: ManagerBasedRLEnv,
+    command_name: str,
+    sensor_cfg: SceneEntityCfg,
+    threshold: float,
+    command_small: float,
+) -> torch.Tensor:
+    """The humanoid air-time reward (``kernels.feet_air_time_biped_reward``): in single
+    support, the shorter of the feet's current air / contact times, capped at ``threshold``.
+
+    Isaac Lab's ``feet_air_time_positive_biped``, a foot in contact when its current contact
+    time is positive (as there); "moving" is |(vx, vy, wz)| > small, as in the MuJoCo trainer.
+    """
+    sensor = env.scene.sensors[sensor_cfg.name]
+    air_time = sensor.data.current_air_time[:, sensor_cfg.body_ids]
+    contact_time = sensor.data.current_contact_time[:, sensor_cfg.body_ids]
+    return kernels.feet_air_time_biped_reward(
+        air_time,
+        contact_time,
+        contact_time > 0.0,
+        threshold,
+        env.command_manager.get_command(command_name),
+        command_small,
+    )
+
+
+def feet_slide(
+    env: ManagerBasedRLEnv,
+    sensor_cfg: SceneEntityCfg,
+    threshold: float,
+    asset_cfg: SceneEntityCfg,
+) -> torch.Tensor:
+    """Horizontal speed of each grounded foot, summed (``kernels.feet_slide_penalty``).
+
+    A foot is grounded when its contact force exceeded ``threshold`` in the sensor's history
+    (the control period's physics steps, as the MuJoCo trainer's contact flag); ``sensor_cfg``
+    and ``asset_cfg`` must name the same feet in the same order (one body regex for both).
+    """
+    sensor = env.scene.sensors[sensor_cfg.name]
+    forces = sensor.data.net_forces_w_history[:, :, sensor_cfg.body_ids]  # (N, T, feet, 3)
+    in_contact = torch.linalg.norm(forces, dim=-1).amax(dim=1) > threshold
+    robot = env.scene[asset_cfg.name]
+    foot_vel_xy = robot.data.body_lin_vel_w[:, asset_cfg.body_ids, :2]
+    if foot_vel_xy.shape[1] != in_contact.shape[1]:
+        raise ValueError(
+            f"feet_slide: {in_contact.shape[1]} feet in the contact sensor, "
+            f"{foot_vel_xy.shape[1]} in the robot"
+        )
+    return kernels.feet_slide_penalty(foot_vel_xy, in_contact)
+
+
+def joint_deviation_l1(
+    env: ManagerBasedRLEnv, scales: Sequence[float], asset_cfg: SceneEntityCfg
+) -> torch.Tensor:
+    """sum_j scale_j |q_j - q0_j| (``kernels.joint_deviation_l1``).
+
+    ``asset_cfg`` must list the joints in the order of ``scales`` (policy order,
+    ``preserve_order=True``).
+    """
+    robot = env.scene[asset_cfg.name]
+    ids = asset_cfg.joint_ids
+    q = robot.data.joint_pos[:, ids]
+    s = torch.tensor(scales, dtype=q.dtype, device=q.device)
+    if s.numel() != q.shape[1]:
+        raise ValueError(f"joint_deviation_l1: {q.shape[1]} joints but {s.numel()} scales")
+    return kernels.joint_deviation_l1(q, robot.data.default_joint_pos[:, ids], s)
 
 
 def stand_still(

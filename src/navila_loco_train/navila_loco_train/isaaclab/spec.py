@@ -44,7 +44,7 @@ from navila_loco_node.observation import JOINT_TERMS, VEC3_TERMS
 from navila_loco_train.heightmap import SCAN_HALF_M, SCAN_SPACING_M
 from navila_loco_train.inputs import input_names
 from navila_loco_train.symmetry import Mirror, build_mirror
-from navila_loco_train.task_spec import FEET_STUMBLE_RATIO, TaskSpec
+from navila_loco_train.task_spec import FEET_STUMBLE_RATIO, TaskSpec, joint_deviation_scales
 from navila_loco_train.terrain import SPAWN_HALF_M
 from navila_loco_train.train import load_train_config, task_from_config
 from navila_sim.robot import load_robot
@@ -562,6 +562,30 @@ def reward_table(task: TaskSpec, train: TrainSpec, robot: RobotSpec) -> dict[str
                 "threshold": CONTACT_THRESHOLD_N,
                 "sensor_bodies": train.feet_bodies,
             },
+        ),
+        # The humanoid terms (Isaac Lab's H1 task; weight 0 for the Go2).
+        "feet_air_time_biped": (
+            f"{_OURS}.feet_air_time_biped",
+            {
+                "command_name": COMMAND_NAME,
+                "threshold": task.feet_air_time_threshold_s,
+                "command_small": small,
+                "sensor_bodies": train.feet_bodies,
+            },
+        ),
+        # The feet as contact-sensor bodies (contact) and as articulation bodies (velocity).
+        "feet_slide": (
+            f"{_OURS}.feet_slide",
+            {
+                "threshold": CONTACT_THRESHOLD_N,
+                "sensor_bodies": train.feet_bodies,
+                "asset_bodies": train.feet_bodies,
+            },
+        ),
+        # One scale per joint, policy order (config rewards.joint_deviation; 0 = free).
+        "joint_deviation_l1": (
+            f"{_OURS}.joint_deviation_l1",
+            {"scales": joint_deviation_scales(task.joint_deviation, list(robot.joint_names))},
         ),
     }
     unknown = sorted(set(task.reward_weights) - set(known))
