@@ -114,8 +114,8 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     quick runs and tests, other tile types), `commands:` (CommandSpec fields: ranges, shares),
     `terminations:` and `randomization:` (another robot's fall height, masses, pushes) and
     `rewards:` (`tracking_std2`, `feet_air_time_threshold_s`, `joint_deviation` {joint pattern:
-    scale} for joint_deviation_l1, and `weights` that replace single terms' weights). An unknown
-    key or term is an error, not a silently ignored setting."""
+    scale} for joint_deviation_l1, `only_positive_rewards`, and `weights` that replace single
+    terms' weights). An unknown key or term is an error, not a silently ignored setting."""
     task = TaskSpec(
         terrain=_spec_section(cfg, "terrain", TerrainSpec),
         commands=_spec_section(cfg, "commands", CommandSpec),
@@ -128,11 +128,14 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     std2 = float(rewards.pop("tracking_std2", task.tracking_std2))
     air = float(rewards.pop("feet_air_time_threshold_s", task.feet_air_time_threshold_s))
     deviation = rewards.pop("joint_deviation", None) or {}
+    positive = rewards.pop("only_positive_rewards", task.only_positive_rewards)
     if rewards:
         raise ValueError(
             f"unknown rewards keys {sorted(rewards)}; known: tracking_std2, "
-            "feet_air_time_threshold_s, joint_deviation, weights"
+            "feet_air_time_threshold_s, joint_deviation, only_positive_rewards, weights"
         )
+    if not isinstance(positive, bool):
+        raise ValueError(f"rewards.only_positive_rewards is true or false, got {positive!r}")
     if not isinstance(deviation, dict) or not all(
         isinstance(k, str) and isinstance(v, (int, float)) and v >= 0 for k, v in deviation.items()
     ):
@@ -157,6 +160,7 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
         feet_air_time_threshold_s=air,
         reward_weights=merged,
         joint_deviation={k: float(v) for k, v in deviation.items()},
+        only_positive_rewards=positive,
     )
 
 

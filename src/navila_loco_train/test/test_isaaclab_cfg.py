@@ -1351,6 +1351,7 @@ def test_h1_env_cfg_is_the_h1_vision_config(fake_isaaclab: types.SimpleNamespace
     terms = _terms(cfg.rewards)
     assert {k: v.weight for k, v in terms.items()} == h1.task.reward_weights
     assert (terms["termination"].weight, terms["joint_torques_l2"].weight) == (-200.0, 0.0)
+    assert cfg.only_positive_rewards is h1.task.only_positive_rewards is False  # as Isaac Lab's
     air = terms["feet_air_time"].params
     assert air["threshold"] == 0.4 and air["sensor_cfg"].body_names == ".*_ankle_link"
     assert terms["feet_stumble"].params["sensor_cfg"].body_names == ".*_ankle_link"

@@ -249,12 +249,14 @@ def test_config_rewards_section_sets_kernel_and_weights() -> None:
         ({"weights": {"joint_deviation_l1": -1.0}}, "names no joints"),
         ({"joint_deviation": {"torso_joint": -0.1}}, "scales >= 0"),
         ({"joint_deviation": ["torso_joint"]}, "scales >= 0"),
+        ({"only_positive_rewards": "no"}, "true or false"),
     ):
         with pytest.raises(ValueError, match=match):
             task_from_config({"rewards": bad})
     h1 = task_from_config(load_train_config("h1_vision"))
     assert h1.joint_deviation["torso_joint"] == 0.1
     assert h1.reward_weights["joint_deviation_l1"] == -1.0
+    assert h1.only_positive_rewards is False and plain.only_positive_rewards is True
     tight = task_from_config(load_train_config("go2_vision_finetune_tight"))
     assert tight.tracking_std2 < TRACKING_STD2
     assert tight.terrain == task_from_config(load_train_config("go2_vision_finetune")).terrain

@@ -681,6 +681,7 @@ def _apply_train_config(
         tracking_std2=base.task.tracking_std2,
         feet_air_time_threshold_s=base.task.feet_air_time_threshold_s,
         joint_deviation=base.task.joint_deviation,
+        only_positive_rewards=base.task.only_positive_rewards,
         reward_weights=base.task.reward_weights,
         terminations=base.task.terminations,
         randomization=base.task.randomization,
@@ -708,6 +709,7 @@ def _apply_train_config(
     for name, value in _command_fields(t.commands).items():
         setattr(cfg.commands.base_velocity, name, value)
     _apply_rewards(cfg.rewards, bundle)
+    cfg.only_positive_rewards = t.only_positive_rewards  # read by mdp.NavilaRLEnv
     _apply_terminations(cfg.terminations, bundle)
     _apply_randomization(cfg.events, bundle)
 
