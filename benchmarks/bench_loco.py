@@ -60,6 +60,7 @@ from navila_loco_node.policy_dir import policy_overrides
 from navila_loco_node.types import RobotState
 
 REPO = Path(__file__).resolve().parents[1]
+POLICY_FILES = {"torchscript": "policy.jit", "onnx": "policy.onnx"}  # a policy directory's
 
 # legged-loco's Go2 blind layout: the vision terms without the height map (45 + 9 x 45 = 450).
 PROPRIO = [
@@ -541,8 +542,8 @@ def main(argv: list[str] | None = None) -> int:
             layout = policy_overrides(Path(args.policy))  # the directory's layout, not --layout
         except (FileNotFoundError, ValueError) as exc:
             ap.error(f"--policy: {exc}")
-        files = ("policy.jit", "policy.onnx")
-        missing = [f for f in files if not (Path(args.policy) / f).is_file()]
+        policy_files = {f: Path(args.policy) / n for f, n in POLICY_FILES.items()}
+        missing = [p.name for p in policy_files.values() if not p.is_file()]
         if missing:
             ap.error(f"--policy: {args.policy} has no {' or '.join(missing)} to time")
         summary = Path(args.policy) / "summary.json"
@@ -557,8 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as d:
         model = random_mlp(size, cfg.joints.n)
         if args.policy:
-            files = {"torchscript": Path(args.policy) / "policy.jit",
-                     "onnx": Path(args.policy) / "policy.onnx"}  # fmt: skip
+            files = policy_files
         else:
             files = {"torchscript": export_torchscript(model, Path(d) / "p.jit"),
                      "onnx": export_onnx(model, Path(d) / "p.onnx", size)}  # fmt: skip

@@ -39,6 +39,9 @@ class _StopRequestedError(Exception):
 
 class LocoRunner(OnPolicyRunner):
     env: RslLocoVecEnv
+    # the env's left-right mirror (symmetry.task_mirror) when the task's symmetry is on,
+    # set by train.make_runner; a --symmetrize export reuses it
+    mirror: Any = None
 
     def save(self, path: str, infos: dict[str, Any] | None = None) -> None:
         super().save(path, {**(infos or {}), LEVELS_KEY: self._levels()})

@@ -220,12 +220,14 @@ def make_runner(
             mirror = task_mirror(env)
         except ValueError as exc:
             raise SymmetryError(str(exc)) from exc
-    return LocoRunner(
+    runner = LocoRunner(
         RslLocoVecEnv(env, device=device),
         rsl_cfg(task, experiment, mirror),
         log_dir=log_dir,
         device=device,
     )
+    runner.mirror = mirror
+    return runner
 
 
 def rsl_cfg(task: TaskSpec, experiment: str, mirror: Any = None) -> dict[str, Any]:
@@ -441,8 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.symmetrize:
         from navila_loco_train.symmetry import task_mirror
 
-        try:
-            mirror = task_mirror(env)
+        try:  # the runner's own when the config's symmetry built one
+            mirror = runner.mirror if runner.mirror is not None else task_mirror(env)
         except ValueError as exc:
             print(f"[train] refused --symmetrize: {exc}", file=sys.stderr)
             env.close()
