@@ -9,9 +9,13 @@ the ground behind it) through heightmap_node's builder with the robot's preset -
 `navila-loco-eval` feeds the policy. Trained: navila_sim's oracle scan (LiDAR mode top_surface:
 the scene's top surface from above on a 4 cm lattice; navila_loco_train.heightmap samples the
 training terrain the same way, thinned but never occluded), through the same builder.
-The robot is placed at each pose and stands on its default pose for --settle-s first. Per pose:
-the share of cells empty in the deployed map (value 0, NaVILA's "no return") where the trained
-one has the ground, and the mean |difference| where both have a value. Prints a table and saves
+The robot is placed at each pose and stands on its default pose for --settle-s first. Both scans
+go through heightmap_node's HeightMapBuilder as the node runs it: the config's sensor mount
+(sensor_to_base), levelled by the simulated IMU's roll and pitch where the config says so. Per
+pose: the share of cells empty in the deployed map (value 0, NaVILA's "no return") where the
+trained one has the ground, the mean |difference| where both have a value, and the deployed map's
+mean value over its seen cells (level floor: base height - 0.5 m for the H1 scan, NaVILA's; a
+wrong sensor mount shows here as a map at its clip). Prints a table and saves
 JSON to results/probe_map_gap.json (or --out). No policy runs: this measures the sensor path.
 """
 
@@ -25,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from heightmap_node.builder import build_height_maps
+from heightmap_node.builder import BuilderConfig, HeightMapBuilder
 from heightmap_node.config import builder_config_from_params, load_params_file
 from navila_bringup.paths import find_config, results_dir
+from navila_loco_node.observation import rpy_from_quat
 from navila_sim.sim import CameraConfig, Sim, SimConfig
 
 # Rubble poses: open floor before the field, the edge between blocks 1 and 2 facing along the
@@ -37,9 +42,9 @@ DEFAULT_POSES = ((-1.0, 0.0, 0.0), (1.65, 0.1, 0.0), (1.65, 0.1, 45.0), (3.1, 0.
 
 def settled_scans(
     robot: str, scene: str, pose: tuple[float, float, float], settle_s: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """(LiDAR scan, oracle top-surface scan), both in the LiDAR frame, after standing
-    --settle-s at the pose."""
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """(LiDAR scan, oracle top-surface scan), both in the LiDAR frame, and the IMU's (roll,
+    pitch), after standing --settle-s at the pose."""
     x, y, yaw_deg = pose
     sim = Sim(
         SimConfig(
@@ -52,7 +57,19 @@ def settled_scans(
     period_s = sim.config.physics_dt * sim.config.control_decimation
     for _ in range(max(1, round(settle_s / period_s))):
         sim.run_control_period()
-    return sim.lidar_points().astype(np.float64), sim.top_surface_points().astype(np.float64)
+    xyzw = sim.imu().orientation_xyzw
+    roll, pitch, _ = rpy_from_quat(np.array([xyzw[3], xyzw[0], xyzw[1], xyzw[2]]))
+    scans = sim.lidar_points().astype(np.float64), sim.top_surface_points().astype(np.float64)
+    return *scans, (float(roll), float(pitch))
+
+
+def node_map(cfg: BuilderConfig, scan: np.ndarray, attitude: tuple[float, float]) -> np.ndarray:
+    """The map heightmap_node would publish for this one scan (its builder, mount, levelling)."""
+    builder = HeightMapBuilder(cfg)
+    if cfg.gravity_align:
+        builder.set_attitude(*attitude)
+    builder.add_scan(scan, 0.0)
+    return builder.build().values
 
 
 def map_gap(deployed: np.ndarray, trained: np.ndarray) -> dict[str, float]:
@@ -65,18 +82,19 @@ def map_gap(deployed: np.ndarray, trained: np.ndarray) -> dict[str, float]:
         "unseen_fraction": float(unseen.sum() / max(int(seen.sum()), 1)),
         "mean_abs_diff_m": float(np.abs(deployed - trained)[both].mean()) if both.any() else 0.0,
         "trained_empty_cells": int((~seen).sum()),
+        "deployed_mean_m": float(deployed[deployed != 0].mean()) if (deployed != 0).any() else 0.0,
     }
 
 
 def probe(robot: str, scene: str, poses: list[tuple[float, float, float]], settle_s: float) -> dict:
     params = load_params_file(find_config(robot))  # the node's reading: preset + overrides
     preset = str(params["preset"])
-    cfg = builder_config_from_params(params).map
+    cfg = builder_config_from_params(params)
     rows = []
     for pose in poses:
-        scan, surface = settled_scans(robot, scene, pose, settle_s)
-        deployed = build_height_maps(scan[None], cfg)[0]
-        trained = build_height_maps(surface[None], cfg)[0]
+        scan, surface, attitude = settled_scans(robot, scene, pose, settle_s)
+        deployed = node_map(cfg, scan, attitude)
+        trained = node_map(cfg, surface, attitude)
         rows.append({"pose": list(pose), **map_gap(deployed, trained)})
     return {"robot": robot, "scene": scene, "preset": preset, "settle_s": settle_s, "poses": rows}
 
@@ -108,10 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, KeyError) as exc:
         print(f"probe_map_gap: refused: {exc}", file=sys.stderr)
         return 2
-    print(f"{'pose (x, y, yaw deg)':<24} {'unseen':>8} {'mean |diff| m':>14}")
+    print(f"{'pose (x, y, yaw deg)':<24} {'unseen':>8} {'mean |diff| m':>14} {'mean value m':>13}")
     for r in data["poses"]:
         pose = "({:.2f}, {:.2f}, {:.0f})".format(*r["pose"])
-        print(f"{pose:<24} {r['unseen_fraction']:>8.1%} {r['mean_abs_diff_m']:>14.3f}")
+        print(
+            f"{pose:<24} {r['unseen_fraction']:>8.1%} {r['mean_abs_diff_m']:>14.3f} "
+            f"{r['deployed_mean_m']:>13.3f}"
+        )
     out = Path(args.out) if args.out else results_dir() / "probe_map_gap.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1))

@@ -175,13 +175,16 @@ def test_h1_levels_the_cloud_with_the_imu(node_graph, ros_domain) -> None:
         imu_pub = probe.publisher(Imu, "/imu/data", reliable)
         assert Probe.wait_matched(pub, TIMEOUT) and Probe.wait_matched(imu_pub, TIMEOUT)
 
-        # level floor 1.05 m under the base; the sensor sits 0.45 m above the base origin
+        # level floor 1.05 m under the base; the sensor hangs upside down (180 deg about y)
+        # 0.66 m above the base origin and 0.04 m ahead, as config/h1.yaml mounts it
         g = -1.5 + (np.arange(150) + 0.5) * 0.02
         xs, ys = np.meshgrid(g, g, indexing="ij")
         level = np.column_stack([xs.ravel(), ys.ravel(), np.full(xs.size, -1.05)])
         pitch = 0.15
         base_from_level = rpy_to_matrix(0.0, pitch, 0.0).T  # base pitched nose-down by `pitch`
-        in_sensor = (level @ base_from_level.T) - [0.0, 0.0, 0.45]
+        sensor_in_base = rpy_to_matrix(0.0, np.pi, 0.0)
+        # p_sensor = R^T (p_base - t), for row vectors (p_base - t) @ R
+        in_sensor = ((level @ base_from_level.T) - [0.04, 0.0, 0.66]) @ sensor_in_base
         cloud = make_cloud(in_sensor.astype(np.float32))
 
         pub.publish(cloud)  # no attitude yet: the map is built unlevelled, with a warning

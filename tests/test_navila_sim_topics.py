@@ -37,11 +37,11 @@ def statuses(rec) -> list[dict]:
     return [s for s in (json.loads(r.msg.data) for r in rec.items) if s.get("node") == NODE]
 
 
-def start(node_graph, **params):
+def start(node_graph, config: str = "go2.yaml", **params):
     spec = NodeSpec(
         name=NODE,
         module="navila_sim.node",
-        params_file=str(CONFIG_DIR / "go2.yaml"),
+        params_file=str(CONFIG_DIR / config),
         params={"real_time_factor": 2.0, "status_rate_hz": 5.0, **params},
     )
     graph = node_graph(spec)
@@ -197,4 +197,41 @@ def test_lidar_mode_parameter_swaps_in_the_top_surface_oracle(node_graph, ros_do
         # a flat floor seen in the tilted LiDAR frame: one plane through all points
         centred = xyz - xyz.mean(axis=0)
         assert np.linalg.svd(centred, compute_uv=False)[-1] / np.sqrt(len(xyz)) < 0.005
+    assert graph.stop() == {NODE: 0}, graph.read_log(NODE)
+
+
+def test_h1_hangs_in_its_gantry_until_released(node_graph, ros_domain) -> None:
+    """A passive H1 (the loco node's first command) hangs in the gantry; the operator's
+    release_support command lowers it and, with the motors off, it falls."""
+    graph = start(
+        node_graph,
+        config="h1.yaml",
+        mode="physics",
+        scene="",
+        **{"camera.enabled": False, "lidar.enabled": False},
+    )
+    with Probe(domain_id=ros_domain) as probe:
+        status = probe.record(String, "/navila/status")
+        cmd = probe.publisher(JointState, "/joint_command")
+        sim_cmd = probe.publisher(String, "/navila/sim/command")
+        assert Probe.wait_matched(cmd, TIMEOUT) and Probe.wait_matched(sim_cmd, TIMEOUT)
+        passive = JointState()
+        passive.effort = [0.0] * 19
+        cmd.publish(passive)
+
+        def hanging_passive(_) -> bool:
+            s = statuses(status)
+            return bool(s) and s[-1]["drive"] == "passive" and s[-1]["sim_time"] > 2.0
+
+        assert status.wait_for(hanging_passive, TIMEOUT), statuses(status)[-1:]
+        last = statuses(status)[-1]
+        assert last["support"] == "holding"
+        assert last["trunk_height"] > last["nominal_height"] - 0.12
+        sim_cmd.publish(String(data=json.dumps({"release_support": True})))
+
+        def fallen(_) -> bool:
+            s = statuses(status)
+            return bool(s) and s[-1]["support"] == "released" and s[-1]["trunk_height"] < 0.5
+
+        assert status.wait_for(fallen, TIMEOUT), statuses(status)[-1:]
     assert graph.stop() == {NODE: 0}, graph.read_log(NODE)

@@ -36,6 +36,20 @@ def test_lidar_map_matches_the_top_surface_on_open_floor_and_not_behind_a_block(
     assert edge["unseen_fraction"] > 0.2
 
 
+def test_h1_head_lidar_map_reads_the_floor_below_the_pelvis(tmp_path: Path) -> None:
+    """The H1's LiDAR hangs upside down in its head: through the node's builder (the config's
+    mount, levelled by the IMU) level floor reads pelvis height - 0.5 m, as in training, not
+    the -1 clip a wrong mount gave."""
+    out = tmp_path / "h1.json"
+    proc = run(
+        "--robot", "h1", "--scene", "loco_eval_flat", "--pose", "-1", "0", "0", "--out", str(out)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (floor,) = json.loads(out.read_text())["poses"]
+    assert floor["cells"] == 11 * 17 and floor["unseen_fraction"] == 0.0
+    assert 0.4 < floor["deployed_mean_m"] < 0.55, floor  # the pelvis stands at ~0.97 m
+
+
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     proc = run("--settle-s", "0", "--out", str(tmp_path / "x.json"))
     assert proc.returncode == 2 and "--settle-s" in proc.stderr

@@ -402,19 +402,25 @@ def run_trial(
                 raise RuntimeError("navila_loco / navila_sim never subscribed to /cmd_vel")
 
             def walking(_: object) -> bool:
-                """WALK reached (and, for a vision policy, a fresh height map), or a DAMP."""
+                """WALK reached (and, for a vision policy, a fresh height map) with the robot
+                out of its gantry (a humanoid's: navila_sim.support), or a DAMP."""
                 loco = [st for _, st in _statuses(status, "navila_loco")]
                 if any(st.get("mode") == "damp" for st in loco):
                     return True  # before WALK: a stand-up failure; after: the policy's fall
                 if not any(st.get("mode") == "walk" for st in loco):
                     return False
+                if not _out_of_gantry(_statuses(status, "navila_sim")):
+                    return False
                 return not (policy.vision and loco[-1].get("height_map_stale", True))
 
             if not status.wait_for(walking, settings.walk_timeout_s):
+                sims = _statuses(status, "navila_sim")
                 raise StandUpError(
                     "the loco node never reached WALK on the policy"
                     + (" with a fresh height map" if policy.vision else "")
-                    + ":\n"
+                    + " and the robot out of its gantry (simulator's support: "
+                    + (str(sims[-1][1].get("support")) if sims else "no status")
+                    + "):\n"
                     + loco_graph.read_log("navila_loco")[-3000:]
                 )
             t_walk = _walk_start(_statuses(status, "navila_loco"))
@@ -443,6 +449,12 @@ def run_trial(
     if bad:
         say(f"    note: nodes exited with codes {bad} (logs in {log_dir})")
     return start, rec
+
+
+def _out_of_gantry(sims: list[tuple[float, dict[str, Any]]]) -> bool:
+    """The simulator's latest status says its robot stands on its own: no gantry ("off", or a
+    simulator too old to report one) or the gantry fully lowered."""
+    return bool(sims) and sims[-1][1].get("support", "off") in ("off", "released")
 
 
 def _walk_start(loco: list[tuple[float, dict[str, Any]]]) -> float:

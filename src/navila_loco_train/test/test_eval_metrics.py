@@ -35,6 +35,7 @@ from navila_loco_train.evaluate import (
     InvalidTrialError,
     Recording,
     StandUpError,
+    _out_of_gantry,
     _walk_start,
     check_valid,
     resolve_terrain,
@@ -521,6 +522,17 @@ def test_walk_start_from_loco_statuses() -> None:
         _walk_start([(1.0, stand), (1.5, stand_fail)])
     with pytest.raises(RuntimeError, match="no WALK"):
         _walk_start([(1.0, stand)])
+
+
+def test_commands_wait_for_the_robot_out_of_its_gantry() -> None:
+    """A humanoid's evaluation starts once the simulator has lowered its gantry."""
+    sim = [(0.1, {"node": "navila_sim", "support": "holding"})]
+    assert not _out_of_gantry([])  # no simulator status yet
+    assert not _out_of_gantry(sim)
+    assert not _out_of_gantry([*sim, (0.2, {"support": "releasing"})])
+    assert _out_of_gantry([*sim, (0.3, {"support": "released"})])
+    assert _out_of_gantry([(0.1, {"support": "off"})])  # a quadruped has none
+    assert _out_of_gantry([(0.1, {"drive": "pd"})])  # a simulator that reports none
 
 
 def test_stand_up_failures_and_stale_state_damps_invalidate_a_trial() -> None:

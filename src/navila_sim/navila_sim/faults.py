@@ -5,7 +5,9 @@ for the ROS node and for batch runs. Pushes act on the simulation itself (Sim.pu
 parsed here so one JSON command carries all faults:
 
     {"drop": ["lidar"], "delay_s": {"camera": 0.5}, "freeze_joint_states": true,
-     "push": [0.5, 0.0, 0.0], "clear": false}
+     "push": [0.5, 0.0, 0.0], "release_support": true, "clear": false}
+
+`release_support` lowers a humanoid's gantry now (navila_sim.support), as an operator would.
 
 `clear: true` removes every active fault first. Unknown keys or streams are refused with a
 ValueError (a typo must not silently test nothing).
@@ -23,7 +25,7 @@ from typing import Any
 from navila_sim.sim import Outputs
 
 STREAMS = ("joint_state", "imu", "odom", "lidar", "image")
-_KEYS = {"drop", "delay_s", "freeze_joint_states", "push", "clear"}
+_KEYS = {"drop", "delay_s", "freeze_joint_states", "push", "release_support", "clear"}
 
 
 @dataclass
@@ -32,6 +34,7 @@ class FaultCommand:
     delay_s: dict[str, float] | None = None
     freeze_joint_states: bool | None = None
     push: tuple[float, float, float] | None = None
+    release_support: bool = False
     clear: bool = False
 
 
@@ -67,6 +70,10 @@ def parse_fault_command(text: str | dict[str, Any]) -> FaultCommand:
         if len(push) != 3 or not all(math.isfinite(v) and abs(v) <= 5.0 for v in push):
             raise ValueError("push must be 3 velocities (m/s), each |v| <= 5")
         cmd.push = (push[0], push[1], push[2])
+    if "release_support" in raw:
+        if not isinstance(raw["release_support"], bool):
+            raise ValueError("release_support must be true or false")
+        cmd.release_support = raw["release_support"]
     return cmd
 
 

@@ -5,7 +5,9 @@ in its own thread (real-time pace or as fast as possible) while the executor ser
 subscriptions. Publishes /joint_states, /imu/data, /odom and /clock every control period,
 /lidar/points and /camera/image_raw at their own rates, /navila/status at 1 Hz. Subscribes
 /joint_command (JointState position targets, physics mode), /cmd_vel (kinematic mode) and
-/navila/sim/command (JSON faults, see navila_sim.faults). A /joint_command is read as the Isaac
+/navila/sim/command (JSON faults, see navila_sim.faults). A humanoid starts in a
+virtual gantry that is lowered once its controller drives it (navila_sim.support); the status
+reports the gantry's state as `support`. A /joint_command is read as the Isaac
 Sim bridge reads it (positions -> PD, velocities only -> damping, efforts only -> passive; see
 Sim.apply_joint_state_command); the status reports the resulting `drive`.
 
@@ -55,6 +57,11 @@ PARAMS: dict[str, tuple[object, str]] = {
     "start_pose": ([0.0, 0.0, 0.0], "start x, y [m] and yaw [rad] in the scene frame"),
     "start_posture": ("stand", "stand (default pose) or lie (folded legs; robots with lie_pos)"),
     "start_drive": ("hold", "until the first joint command: hold (stand gains) or passive"),
+    "support": (
+        True,
+        "hold a humanoid in its gantry (the robot file's support:) until its controller's PD "
+        "targets have driven it for the file's release_after_drive_s; false: no gantry",
+    ),
     "damping_kd": (8.0, "kd of the damping drive a velocity-only /joint_command selects (kp 0)"),
     "stamps": ("sim", "header stamps from 'sim' time (pair with use_sim_time) or 'wall' clock"),
     "cmd_vel_timeout_s": (0.5, "kinematic mode: older /cmd_vel -> zero velocity"),
@@ -156,6 +163,7 @@ class SimNode(Node):
             start_posture=p["start_posture"],
             start_drive=p["start_drive"],
             damping_kd=p["damping_kd"],
+            support=p["support"],
         )
         if p["stamps"] not in ("sim", "wall"):
             raise ValueError("stamps must be 'sim' or 'wall'")
@@ -239,6 +247,8 @@ class SimNode(Node):
             self.faults.apply(cmd)
             if cmd.push is not None:
                 self.sim.push(cmd.push)
+            if cmd.release_support:
+                self.get_logger().info(f"support: {self.sim.release_support()} (commanded)")
         self.get_logger().info(f"faults now {self.faults.active()} (push {cmd.push})")
 
     # ------------------------------------------------------------------ loop
@@ -381,6 +391,8 @@ class SimNode(Node):
                 "real_time_factor": round(self._rtf, 3),
                 "holding_default_pose": self.sim.holding,
                 "drive": self.sim.drive,
+                # the humanoid's gantry: off (none), holding, releasing or released
+                "support": self.sim.gantry.state.value,
                 "kp_range": [float(self.sim.kp.min()), float(self.sim.kp.max())],
                 "kd_range": [float(self.sim.kd.min()), float(self.sim.kd.max())],
                 "trunk_height": round(self._trunk_height(), 4),

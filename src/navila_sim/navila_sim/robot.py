@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from navila_sim.scene import Scene
+from navila_sim.support import SupportSpec
 
 ROBOT_DIR = Path(__file__).resolve().parent / "robots"
 
@@ -44,6 +45,7 @@ class RobotSpec:
     sdk_order: str = ""
     stand_tolerance_m: float = 0.05
     lie_pos: np.ndarray | None = None  # folded "lying down" pose (start_posture: lie), if any
+    support: SupportSpec | None = None  # a gantry until the controller has it (humanoids)
 
     def override(self, **arrays: Sequence[float]) -> None:
         """Replace default_pos/kp/kd/torque_limit from full lists in joint order (empty = keep)."""
@@ -118,6 +120,7 @@ def load_robot(name_or_path: str | Path) -> RobotSpec:
         sdk_order=str(spec.get("sdk_order", "") or ""),
         stand_tolerance_m=float(spec.get("stand_tolerance_m", 0.05)),
         lie_pos=per_joint(spec["lie_pos"], names, "lie_pos") if "lie_pos" in spec else None,
+        support=SupportSpec.from_dict(spec["support"] or {}) if "support" in spec else None,
     )
 
 

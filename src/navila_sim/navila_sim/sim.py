@@ -46,6 +46,7 @@ from navila_sim.lidar import LidarPattern
 from navila_sim.mujoco_gl import BACKEND, mujoco
 from navila_sim.robot import RobotSpec, compose_mjcf, load_robot
 from navila_sim.scene import Scene, load_scene, xml_name
+from navila_sim.support import Gantry
 
 GRAVITY = 9.81
 MODES = ("physics", "kinematic")
@@ -103,6 +104,9 @@ class SimConfig:
     start_drive: str = "hold"
     # kd of the damping drive that a velocity-only joint command selects (kp = 0).
     damping_kd: float = 8.0
+    # Hold the robot in its gantry (the robot file's `support:`, humanoids) until its controller
+    # has driven it for a while (navila_sim.support); False: no gantry, as for a quadruped.
+    support: bool = True
 
     def validate(self) -> None:
         if self.mode not in MODES:
@@ -259,6 +263,7 @@ class Sim:
         self._upper_contact_this_period = False
         if config.start_posture == "lie" and self.robot.lie_pos is None:
             raise ValueError(f"robot {self.robot.name} has no lie_pos: cannot start lying")
+        self.gantry = Gantry(self.robot.support if config.support else None)
         self.reset(*config.start_pose)
 
     # ----------------------------------------------------------------------------- set-up
@@ -285,6 +290,8 @@ class Sim:
             self.nominal_height = self.start_height  # base height at the default pose
         d.qpos[2] = floor + self.start_height + 0.002
         mujoco.mj_forward(m, d)
+        # The gantry holds the base where it stands at the default pose (lying: lifted to it).
+        self.gantry.attach(np.array([x, y, floor + self.nominal_height + 0.002]))
         # Until the first joint command the robot holds its default pose on its stand gains: a
         # humanoid cannot stand on a policy's soft ankle gains without the balancing policy.
         rb = self.robot
@@ -605,8 +612,29 @@ class Sim:
         np.clip(tau, -self.torque_limit, self.torque_limit, out=tau)
         self._tau = tau
         d.ctrl[self._act] = tau
+        if self.gantry.spec is not None:
+            self._apply_gantry()
         mujoco.mj_step(m, d)
         self._check_obstacle_contact()
+
+    def _apply_gantry(self) -> None:
+        """The gantry's wrench on the base for this physics step (zero once released)."""
+        d, b = self.data, self._base
+        driven = bool(np.any(self.kp > 0)) and not self.holding
+        scale = self.gantry.step(self.model.opt.timestep, driven)
+        if scale <= 0.0:
+            d.xfrc_applied[b] = 0.0
+            return
+        rot = d.xmat[b].reshape(3, 3)
+        # free joint: qvel[0:3] world linear velocity, qvel[3:6] body-frame angular velocity
+        d.xfrc_applied[b] = self.gantry.wrench(
+            d.xpos[b], d.qvel[0:3], rot[:, 2], rot @ d.qvel[3:6], scale
+        )
+
+    def release_support(self) -> str:
+        """Lower the gantry now (an operator's command); returns its state."""
+        self.gantry.release()
+        return self.gantry.state.value
 
     def _kinematic_step(self) -> None:
         m, d = self.model, self.data

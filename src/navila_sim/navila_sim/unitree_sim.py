@@ -68,6 +68,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="until the first LowCmd_: hold the default pose, or motors off",
     )
     ap.add_argument(
+        "--no-support",
+        action="store_true",
+        help="no gantry for a humanoid (by default it hangs in one until the controller's PD "
+        "targets have driven it for the robot file's release time: navila_sim.support)",
+    )
+    ap.add_argument(
         "--real-time-factor",
         type=float,
         default=1.0,
@@ -129,6 +135,7 @@ class UnitreeSimRunner:
             start_pose=tuple(args.start_pose),
             start_posture=args.start_posture,
             start_drive=args.start_drive,
+            support=not args.no_support,
         )
         cfg.camera.enabled = False
         self.sim = Sim(cfg)
@@ -236,6 +243,7 @@ class UnitreeSimRunner:
             "joint_pos": {n: float(v) for n, v in zip(names, q, strict=True)},
             "default_pos": {n: float(v) for n, v in zip(names, sim.robot.default_pos, strict=True)},
             "drive": sim.drive,
+            "support": sim.gantry.state.value,
             "kp": {n: float(v) for n, v in zip(names, sim.kp, strict=True)},
             "kd": {n: float(v) for n, v in zip(names, sim.kd, strict=True)},
             "lowcmd_received": received,

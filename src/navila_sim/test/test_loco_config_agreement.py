@@ -7,6 +7,7 @@ the locomotion node. Also the Unitree SDK slot tables agree with the configs' mo
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from navila_loco_node.config import load_loco_config
@@ -54,3 +55,23 @@ def test_loco_joint_limits_lie_within_the_models(robot):
         if m.jnt_limited[j] and (lo < r_lo - 1e-6 or hi > r_hi + 1e-6):
             wider.append((name, (lo, hi), (float(r_lo), float(r_hi))))
     assert not wider
+
+
+@pytest.mark.parametrize("robot", robot_names())
+def test_heightmap_sensor_mount_is_the_models_lidar_site(robot):
+    """heightmap_node's sensor_to_base (the cloud's frame in the base frame) is where navila_sim's
+    model mounts its LiDAR: the simulator publishes the cloud in that site's frame. A mismatch
+    leaves the deployed map clipped (the H1's and T1's upright [0, 0, 0.45] mount of an upside
+    down head LiDAR read the floor 1.3 m above the pelvis: every cell -1), so a policy trained on
+    the true map never sees it."""
+    from heightmap_node.config import builder_config_from_params, load_params_file
+    from navila_sim.sim import CameraConfig, Sim, SimConfig
+
+    cfg = builder_config_from_params(load_params_file(CONFIG / f"{robot}.yaml"))
+    sim = Sim(SimConfig(robot=robot, camera=CameraConfig(enabled=False)))
+    pos, rot = sim.lidar_pose()
+    base_pos, base_rot = sim.data.xpos[sim._base], sim.data.xmat[sim._base].reshape(3, 3)
+    model = np.eye(4)
+    model[:3, :3] = base_rot.T @ np.asarray(rot).reshape(3, 3)
+    model[:3, 3] = base_rot.T @ (np.asarray(pos) - base_pos)
+    np.testing.assert_allclose(np.asarray(cfg.sensor_to_base), model, atol=2e-3)
