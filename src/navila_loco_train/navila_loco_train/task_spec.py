@@ -271,8 +271,15 @@ class TerrainSpec:
         return up, down
 
 
+ACTIVATIONS = ("elu", "selu", "relu", "crelu", "lrelu", "tanh", "sigmoid", "softplus", "gelu")
+
+
 @dataclass(frozen=True)
 class PPOSpec:
+    """rsl-rl's actor-critic and PPO settings (Isaac Lab's rough-terrain runner values); a config's
+    `ppo:` section replaces single fields (a humanoid may want less exploration noise than the
+    entropy bonus grows). Changing the network of a run that is resumed cannot load it."""
+
     hidden_dims: tuple[int, ...] = (512, 256, 128)
     activation: str = "elu"
     init_noise_std: float = 1.0
@@ -289,6 +296,48 @@ class PPOSpec:
     entropy_coef: float = 0.01
     value_loss_coef: float = 1.0
     max_grad_norm: float = 1.0
+
+    def __post_init__(self) -> None:
+        def number(value: object) -> bool:
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+        dims = self.hidden_dims
+        if not (
+            isinstance(dims, tuple)
+            and dims
+            and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims)
+        ):
+            raise ValueError(f"ppo.hidden_dims is a list of layer sizes > 0, got {dims!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"ppo.activation must be one of {ACTIVATIONS}, got {self.activation!r}"
+            )
+        if self.schedule not in ("adaptive", "fixed"):
+            raise ValueError(f"ppo.schedule is adaptive or fixed, got {self.schedule!r}")
+        if not isinstance(self.obs_normalization, bool):
+            raise ValueError("ppo.obs_normalization is true or false")
+        for name in ("num_steps_per_env", "num_learning_epochs", "num_mini_batches"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                raise ValueError(f"ppo.{name} must be a whole number >= 1, got {value!r}")
+        for name in (
+            "init_noise_std",
+            "learning_rate",
+            "desired_kl",
+            "clip_param",
+            "max_grad_norm",
+        ):
+            value = getattr(self, name)
+            if not (number(value) and math.isfinite(value) and value > 0):
+                raise ValueError(f"ppo.{name} must be a number > 0, got {value!r}")
+        for name in ("entropy_coef", "value_loss_coef"):
+            value = getattr(self, name)
+            if not (number(value) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"ppo.{name} must be a number >= 0, got {value!r}")
+        for name in ("gamma", "lam"):
+            value = getattr(self, name)
+            if not (number(value) and 0 < value <= 1):
+                raise ValueError(f"ppo.{name} must be in (0, 1], got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from navila_common.params import merged
 
 from navila_loco_train.task_spec import (
     CommandSpec,
+    PPOSpec,
     RandomizationSpec,
     SymmetrySpec,
     TaskSpec,
@@ -115,13 +116,15 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     `terminations:` and `randomization:` (another robot's fall height, masses, pushes) and
     `rewards:` (`tracking_std2`, `feet_air_time_threshold_s`, `joint_deviation` {joint pattern:
     scale} for joint_deviation_l1, `only_positive_rewards`, and `weights` that replace single
-    terms' weights). An unknown key or term is an error, not a silently ignored setting."""
+    terms' weights), `symmetry:` and `ppo:` (PPOSpec fields: network, noise, PPO settings). An
+    unknown key or term is an error, not a silently ignored setting."""
     task = TaskSpec(
         terrain=_spec_section(cfg, "terrain", TerrainSpec),
         commands=_spec_section(cfg, "commands", CommandSpec),
         terminations=_spec_section(cfg, "terminations", TerminationSpec),
         randomization=_spec_section(cfg, "randomization", RandomizationSpec),
         symmetry=_spec_section(cfg, "symmetry", SymmetrySpec),
+        ppo=_spec_section(cfg, "ppo", PPOSpec),
     )
     rewards = dict(cfg.get("rewards") or {})
     weights = dict(rewards.pop("weights", None) or {})

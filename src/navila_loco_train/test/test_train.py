@@ -342,6 +342,36 @@ def test_config_terminations_and_randomization_sections() -> None:
             task_from_config(bad)
 
 
+def test_config_ppo_section_sets_the_runner() -> None:
+    """`ppo:` replaces single PPOSpec fields and reaches rsl-rl's runner config; an unknown key
+    or an impossible value is refused with its name. No shipped config changes PPO."""
+    from navila_loco_train.task_spec import PPOSpec
+    from navila_loco_train.train import load_train_config, rsl_cfg, task_from_config
+
+    task = task_from_config({"ppo": {"entropy_coef": 0.005, "hidden_dims": [256, 128]}})
+    assert task.ppo == PPOSpec(entropy_coef=0.005, hidden_dims=(256, 128))
+    cfg = rsl_cfg(task, "x")
+    assert cfg["algorithm"]["entropy_coef"] == 0.005 and cfg["actor"]["hidden_dims"] == [256, 128]
+    for name in ("go2_blind", "go2_vision", "h1_vision"):
+        assert task_from_config(load_train_config(name)).ppo == PPOSpec()
+    for bad, match in (
+        ({"entropy": 0.0}, "unknown ppo keys \\['entropy'\\]"),
+        ({"entropy_coef": -0.1}, "ppo.entropy_coef must be a number >= 0"),
+        ({"init_noise_std": 0}, "ppo.init_noise_std must be a number > 0"),
+        ({"learning_rate": "fast"}, "ppo.learning_rate must be a number > 0"),
+        ({"gamma": 1.5}, "ppo.gamma must be in \\(0, 1\\]"),
+        ({"num_mini_batches": 0}, "ppo.num_mini_batches must be a whole number >= 1"),
+        ({"num_learning_epochs": 2.5}, "ppo.num_learning_epochs must be a whole number"),
+        ({"hidden_dims": []}, "ppo.hidden_dims"),
+        ({"hidden_dims": [64, -1]}, "ppo.hidden_dims"),
+        ({"activation": "relu6"}, "ppo.activation must be one of"),
+        ({"schedule": "cosine"}, "ppo.schedule is adaptive or fixed"),
+        ({"obs_normalization": "yes"}, "ppo.obs_normalization"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            task_from_config({"ppo": bad})
+
+
 def test_a_training_tilt_limit_laxer_than_the_deployed_one_is_named() -> None:
     """The node damps at safety.max_tilt_rad; an episode that runs on past it trains recoveries
     that deployment calls falls, and the CLI says so (stage 23's rubble falls were such poses)."""
