@@ -187,6 +187,17 @@ def _wait_until_linked(status, names: list[str], say) -> None:
 
         if not status.wait_for(walking, READY_TIMEOUT):
             raise RuntimeError("the locomotion policy never reached walk mode")
+        if "navila_sim" in names:
+            # A humanoid hangs in navila_sim's gantry for its policy's first seconds
+            # (navila_sim.support): an instruction walked then would come out short.
+            from navila_sim.support import out_of_gantry
+
+            def free(items: list) -> bool:
+                walking(items)  # a DAMP while still in the gantry is still an error
+                return out_of_gantry(latest(items, "navila_sim"))
+
+            if not status.wait_for(free, READY_TIMEOUT):
+                raise RuntimeError("navila_sim never lowered the robot's gantry")
         say("[navila] robot standing, policy walking")
 
 

@@ -452,9 +452,10 @@ def run_trial(
 
 
 def _out_of_gantry(sims: list[tuple[float, dict[str, Any]]]) -> bool:
-    """The simulator's latest status says its robot stands on its own: no gantry ("off", or a
-    simulator too old to report one) or the gantry fully lowered."""
-    return bool(sims) and sims[-1][1].get("support", "off") in ("off", "released")
+    """The simulator's latest status says its robot stands on its own (navila_sim.support)."""
+    from navila_sim.support import out_of_gantry
+
+    return out_of_gantry(sims[-1][1] if sims else None)
 
 
 def _walk_start(loco: list[tuple[float, dict[str, Any]]]) -> float:

@@ -71,6 +71,19 @@ class SupportSpec:
                 raise ValueError(f"support.{name} must be a finite value >= 0, got {value!r}")
 
 
+def out_of_gantry(sim_status: dict[str, Any] | None) -> bool:
+    """From navila_sim's JSON status: does its robot stand on its own? No gantry ("off", or a
+    simulator too old to report one) or the gantry fully lowered. Whoever times commands against
+    the robot's walking (navila-loco-eval's script, `navila sim`'s first instruction) waits for
+    this: a robot still in the gantry does not go where it is told."""
+    if not sim_status:
+        return False
+    return sim_status.get("support", SupportState.OFF.value) in (
+        SupportState.OFF.value,
+        SupportState.RELEASED.value,
+    )
+
+
 class Gantry:
     """The gantry's state and wrench for one robot; `step` once per physics step."""
 

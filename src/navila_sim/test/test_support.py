@@ -10,7 +10,7 @@ import yaml
 from navila_sim.faults import parse_fault_command
 from navila_sim.robot import load_robot
 from navila_sim.sim import CameraConfig, Sim, SimConfig
-from navila_sim.support import Gantry, SupportSpec, SupportState
+from navila_sim.support import Gantry, SupportSpec, SupportState, out_of_gantry
 
 NO_SENSORS = {"lidar_enabled": False, "camera": CameraConfig(enabled=False)}
 DT = 0.005
@@ -117,6 +117,13 @@ def test_wrench_pulls_back_uprights_and_leaves_yaw_free():
     np.testing.assert_allclose(
         g.wrench(np.zeros(3), np.zeros(3), z, np.zeros(3), 0.5)[0:3], [50, 100, 45]
     )
+
+
+def test_out_of_gantry_reads_the_simulator_status():
+    assert not out_of_gantry(None) and not out_of_gantry({})
+    assert not out_of_gantry({"support": "holding"}) and not out_of_gantry({"support": "releasing"})
+    assert out_of_gantry({"support": "released"}) and out_of_gantry({"support": "off"})
+    assert out_of_gantry({"node": "navila_sim", "drive": "pd"})  # a simulator without a gantry
 
 
 def test_fault_command_release_support():
