@@ -290,8 +290,12 @@ class Sim:
             self.nominal_height = self.start_height  # base height at the default pose
         d.qpos[2] = floor + self.start_height + 0.002
         mujoco.mj_forward(m, d)
-        # The gantry holds the base where it stands at the default pose (lying: lifted to it).
-        self.gantry.attach(np.array([x, y, floor + self.nominal_height + 0.002]))
+        # The gantry holds the base where it stands at the default pose (lying: lifted to it);
+        # a kinematic base needs none.
+        if self.mode == "physics":
+            self.gantry.attach(np.array([x, y, floor + self.nominal_height + 0.002]))
+        else:
+            self.gantry.detach()
         # Until the first joint command the robot holds its default pose on its stand gains: a
         # humanoid cannot stand on a policy's soft ankle gains without the balancing policy.
         rb = self.robot
@@ -468,6 +472,8 @@ class Sim:
             self._kin_pose = np.array(
                 [self.data.qpos[0], self.data.qpos[1], quat_wxyz_to_yaw(self.data.qpos[3:7])]
             )
+            self.gantry.detach()  # an oracle base; reset() in physics mode attaches it again
+            self.data.xfrc_applied[self._base] = 0.0
         self.mode = mode
 
     def set_joint_targets(

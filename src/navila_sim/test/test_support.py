@@ -184,5 +184,13 @@ def test_quadruped_and_kinematic_mode_have_no_wrench():
     seconds(go2, 0.1)
     assert np.all(go2.data.xfrc_applied == 0.0)
     kin = Sim(SimConfig(robot="h1", mode="kinematic", **NO_SENSORS))
+    assert kin.gantry.state == SupportState.OFF  # an oracle base hangs in nothing
     seconds(kin, 0.1)
     assert np.all(kin.data.xfrc_applied == 0.0)
+    kin.set_mode("physics")
+    kin.reset()
+    assert kin.gantry.state == SupportState.HOLDING
+    seconds(kin, 0.1)
+    assert np.any(kin.data.xfrc_applied != 0.0)
+    kin.set_mode("kinematic")
+    assert kin.gantry.state == SupportState.OFF and np.all(kin.data.xfrc_applied == 0.0)
