@@ -344,7 +344,8 @@ def test_config_terminations_and_randomization_sections() -> None:
 
 def test_config_ppo_section_sets_the_runner() -> None:
     """`ppo:` replaces single PPOSpec fields and reaches rsl-rl's runner config; an unknown key
-    or an impossible value is refused with its name. No shipped config changes PPO."""
+    or an impossible value is refused with its name. The base configs keep PPOSpec's values;
+    h1_vision_finetune_turn halves the entropy bonus (with its two other changes, nothing else)."""
     from navila_loco_train.task_spec import PPOSpec
     from navila_loco_train.train import load_train_config, rsl_cfg, task_from_config
 
@@ -354,6 +355,13 @@ def test_config_ppo_section_sets_the_runner() -> None:
     assert cfg["algorithm"]["entropy_coef"] == 0.005 and cfg["actor"]["hidden_dims"] == [256, 128]
     for name in ("go2_blind", "go2_vision", "h1_vision"):
         assert task_from_config(load_train_config(name)).ppo == PPOSpec()
+    h1 = task_from_config(load_train_config("h1_vision"))
+    assert task_from_config(load_train_config("h1_vision_finetune_turn")) == replace(
+        h1,
+        commands=replace(h1.commands, turn_in_place_fraction=0.5),
+        reward_weights={**h1.reward_weights, "track_ang_vel_z_exp": 1.5},
+        ppo=PPOSpec(entropy_coef=0.005),
+    )
     for bad, match in (
         ({"entropy": 0.0}, "unknown ppo keys \\['entropy'\\]"),
         ({"entropy_coef": -0.1}, "ppo.entropy_coef must be a number >= 0"),
