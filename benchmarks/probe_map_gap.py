@@ -31,8 +31,8 @@ import numpy as np
 
 from heightmap_node.builder import BuilderConfig, HeightMapBuilder
 from heightmap_node.config import builder_config_from_params, load_params_file
+from heightmap_node.transforms import matrix_to_rpy, quat_to_matrix
 from navila_bringup.paths import find_config, results_dir
-from navila_loco_node.observation import rpy_from_quat
 from navila_sim.sim import CameraConfig, Sim, SimConfig
 
 # Rubble poses: open floor before the field, the edge between blocks 1 and 2 facing along the
@@ -57,8 +57,8 @@ def settled_scans(
     period_s = sim.config.physics_dt * sim.config.control_decimation
     for _ in range(max(1, round(settle_s / period_s))):
         sim.run_control_period()
-    xyzw = sim.imu().orientation_xyzw
-    roll, pitch, _ = rpy_from_quat(np.array([xyzw[3], xyzw[0], xyzw[1], xyzw[2]]))
+    qx, qy, qz, qw = sim.imu().orientation_xyzw  # attitude as heightmap_node takes it from the IMU
+    roll, pitch, _ = matrix_to_rpy(quat_to_matrix((qw, qx, qy, qz)))
     scans = sim.lidar_points().astype(np.float64), sim.top_surface_points().astype(np.float64)
     return *scans, (float(roll), float(pitch))
 

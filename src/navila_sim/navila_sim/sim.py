@@ -626,8 +626,7 @@ class Sim:
     def _apply_gantry(self) -> None:
         """The gantry's wrench on the base for this physics step (zero once released)."""
         d, b = self.data, self._base
-        driven = bool(np.any(self.kp > 0)) and not self.holding
-        scale = self.gantry.step(self.model.opt.timestep, driven)
+        scale = self.gantry.step(self.model.opt.timestep, driven=self.drive == "pd")
         if scale <= 0.0:
             d.xfrc_applied[b] = 0.0
             return
