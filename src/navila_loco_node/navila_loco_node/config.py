@@ -49,6 +49,14 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
     ("observation.history_length", "int", 0, "proprio frames appended (oldest first), 0 = none"),
     ("observation.height_map_preset", "str", "", "height map layout name (observation.py)"),
     ("observation.height_map_timeout_s", "float", 1.0, "older map -> zero command"),
+    (
+        "observation.imu_yaw_joint",
+        "str",
+        "",
+        "yaw joint (about the base's z) between the base and the IMU's body, e.g. the H1's "
+        "torso_joint: the IMU's orientation and rate are turned into the base's frame with its "
+        "angle and rate; '' = IMU on the base",
+    ),
     ("policy.path", "str", "", "TorchScript (.jit/.pt) or ONNX (.onnx) file; '' = none yet"),
     ("policy.num_inputs", "int", 0, "policy input size the config expects"),
     ("policy.num_outputs", "int", 0, "policy output size (= number of joints)"),
@@ -115,6 +123,7 @@ class ObservationConfig:
     history_length: int = 0
     height_map_preset: str = ""
     height_map_timeout_s: float = 1.0
+    imu_yaw_joint: str = ""
 
 
 @dataclass(frozen=True)
@@ -275,7 +284,13 @@ def loco_config_from_params(params: dict[str, Any]) -> LocoConfig:
         height_map_timeout_s=_positive(
             get("observation.height_map_timeout_s"), "observation.height_map_timeout_s"
         ),
+        imu_yaw_joint=str(get("observation.imu_yaw_joint")),
     )
+    if observation.imu_yaw_joint and observation.imu_yaw_joint not in names:
+        raise ValueError(
+            f"observation.imu_yaw_joint {observation.imu_yaw_joint!r} is not in joints.names: the "
+            "IMU's readings could not be turned into the base's frame"
+        )
     if mode == "joint_policy" and not terms:
         raise ValueError("observation.terms is required in joint_policy mode")
 

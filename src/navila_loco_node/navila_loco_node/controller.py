@@ -13,12 +13,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from navila_loco_node.config import LocoConfig
-from navila_loco_node.observation import ObservationBuilder
+from navila_loco_node.observation import ObservationBuilder, imu_to_base
 from navila_loco_node.policy import Policy
 from navila_loco_node.supervisor import Mode, Supervisor
 from navila_loco_node.types import JointCommand, RobotState
@@ -57,6 +57,8 @@ class LocoController:
             self.default_pos = np.asarray(j.default_pos)
             self.kp, self.kd = np.asarray(j.kp), np.asarray(j.kd)
             self.pos_min, self.pos_max = np.asarray(j.pos_min), np.asarray(j.pos_max)
+        imu_joint = config.observation.imu_yaw_joint
+        self._imu_joint = j.names.index(imu_joint) if imu_joint and self.joint_policy else None
         self.last_action = np.zeros(self.n)
         self.height_map: np.ndarray | None = None
         self.height_map_stamp: float | None = None
@@ -81,7 +83,20 @@ class LocoController:
             return
         self.height_map, self.height_map_stamp = values, stamp
 
+    def base_state(self, state: RobotState) -> RobotState:
+        """`state` with the IMU's orientation and rate in the base's frame (see
+        `observation.imu_to_base`); unchanged for an IMU on the base."""
+        k = self._imu_joint
+        if k is None:
+            return state
+        quat, gyro = imu_to_base(
+            state.quat_wxyz, state.ang_vel, state.joint_pos[k], state.joint_vel[k]
+        )
+        return replace(state, quat_wxyz=quat, ang_vel=gyro)
+
     def step(self, now: float, state: RobotState | None) -> StepResult:
+        if state is not None:
+            state = self.base_state(state)
         sup = self.supervisor
         mode = sup.update(now, state, self.height_map_stamp)
         cmd = sup.effective_command()

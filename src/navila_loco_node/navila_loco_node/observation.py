@@ -66,6 +66,24 @@ def projected_gravity(q_wxyz: np.ndarray) -> np.ndarray:
     return rotate_inverse(q_wxyz, np.array([0.0, 0.0, -1.0]))
 
 
+def imu_to_base(
+    q_imu_wxyz: np.ndarray, gyro: np.ndarray, yaw: float, yaw_rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The base's orientation and body-frame angular velocity from an IMU on a body that turns by
+    `yaw` (rate `yaw_rate`) about the base's z axis - the H1's IMU sits in its torso, above
+    torso_joint, while its policy was trained on the pelvis's (Isaac Lab's root) quantities.
+
+    With R_imu = R_base Rz(yaw): q_base = q_imu * qz(-yaw), and the IMU's rate is the base's plus
+    the joint's, seen in the IMU frame, so w_base = Rz(yaw) w_imu - (0, 0, yaw_rate).
+    Non-finite inputs give non-finite outputs (the supervisor damps on them).
+    """
+    q = turn_about_z_batch(np.asarray(q_imu_wxyz, dtype=float)[None, :], np.array([-yaw]))[0]
+    cy, sy = float(np.cos(yaw)), float(np.sin(yaw))
+    g = np.asarray(gyro, dtype=float)
+    wb = np.array([cy * g[0] - sy * g[1], sy * g[0] + cy * g[1], g[2] - yaw_rate])
+    return q, wb
+
+
 @dataclass(frozen=True)
 class Slot:
     """Where one term lives in the policy input vector."""
@@ -223,6 +241,14 @@ def rotate_inverse_batch(q_wxyz: np.ndarray, v: np.ndarray) -> np.ndarray:
     u = q_wxyz[..., 1:]
     dot = np.sum(u * v, axis=-1, keepdims=True)
     return v * (2 * w * w - 1) - np.cross(u, v) * w * 2 + u * dot * 2
+
+
+def turn_about_z_batch(q_wxyz: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+    """(N, 4) orientations `q_wxyz` turned by `yaw` (N,) about their own z axis: q * qz(yaw), the
+    frame of a body on a yaw hinge (the H1's torso on its pelvis)."""
+    c, s = np.cos(yaw / 2), np.sin(yaw / 2)
+    w, x, y, z = (q_wxyz[:, i] for i in range(4))
+    return np.stack([w * c - z * s, x * c + y * s, y * c - x * s, z * c + w * s], axis=1)
 
 
 class BatchObservationBuilder:

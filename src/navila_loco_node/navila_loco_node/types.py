@@ -51,6 +51,18 @@ class JointCommand:
             mode=mode,
         )
 
+    def joint_state_fields(self) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """(position, velocity, effort) of the sensor_msgs/JointState that carries this command
+        on /joint_command (Isaac Sim's articulation-controller convention, which navila_sim's
+        `apply_joint_state_command` reads too): targets and velocities for a PD mode, velocities
+        only (zero) for damping, efforts only (zero) for passive; None = the field left empty."""
+        n = len(self.q)
+        if self.mode in ("stand_up", "walk"):
+            return np.asarray(self.q, dtype=float), np.asarray(self.dq, dtype=float), None
+        if self.mode == "damp":
+            return None, np.zeros(n), None
+        return None, None, np.zeros(n)  # passive: zero torque
+
 
 @dataclass(frozen=True)
 class VelocityCommand:

@@ -90,6 +90,7 @@ def test_index_map_roundtrip_and_errors() -> None:
         ({"joints.default_pos": [9.0] + [0.0] * 11}, "outside limits"),
         ({"safety.state_timeout_s": float("nan")}, "finite"),
         ({"unknown.key": 1}, "unknown navila_loco parameters"),
+        ({"observation.imu_yaw_joint": "torso_joint"}, "imu_yaw_joint 'torso_joint' is not in"),
     ],
 )
 def test_bad_configs_are_refused(overrides: dict, message: str) -> None:

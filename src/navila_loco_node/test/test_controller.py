@@ -198,3 +198,37 @@ def test_deadline_loop_skips_missed_deadlines() -> None:
     assert loop.overruns == 1 and loop.skipped == 3
     # Resumes on the grid (start + 4 periods), not with a burst of three late steps.
     assert 0.04 < calls[1] - (calls[0] - 0.0005) < 0.0425
+
+
+def test_h1_policy_sees_the_pelvis_not_the_torso_imu() -> None:
+    """The H1's IMU turns with its torso (torso_joint); the policy was trained on the pelvis.
+    A level pelvis with the torso turned 0.5 rad and swinging at 2 rad/s: the IMU reads a yaw
+    rate of 2 and a quaternion turned by 0.5, the policy must see a still, level base - and a
+    pelvis pitched 0.2 rad must show up as gravity along the pelvis's x, whatever the torso's
+    angle (the torso's frame would put it partly on y)."""
+    from navila_loco_node.observation import turn_about_z_batch
+
+    cfg = robot_config("h1")
+    assert cfg.observation.imu_yaw_joint == "torso_joint"
+    k = cfg.joints.names.index("torso_joint")
+    policy = ConstPolicy(np.zeros(19), num_inputs=256)
+    ctl = LocoController(cfg, policy)
+    pitch = np.array([np.cos(0.1), 0.0, np.sin(0.1), 0.0])  # pelvis pitched 0.2 rad
+    imu_quat = turn_about_z_batch(pitch[None, :], np.array([0.5]))[0]
+
+    def state(t: float):
+        q = np.asarray(cfg.joints.default_pos, dtype=float).copy()
+        dq = np.zeros(19)
+        q[k], dq[k] = 0.5, 2.0
+        return standing_state(
+            cfg, t, joint_pos=q, joint_vel=dq, quat_wxyz=imu_quat, ang_vel=np.array([0, 0, 2.0])
+        )
+
+    ctl.set_height_map(np.zeros(187), T0)
+    ctl.step(T0, state(T0))
+    t = T0 + cfg.safety.stand_up_time_s
+    ctl.set_height_map(np.zeros(187), t)
+    assert ctl.step(t, state(t)).mode == Mode.WALK
+    obs = policy.seen[-1]
+    np.testing.assert_allclose(obs[3:6], 0.0, atol=1e-12)  # base_ang_vel
+    np.testing.assert_allclose(obs[6:9], (np.sin(0.2), 0.0, -np.cos(0.2)), atol=1e-12)

@@ -19,6 +19,7 @@ from navila_loco_node.config import LocoConfig
 from navila_loco_node.observation import (
     BatchObservationBuilder,
     rotate_inverse_batch,
+    turn_about_z_batch,
 )
 from navila_loco_train import rewards
 from navila_loco_train.heightmap import HeightMapSampler, map_refresh_due
@@ -38,7 +39,20 @@ from navila_loco_train.task_spec import (
 from navila_loco_train.terrain import SPAWN_HALF_M, make_terrain
 from navila_sim.mujoco_gl import mujoco, rollout
 from navila_sim.robot import RobotSpec
+from navila_sim.sensor_mount import yaw_joints_to_site
 from navila_sim.sim import shape_bottom_z
+
+
+def map_frame_quat(
+    base_quat_wxyz: np.ndarray, joint_pos: np.ndarray, yaw_joints: np.ndarray
+) -> np.ndarray:
+    """(N, 4) orientation of the body the LiDAR is on, the frame heightmap_node builds the
+    deployed map in: the base's (N, 4) turned by the sum of the yaw joints' angles (policy
+    indices into `joint_pos` (N, J); the H1's torso_joint, `yaw_joints_to_site`). Its origin is
+    the base's."""
+    if not len(yaw_joints):
+        return base_quat_wxyz
+    return turn_about_z_batch(base_quat_wxyz, joint_pos[:, yaw_joints].sum(axis=1))
 
 
 @dataclass
@@ -113,6 +127,16 @@ class LocoEnv:
                 f"observation.height_map_preset takes {self.obs.single.height_map_shape}: the "
                 "deployed node would refuse every map"
             )
+        # The deployed map is built in the LiDAR's body frame (levelled): the H1's torso, which
+        # turns on torso_joint. Policy indices of the joints between the base and that body.
+        names = list(loco.joints.names)
+        self.map_yaw_joints = np.array(
+            [
+                names.index(j)
+                for j in yaw_joints_to_site(self.tm.model, robot.lidar_site, robot.base_body)
+            ],
+            dtype=np.int64,
+        )
         if cfg.height_map_period_steps < 1:
             raise ValueError("height_map_period_steps must be >= 1")
         n, j = self.n, self.num_actions
@@ -450,10 +474,14 @@ class LocoEnv:
                 lo, hi = self.task.randomization.height_map_density_range_m
                 r_ref = self.rng.uniform(lo, hi, size=len(ids)).astype(np.float32)
             self._maps[ids] = self.hm.sample(
-                self.terrain, self.base_pos[ids], self.quat[ids], r_ref, self.rng
+                self.terrain, self.base_pos[ids], self.map_frame_quat(ids), r_ref, self.rng
             )
         self._map_due[:] = False
         return self._maps.copy()
+
+    def map_frame_quat(self, ids: np.ndarray) -> np.ndarray:
+        """(len(ids), 4) orientation of the body the LiDAR is on (see `map_frame_quat`)."""
+        return map_frame_quat(self.quat[ids], self.q[ids], self.map_yaw_joints)
 
     def _observe(self) -> tuple[np.ndarray, np.ndarray]:
         hm = self.height_maps()

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from navila_loco_node.observation import ObservationBuilder
+from navila_loco_node.observation import ObservationBuilder, rpy_from_quat_batch
 from navila_loco_train.env import EnvConfig, LocoEnv
 from navila_loco_train.task_spec import TaskSpec
 from navila_sim.mujoco_gl import mujoco
@@ -464,3 +464,40 @@ def rewards_of(env: LocoEnv, task: TaskSpec) -> dict[str, np.ndarray]:
 
     env.step(np.zeros((env.n, env.num_actions)))
     return rewards.compute(env, task)
+
+
+def test_h1_height_map_turns_with_the_torso_like_the_deployed_lidar() -> None:
+    """The deployed H1 map is built in its LiDAR's body frame, the torso, which turns on
+    torso_joint; the trainer samples it there too (it was the pelvis's frame), on ground whose
+    map changes when turned (ridges along world y)."""
+    from navila_loco_train.heightmap import HeightMapSampler
+    from navila_loco_train.task_spec import TerrainSpec
+    from navila_loco_train.train import build_env, load_train_config, task_from_config
+
+    cfg = load_train_config("h1_vision")
+    task = replace(
+        task_from_config(cfg), terrain=TerrainSpec(types=("flat",), levels=1, tile_m=4.0)
+    )
+    small = {"num_envs": 2, "num_threads": 1, "num_variants": 1, "randomize": False}
+    env, _, _ = build_env(cfg, small, task)
+    torso = list(env.loco.joints.names).index("torso_joint")
+    assert env.map_yaw_joints.tolist() == [torso]
+    env.q[:, torso] = (0.0, 0.6)
+    yaw = rpy_from_quat_batch(env.map_frame_quat(np.arange(2)))[:, 2]
+    base_yaw = rpy_from_quat_batch(env.quat)[:, 2]
+    np.testing.assert_allclose(yaw - base_yaw, (0.0, 0.6), atol=1e-9)
+
+    class Ridges:
+        def height_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            return (0.1 * np.sin(3.0 * x) + 0.0 * y).astype(np.float32)
+
+    env.terrain = Ridges()
+    env._map_due[:] = True
+    maps = env.height_maps()
+    sampler = HeightMapSampler(env.cfg.robot_config)
+    turned = sampler.sample(Ridges(), env.base_pos, env.map_frame_quat(np.arange(2)))
+    unturned = sampler.sample(Ridges(), env.base_pos, env.quat)
+    np.testing.assert_allclose(maps, turned, atol=1e-6)
+    assert np.abs(maps[1] - unturned[1]).max() > 0.05  # the torso's 0.6 rad shows
+    np.testing.assert_allclose(maps[0], unturned[0], atol=1e-6)
+    env.close()

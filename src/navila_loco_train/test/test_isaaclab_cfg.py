@@ -147,6 +147,7 @@ def test_robot_timing_and_drive_come_from_the_robot_config() -> None:
     assert robot.physics_dt == 0.005 and robot.decimation == 4
     assert robot.policy_dt == pytest.approx(0.02)
     assert spec.load("blind").robot == robot
+    assert robot.map_body == robot.base_body == "base"  # the Go2's LiDAR is on its base
 
 
 def test_height_map_spec_is_heightmap_nodes_go2_map() -> None:
@@ -1317,7 +1318,8 @@ def test_the_base_contact_ends_an_episode_where_the_config_says_so(
 
 def test_h1_env_cfg_is_the_h1_vision_config(fake_isaaclab: types.SimpleNamespace) -> None:
     """NaVILA-H1-Vision-v0: config/h1.yaml's robot and 256-input layout, configs/h1_vision.yaml's
-    terminations, randomisation and rewards, the rays and base terms on the pelvis."""
+    terminations, randomisation and rewards, the base terms on the pelvis, the map's rays and
+    frame on the torso (the LiDAR's body, as deployed)."""
     m = fake_isaaclab.env_cfg
     h1 = spec.load("h1_vision")
     joints = list(h1.robot.joint_names)
@@ -1337,6 +1339,11 @@ def test_h1_env_cfg_is_the_h1_vision_config(fake_isaaclab: types.SimpleNamespace
     assert (hm["map_cfg"]["cell_mode"], hm["map_cfg"]["order"]) == ("centered", "y_major")
     assert hm["map_cfg"]["empty_value"] == 0.55 and hm["density_range"] == [0.3, 0.8]
     assert privileged.height_map.params["density_range"] is None
+    assert h1.robot.map_body == "torso_link"
+    for group in (policy, privileged):
+        assert group.height_map.params["asset_cfg"].body_names == ["torso_link"]
+    assert cfg.scene.height_scanner.prim_path == "{ENV_REGEX_NS}/Robot/torso_link"
+    assert cfg.scene.base_height_scanner.prim_path == "{ENV_REGEX_NS}/Robot/pelvis"
     robot = cfg.scene.robot
     assert list(robot.actuators) == ["base_legs"]  # the asset's groups replaced by one PD drive
     legs = robot.actuators["base_legs"]
@@ -1346,8 +1353,6 @@ def test_h1_env_cfg_is_the_h1_vision_config(fake_isaaclab: types.SimpleNamespace
     assert robot.init_state.joint_pos["left_knee_joint"] == 0.79
     assert robot.init_state.pos == (0.0, 0.0, 1.05)  # the asset's spawn height stays
     assert cfg.actions.joint_pos.joint_names == joints and cfg.actions.joint_pos.scale == 0.5
-    for scanner in (cfg.scene.height_scanner, cfg.scene.base_height_scanner):
-        assert scanner.prim_path == "{ENV_REGEX_NS}/Robot/pelvis"
     terms = _terms(cfg.rewards)
     assert {k: v.weight for k, v in terms.items()} == h1.task.reward_weights
     assert (terms["termination"].weight, terms["joint_torques_l2"].weight) == (-200.0, 0.0)
@@ -1785,6 +1790,11 @@ def test_height_map_term_refreshes_at_the_lidar_rate_and_thins(
     env.num_envs = n
     env.robot.data.root_pos_w = torch.tensor([[0.0, 0.0, 0.32]] * n)
     env.robot.data.root_quat_w = torch.tensor([[1.0, 0.0, 0.0, 0.0]] * n)
+    # the map's frame is asset_cfg's one body (the Go2's base), which Isaac Lab's manager resolves
+    assert pol.params["asset_cfg"].body_names == ["base"]
+    pol.params["asset_cfg"].body_ids = [0]
+    env.robot.data.body_pos_w = env.robot.data.root_pos_w[:, None, :]
+    env.robot.data.body_quat_w = env.robot.data.root_quat_w[:, None, :]
     k = torch.arange(-0.6, 0.61, 0.02)
     gx, gy = torch.meshgrid(k, k, indexing="ij")
     flat = torch.stack([gx.ravel(), gy.ravel(), torch.zeros(gx.numel())], dim=1)

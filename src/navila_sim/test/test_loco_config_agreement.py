@@ -75,3 +75,66 @@ def test_heightmap_sensor_mount_is_the_models_lidar_site(robot):
     model[:3, :3] = base_rot.T @ np.asarray(rot).reshape(3, 3)
     model[:3, 3] = base_rot.T @ (np.asarray(pos) - base_pos)
     np.testing.assert_allclose(np.asarray(cfg.sensor_to_base), model, atol=2e-3)
+
+
+@pytest.mark.parametrize("robot", robot_names())
+def test_imu_yaw_joint_is_the_models_imu_mount(robot):
+    """navila_loco's observation.imu_yaw_joint names the joint between the base and the body
+    the model's IMU is on (the H1: torso_joint; the Go2 and T1: none), and the node's
+    `imu_to_base` turns that IMU's readings into the base's: the model's own sensors, read at a
+    random pose and velocity, give the pelvis's orientation and body-frame angular velocity."""
+    import mujoco
+
+    from navila_loco_node.observation import imu_to_base
+    from navila_sim.sensor_mount import yaw_joints_to_site
+
+    loco = load_loco_config(CONFIG / f"{robot}.yaml")
+    spec = load_robot(robot)
+    m = mujoco.MjModel.from_xml_path(str(spec.mjcf_path))
+    chain = yaw_joints_to_site(m, spec.imu_site, spec.base_body)
+    assert len(chain) <= 1  # navila_loco takes one joint
+    assert loco.observation.imu_yaw_joint == (chain[0] if chain else "")
+    if not chain:
+        return
+    d = mujoco.MjData(m)
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=4)
+    d.qpos[3:7] = q / np.linalg.norm(q)
+    d.qvel[:] = rng.normal(size=m.nv)
+    j = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, chain[0])
+    d.qpos[m.jnt_qposadr[j]] = 0.7
+    mujoco.mj_forward(m, d)
+
+    def sensor(name):
+        s = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SENSOR, name)
+        return d.sensordata[m.sensor_adr[s] : m.sensor_adr[s] + m.sensor_dim[s]].copy()
+
+    quat, gyro = imu_to_base(
+        sensor("imu_quat"), sensor("imu_gyro"), 0.7, float(d.qvel[m.jnt_dofadr[j]])
+    )
+    assert not np.allclose(sensor("imu_gyro"), d.qvel[3:6], atol=0.1)  # the joint matters
+    np.testing.assert_allclose(quat * np.sign(quat[0]), d.qpos[3:7] * np.sign(d.qpos[3]), atol=1e-9)
+    np.testing.assert_allclose(gyro, d.qvel[3:6], atol=1e-9)  # free joint: body-frame rate
+
+
+def test_sensor_mount_refuses_a_sensor_below_a_non_yaw_joint():
+    """A head that pitches (or sits off the base's origin) turns the sensor's frame in ways the
+    trainer's levelled yaw map and the node's yaw correction do not model: refused."""
+    import mujoco
+
+    from navila_sim.sensor_mount import yaw_joints_to_site
+
+    xml = """<mujoco><worldbody><body name="base"><freejoint/><geom size="0.1"/>
+      <body name="waist"><joint name="waist_yaw" axis="0 0 1"/><geom size="0.05"/>
+        <site name="imu"/>
+        <body name="head" pos="0 0 0.3"><joint name="neck_pitch" axis="0 1 0"/>
+          <geom size="0.05"/><site name="lidar"/></body></body>
+    </body></worldbody></mujoco>"""
+    m = mujoco.MjModel.from_xml_string(xml)
+    assert yaw_joints_to_site(m, "imu", "base") == ("waist_yaw",)
+    with pytest.raises(ValueError, match=r"'head' .* not a yaw hinge"):
+        yaw_joints_to_site(m, "lidar", "base")
+    with pytest.raises(ValueError, match="no site"):
+        yaw_joints_to_site(m, "no_such_site", "base")
+    with pytest.raises(ValueError, match="not on 'head'"):
+        yaw_joints_to_site(m, "imu", "head")

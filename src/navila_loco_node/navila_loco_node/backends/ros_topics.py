@@ -109,13 +109,13 @@ class RosTopicsBackend:
         msg = JointState()
         msg.header.stamp = self.node.get_clock().now().to_msg()
         msg.name = self.names
-        if cmd.mode in ("stand_up", "walk"):
-            msg.position = [float(v) for v in cmd.q]
-            msg.velocity = [float(v) for v in cmd.dq]
-        elif cmd.mode == "damp":
-            msg.velocity = [0.0] * self.n
-        else:  # passive: zero torque
-            msg.effort = [0.0] * self.n
+        position, velocity, effort = cmd.joint_state_fields()
+        if position is not None:
+            msg.position = [float(v) for v in position]
+        if velocity is not None:
+            msg.velocity = [float(v) for v in velocity]
+        if effort is not None:
+            msg.effort = [float(v) for v in effort]
         self._pub.publish(msg)
 
     def damp(self) -> None:

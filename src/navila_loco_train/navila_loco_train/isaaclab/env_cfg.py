@@ -217,20 +217,21 @@ class Go2VisionSceneCfg(Go2SceneCfg):
     height_scanner = _vertical_scanner(
         resolution=HEIGHT_MAP.scan_spacing_m,
         size=2.0 * HEIGHT_MAP.scan_half_m,
-        base_body=ROBOT.base_body,
+        base_body=ROBOT.map_body,
     )
 
 
 @configclass
 class H1VisionSceneCfg(Go2SceneCfg):
-    """The H1 on the same terrain: its asset, and the rays around its pelvis."""
+    """The H1 on the same terrain: its asset, and the map's rays around its torso (the LiDAR's
+    body; it turns on torso_joint above the pelvis), as Isaac Lab's own H1 task hangs them."""
 
     robot: ArticulationCfg = robot_cfg(H1)
     base_height_scanner = _vertical_scanner(resolution=0.1, size=0.0, base_body=H1.robot.base_body)
     height_scanner = _vertical_scanner(
         resolution=H1.height_map.scan_spacing_m,
         size=2.0 * H1.height_map.scan_half_m,
-        base_body=H1.robot.base_body,
+        base_body=H1.robot.map_body,
     )
 
 
@@ -255,7 +256,8 @@ def _height_map_params(lidar_like: bool, bundle: spec.TaskBundle = VISION) -> di
     assert hm is not None  # checked at import for the vision bundles
     return {
         "sensor_cfg": SceneEntityCfg(spec.HEIGHT_SCANNER),
-        "asset_cfg": _robot(),
+        # the map's frame: the LiDAR's body (the base, or the H1's torso), as deployed
+        "asset_cfg": SceneEntityCfg(spec.ROBOT_ENTITY, body_names=[bundle.robot.map_body]),
         "map_cfg": hm.kernel_params(),
         "grid_pos": list(hm.grid_pos),
         "grid_quat_wxyz": list(hm.grid_quat_wxyz),

@@ -76,7 +76,9 @@ class HeightMap(ManagerTermBase):
     """The vision policy's height map, built as heightmap_node builds it from a LiDAR cloud.
 
     The points are the terrain's top surface under a vertical ray lattice around the robot (the
-    ``height_scanner`` ray caster - what the MuJoCo trainer samples too), taken into the policy's
+    ``height_scanner`` ray caster - what the MuJoCo trainer samples too), taken from the frame of
+    the LiDAR's body (``asset_cfg``'s one body: the base, or the H1's torso, which turns on
+    torso_joint - heightmap_node builds the deployed map in that body's frame) into the policy's
     grid frame (levelled first with ``gravity_align``) and reduced per cell by
     ``kernels.height_map``. As in the MuJoCo trainer
     (``LocoEnv.height_maps``), each env's map is rebuilt every ``period_steps`` policy steps
@@ -123,10 +125,11 @@ class HeightMap(ManagerTermBase):
             hits = sensor.data.ray_hits_w[ids]
             pos = torch.tensor(grid_pos, dtype=hits.dtype, device=hits.device)
             quat = torch.tensor(grid_quat_wxyz, dtype=hits.dtype, device=hits.device)
+            body = asset_cfg.body_ids[0]  # the LiDAR's body (resolved from body_names)
             points = kernels.points_in_grid_frame(
                 hits,
-                robot.data.root_pos_w[ids],
-                robot.data.root_quat_w[ids],
+                robot.data.body_pos_w[ids, body],
+                robot.data.body_quat_w[ids, body],
                 pos,
                 quat,
                 gravity_align=bool(gravity_align),

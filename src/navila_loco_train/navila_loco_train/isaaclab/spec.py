@@ -47,7 +47,9 @@ from navila_loco_train.symmetry import Mirror, build_mirror
 from navila_loco_train.task_spec import FEET_STUMBLE_RATIO, TaskSpec, joint_deviation_scales
 from navila_loco_train.terrain import SPAWN_HALF_M
 from navila_loco_train.train import load_train_config, task_from_config
+from navila_sim.mujoco_gl import mujoco
 from navila_sim.robot import load_robot
+from navila_sim.sensor_mount import site_body, yaw_joints_to_site
 
 ROBOT = "go2"  # the robot of the variant names ("blind", "vision")
 VARIANTS = ("blind", "vision")  # observation layouts: without / with the height map
@@ -215,6 +217,9 @@ class RobotSpec:
 
     name: str
     base_body: str
+    # the body the LiDAR is on (the H1's torso_link, on a yaw joint above the pelvis): the height
+    # map is built in its levelled frame, as heightmap_node builds the deployed one
+    map_body: str
     isaaclab_asset: str  # the isaaclab_assets.robots.unitree constant
     joint_names: tuple[str, ...]
     default_pos: tuple[float, ...]
@@ -394,9 +399,13 @@ def load_robot_spec(loco: LocoConfig, config_path: Path, robot: str) -> RobotSpe
             f"does not match navila_loco.policy_rate_hz {loco.policy_rate_hz}"
         )
     j = loco.joints
+    model = load_robot(robot)
+    compiled = mujoco.MjModel.from_xml_path(str(model.mjcf_path))
+    yaw_joints_to_site(compiled, model.lidar_site, model.base_body)  # refuses other mounts
     return RobotSpec(
         name=robot,
-        base_body=load_robot(robot).base_body,
+        base_body=model.base_body,
+        map_body=site_body(compiled, model.lidar_site),
         isaaclab_asset=ISAACLAB_ASSETS[robot],
         joint_names=tuple(j.names),
         default_pos=tuple(j.default_pos),

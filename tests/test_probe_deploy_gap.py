@@ -1,0 +1,92 @@
+"""benchmarks/probe_deploy_gap.py: the observation a policy is fed deployed (sim sensors through
+the loco and heightmap cores) against what its trainer would feed it in the same state."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO_ROOT
+
+SCRIPT = REPO_ROOT / "benchmarks" / "probe_deploy_gap.py"
+H1_RUN1 = REPO_ROOT / "models" / "h1_vision" / "logs" / "cpu_run1_not_shipped" / "checkpoint.pt"
+EXACT = ("velocity_command", "joint_pos_rel", "joint_vel_rel", "last_action")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, str(SCRIPT), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+
+
+@pytest.fixture(scope="module")
+def h1_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The unshipped 15.4 M-step H1 run (it walks, does not turn), exported as training does."""
+    from navila_loco_train.train import main
+
+    out = tmp_path_factory.mktemp("h1_run1") / "export"
+    args = ["--config", "h1_vision", "--resume", str(H1_RUN1), "--export-only", "--num-envs", "2"]
+    assert main([*args, "--out", str(out.parent / "run"), "--export-to", str(out)]) == 0
+    return out
+
+
+def test_go2_vision_is_fed_what_it_was_trained_on(tmp_path: Path) -> None:
+    out = tmp_path / "go2.json"
+    segments = ("--segment", "0.5", "0", "0", "--segment", "2", "0.5", "0")
+    proc = run("--robot", "go2", "--policy", str(REPO_ROOT / "models" / "go2_vision"), *segments,
+               "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"saved {out}" in proc.stdout
+    data = json.loads(out.read_text())
+    assert data["ended"] == "completed" and data["walking_steps"] == 125
+    assert data["sensor_yaw_joints"] == [] and data["started_after_s"] > 2.0  # its stand-up
+    terms = data["terms"]
+    assert list(terms) == ["base_ang_vel", "base_rpy", *EXACT, "height_map"]
+    for name in EXACT:  # the same numbers reach both builders
+        assert terms[name]["max_abs"] == 0.0, name
+    # the sim's IMU reads one physics step (5 ms) old; the L1's map misses a few cells
+    assert terms["base_ang_vel"]["mean_abs"] < 0.05 and terms["base_rpy"]["max_abs"] < 0.01
+    assert terms["height_map"]["mean_abs"] < 0.02
+    assert data["action"]["mean_abs"] < 0.05
+
+
+def test_h1_torso_imu_and_map_are_turned_into_the_pelvis_frame(
+    tmp_path: Path, h1_policy: Path
+) -> None:
+    """The H1's IMU and LiDAR ride on its torso (torso_joint). With the corrections (the node's
+    observation.imu_yaw_joint, the trainer's map in the torso frame) the angular velocity the
+    policy gets differs from training's by the IMU's 5 ms lag only; without them, by the torso's
+    own swing (rad/s)."""
+    segments = ("--segment", "2", "0.5", "0")
+    fixed, before = tmp_path / "fixed.json", tmp_path / "before.json"
+    proc = run("--robot", "h1", "--policy", str(h1_policy), *segments, "--out", str(fixed))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run("--robot", "h1", "--policy", str(h1_policy), *segments, "--out", str(before),
+               "--ignore-sensor-joints")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    a, b = json.loads(fixed.read_text()), json.loads(before.read_text())
+    assert a["ended"] == b["ended"] == "completed"
+    assert a["started_after_s"] > 3.0  # out of the gantry first
+    assert a["sensor_yaw_joints"] == ["torso_joint"] and b["sensor_yaw_joints"] == []
+    assert a["sensor_joint_angle_rms_rad"] > 0.01  # the torso does turn while walking
+    for name in EXACT:
+        assert a["terms"][name]["max_abs"] == 0.0, name
+    ang_a, ang_b = a["terms"]["base_ang_vel"], b["terms"]["base_ang_vel"]
+    assert ang_b["mean_abs"] > 3 * ang_a["mean_abs"], (ang_a, ang_b)
+    assert a["terms"]["projected_gravity"]["max_abs"] < 0.01
+    assert a["terms"]["height_map"]["mean_abs"] < 0.01  # the head LiDAR sees the floor
+
+
+def test_bad_input_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "x.json"
+    go2 = ("--policy", str(REPO_ROOT / "models" / "go2_vision"), "--out", str(out))
+    proc = run("--robot", "go2", *go2, "--segment", "0", "0.5", "0")
+    assert proc.returncode == 2 and "SECONDS > 0" in proc.stderr
+    proc = run("--robot", "t1", *go2)  # the T1 walks on Booster's controller
+    assert proc.returncode == 2 and "refused" in proc.stderr and "velocity" in proc.stderr
+    proc = run("--robot", "go2", *go2, "--scene", "no_such_scene")
+    assert proc.returncode == 2 and "no_such_scene" in proc.stderr
+    assert not out.exists()
