@@ -12,7 +12,8 @@ the last iteration's) - how the shipped policies were trained on a lent GPU mach
 
 A policy directory is also a starting point: it carries checkpoint.pt (actor, critic, iteration
 and terrain levels; no optimiser state), so `--resume models/go2_vision` continues a shipped
-policy, and `--init-from <policy dir>` starts a new run (or layout) from it. Policy directories
+policy (its actor: a --symmetrize export's files average it with its mirror image, which the
+run says when it resumes), and `--init-from <policy dir>` starts a new run (or layout) from it. Policy directories
 exported before checkpoint.pt existed hold only the actor: `--init-from <dir> --init-std S`
 takes it with a fresh critic, trained alone first (`--critic-warmup`).
 
@@ -461,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     if args.resume:
+        note = symmetrized_note(args.resume, args.symmetrize)
+        if note:
+            print(f"[train] note: {note}", flush=True)
         try:
             infos = runner.load(args.resume, map_location=device)  # GPU checkpoints on CPU too
             levels = terrain_levels_from(infos)
@@ -550,6 +554,26 @@ def main(argv: list[str] | None = None) -> int:
 
 # summary.json keys an export adds (not the training run's): not carried to another export
 EXPORT_KEYS = ("exported_from", "symmetrized")
+
+
+def symmetrized_note(checkpoint: str, symmetrize: bool) -> str | None:
+    """What a user resuming from a --symmetrize export should know: its policy files average
+    the actor with its mirror image (no single actor is that), its checkpoint.pt holds the plain
+    actor, and that is what trains on or exports (models/go2_vision is such a directory). None
+    for other checkpoints."""
+    beside = Path(checkpoint).with_name("summary.json")
+    try:
+        summary = json.loads(beside.read_text()) if beside.is_file() else {}
+    except ValueError:
+        return None
+    if not (isinstance(summary, dict) and summary.get("symmetrized")):
+        return None
+    where = Path(checkpoint).parent
+    then = "" if symmetrize else "; add --symmetrize to export a policy of that kind"
+    return (
+        f"{where}'s policy files are symmetrized (the actor averaged with its mirror image); "
+        f"{Path(checkpoint).name} holds the plain actor, and that is what goes on from here{then}"
+    )
 
 
 def _export_checkpoint(

@@ -587,7 +587,7 @@ def test_the_ppo_update_runs_on_its_own_thread_count(tmp_path: Path) -> None:
         env.close()
 
 
-def test_export_only_reproduces_the_shipped_vision_policy(tmp_path: Path) -> None:
+def test_export_only_reproduces_the_shipped_vision_policy(tmp_path: Path, capsys) -> None:
     """The committed checkpoint.pt of models/go2_vision, exported without training and
     symmetrized, acts as the committed policy files do: how a kept, not shipped checkpoint
     becomes a policy to evaluate, and how the shipped one was made (stage 27 symmetrized)."""
@@ -596,6 +596,8 @@ def test_export_only_reproduces_the_shipped_vision_policy(tmp_path: Path) -> Non
     args = ["--config", str(config), "--resume", str(SHIPPED_VISION), "--export-only"]
     args.append("--symmetrize")
     assert main([*args, "--out", str(tmp_path / "runs"), "--export-to", str(out)]) == 0
+    # resuming from it says which actor goes on (its files are symmetrized, checkpoint.pt not)
+    assert "holds the plain actor" in capsys.readouterr().out
     x = np.random.default_rng(3).normal(size=(8, 909)).astype(np.float32)
     for name in ("policy.jit", "policy.onnx"):
         want = load_policy(SHIPPED_VISION / name, 909, 12)
@@ -611,3 +613,17 @@ def test_export_only_reproduces_the_shipped_vision_policy(tmp_path: Path) -> Non
         **policy_overrides(SHIPPED_VISION),
         "policy.path": str((out / "policy.onnx").resolve()),
     }
+
+
+def test_resuming_a_symmetrized_export_names_the_actor_that_goes_on(tmp_path: Path) -> None:
+    from navila_loco_train.train import symmetrized_note
+
+    ckpt = str(SHIPPED_VISION / "checkpoint.pt")
+    note = symmetrized_note(ckpt, symmetrize=False)
+    assert note is not None and "plain actor" in note and "add --symmetrize" in note
+    assert "add --symmetrize" not in (symmetrized_note(ckpt, symmetrize=True) or "")
+    (tmp_path / "summary.json").write_text(json.dumps({"iterations": 3}))
+    assert symmetrized_note(str(tmp_path / "checkpoint.pt"), symmetrize=False) is None
+    (tmp_path / "summary.json").write_text("{not json")
+    assert symmetrized_note(str(tmp_path / "checkpoint.pt"), symmetrize=False) is None
+    assert symmetrized_note(str(tmp_path / "elsewhere" / "model_5.pt"), symmetrize=False) is None
