@@ -15,7 +15,8 @@ positions and velocities), the height map sampled by its HeightMapSampler from t
 surface (vertical rays) in the LiDAR body's frame, and the same command and last action, through
 an ObservationBuilder of the same config. Per observation term: mean, 95th percentile and max of
 |deployed - trained| over the walking steps, and the policy's action on each (mean |difference|).
-Terms that should agree exactly (command, last action, joints) show 0; a frame or mount fault
+navila_sim reads its sensors at the state after each step, so the proprioceptive terms agree
+exactly when the frames are right (they show 0); a frame or mount fault
 shows as a large gap in its term - the H1's upside-down head LiDAR mounted upright put every map
 cell at the clip, its torso IMU read the torso's yaw rate (`--ignore-sensor-joints` shows what
 the torso's joint costs without the corrections).
@@ -184,15 +185,15 @@ def probe(
     names = list(cfg.joints.names)
     idx = index_map(sim.robot.joint_names, names)
     view = TrainedView(sim, names)
-    yaw_joints = np.array(
-        []
-        if ignore_sensor_joints
-        else [
+    sensor_joints = np.array(
+        [
             names.index(j)
             for j in yaw_joints_to_site(sim.model, sim.robot.lidar_site, sim.robot.base_body)
         ],
         dtype=np.int64,
     )
+    # the trainer's map frame: the LiDAR's body (or the base, as before the H1's torso counted)
+    yaw_joints = sensor_joints[:0] if ignore_sensor_joints else sensor_joints
     terrain = SceneTerrain(sim, start_z=float(sim.data.qpos[view.qp + 2]) + 1.0)
     period = sim.config.physics_dt * sim.config.control_decimation
     total_s = sum(s[0] for s in segments)
@@ -268,7 +269,7 @@ def probe(
             for s in slots:
                 diffs[s.name].append(policy.obs[s.start : s.stop] - obs[s.start : s.stop])
             action_diffs.append(policy.action - np.asarray(policy.policy(obs), dtype=float))
-            yaw_joint_angles.append(float(truth["joint_pos"][yaw_joints].sum()))
+            yaw_joint_angles.append(float(truth["joint_pos"][sensor_joints].sum()))
             steps += 1
         _, x, y, _ = truth["quat_wxyz"]
         if math.acos(max(-1.0, min(1.0, 1 - 2 * (x * x + y * y)))) > FALL_TILT_RAD:
@@ -282,7 +283,7 @@ def probe(
         "scene": scene,
         "segments": [list(s) for s in segments],
         "ignore_sensor_joints": ignore_sensor_joints,
-        "sensor_yaw_joints": [names[i] for i in yaw_joints],
+        "sensor_yaw_joints": [names[i] for i in sensor_joints],
         "started_after_s": started_at,
         "walked_s": steps * period,
         "planned_s": total_s,
@@ -329,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.robot} on {args.scene}: {data['walking_steps']} walking steps "
         f"({data['walked_s']:.1f} of {data['planned_s']:.1f} s), {data['ended']}; "
-        f"sensor joints {data['sensor_yaw_joints'] or 'none'} "
+        f"sensor joints {data['sensor_yaw_joints'] or 'none'}"
+        f"{' (ignored)' if data['ignore_sensor_joints'] else ''} "
         f"(rms angle {data['sensor_joint_angle_rms_rad']:.3f} rad)"
     )
     print(f"{'term':<20} {'mean |d|':>10} {'p95 |d|':>10} {'max |d|':>10}")

@@ -13,9 +13,10 @@ the last iteration's) - how the shipped policies were trained on a lent GPU mach
 A policy directory is also a starting point: it carries checkpoint.pt (actor, critic, iteration
 and terrain levels; no optimiser state), so `--resume models/go2_vision` continues a shipped
 policy (its actor: a --symmetrize export's files average it with its mirror image, which the
-run says when it resumes), and `--init-from <policy dir>` starts a new run (or layout) from it. Policy directories
-exported before checkpoint.pt existed hold only the actor: `--init-from <dir> --init-std S`
-takes it with a fresh critic, trained alone first (`--critic-warmup`).
+run says when it resumes), and `--init-from <policy dir>` starts a new run (or layout) from
+it. Policy directories exported before checkpoint.pt existed hold only the actor:
+`--init-from <dir> --init-std S` takes it with a fresh critic, trained alone first
+(`--critic-warmup`).
 
 `--resume <checkpoint> --export-only` writes the policy directory of a checkpoint without
 training it (one PPO iteration would change the weights): a run's model_*.pt, or the

@@ -598,12 +598,22 @@ class Sim:
         return float(self.data.time)
 
     def step(self, n: int = 1) -> None:
-        """Advance n physics steps in the current mode."""
+        """Advance n physics steps in the current mode.
+
+        In physics mode the derived quantities are brought up to the new state at the end:
+        `mj_step` computes sensors, body poses and contacts *before* it integrates, so after it
+        the IMU, the odometry pose and the LiDAR's origin would describe the state one physics
+        step earlier than the joint positions and velocities read from qpos / qvel (a 5 ms
+        lag of the IMU alone; benchmarks/probe_deploy_gap.py measured it). A forward pass
+        changes no state (the trajectory stays bit for bit the same, tested).
+        """
         for _ in range(n):
             if self.mode == "physics":
                 self._physics_step()
             else:
                 self._kinematic_step()
+        if n > 0 and self.mode == "physics":
+            mujoco.mj_forward(self.model, self.data)
 
     def _physics_step(self) -> None:
         m, d = self.model, self.data
@@ -630,10 +640,13 @@ class Sim:
         if scale <= 0.0:
             d.xfrc_applied[b] = 0.0
             return
-        rot = d.xmat[b].reshape(3, 3)
-        # free joint: qvel[0:3] world linear velocity, qvel[3:6] body-frame angular velocity
+        # the pose from the free joint's qpos (xpos / xmat are the state before the last step's
+        # integration); qvel[0:3] world linear velocity, qvel[3:6] body-frame angular velocity
+        rot = np.empty(9)
+        mujoco.mju_quat2Mat(rot, d.qpos[3:7])
+        rot = rot.reshape(3, 3)
         d.xfrc_applied[b] = self.gantry.wrench(
-            d.xpos[b], d.qvel[0:3], rot[:, 2], rot @ d.qvel[3:6], scale
+            d.qpos[0:3], d.qvel[0:3], rot[:, 2], rot @ d.qvel[3:6], scale
         )
 
     def release_support(self) -> str:

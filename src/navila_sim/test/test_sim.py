@@ -119,6 +119,37 @@ def _wall_scene(tmp_path, x=3.0):
     return str(path)
 
 
+def test_sensors_describe_the_state_after_the_step_and_do_not_change_it():
+    """After a physics step the IMU, the odometry pose and the LiDAR origin describe the same
+    instant as the joint states (MuJoCo computes them before it integrates: the IMU read 5 ms
+    old), and the forward pass that brings them up changes no state: one step at a time or
+    four at once, the trajectories are the same bit for bit."""
+    cfg = SimConfig(robot="h1", camera=CameraConfig(enabled=False))
+    a, b = Sim(cfg), Sim(cfg)
+    names = list(a.robot.joint_names)
+    for k in range(60):
+        q = np.asarray(a.robot.default_pos) + 0.2 * np.sin(0.3 * k + np.arange(len(names)))
+        for sim in (a, b):
+            sim.apply_joint_state_command(names, q)
+        for _ in range(4):
+            a.step(1)
+        b.step(4)
+    assert np.array_equal(a.data.qpos, b.data.qpos) and np.array_equal(a.data.qvel, b.data.qvel)
+    # the H1's IMU on the torso: its rate is the pelvis's (free joint, body frame) plus the
+    # torso joint's, now, not one step earlier
+    from navila_loco_node.observation import imu_to_base
+
+    out = b.run_control_period()
+    torso = names.index("torso_joint")
+    imu = out.imu
+    quat = np.array([imu.orientation_xyzw[3], *imu.orientation_xyzw[:3]])
+    js = out.joint_state
+    q_base, w_base = imu_to_base(quat, imu.angular_velocity, js.position[torso], js.velocity[torso])
+    np.testing.assert_allclose(w_base, b.data.qvel[3:6], atol=1e-9)
+    np.testing.assert_allclose(q_base * np.sign(q_base[0]), b.data.qpos[3:7], atol=1e-9)
+    np.testing.assert_allclose(out.odom.position, b.data.qpos[0:3], atol=1e-12)
+
+
 def test_lidar_pattern_is_l1_like():
     dirs = LidarPattern().directions()
     assert dirs.shape == (32 * 90, 3)
