@@ -232,3 +232,25 @@ def test_h1_policy_sees_the_pelvis_not_the_torso_imu() -> None:
     obs = policy.seen[-1]
     np.testing.assert_allclose(obs[3:6], 0.0, atol=1e-12)  # base_ang_vel
     np.testing.assert_allclose(obs[6:9], (np.sin(0.2), 0.0, -np.cos(0.2)), atol=1e-12)
+
+
+def test_joint_commands_as_joint_state_fields() -> None:
+    """/joint_command's JointState (Isaac Sim's articulation controller, navila_sim): positions
+    and velocities drive PD, velocities alone damp, efforts alone are zero torque."""
+    from navila_loco_node.types import JointCommand
+
+    walk = JointCommand(
+        q=np.array([0.1, 0.2]),
+        dq=np.zeros(2),
+        kp=np.full(2, 40.0),
+        kd=np.ones(2),
+        tau=np.zeros(2),
+        mode="walk",
+    )
+    pos, vel, eff = walk.joint_state_fields()
+    assert pos.tolist() == [0.1, 0.2] and vel.tolist() == [0.0, 0.0] and eff is None
+    assert JointCommand.damping(2, 8.0).joint_state_fields()[0] is None
+    pos, vel, eff = JointCommand.damping(2, 8.0).joint_state_fields()
+    assert vel.tolist() == [0.0, 0.0] and eff is None
+    pos, vel, eff = JointCommand.damping(2, 0.0, mode="passive").joint_state_fields()
+    assert pos is None and vel is None and eff.tolist() == [0.0, 0.0]
