@@ -252,8 +252,8 @@ def probe(
         if t is not None and res.mode != Mode.WALK:
             ended = f"{res.mode.value} at {t:.2f} s: {ctl.supervisor.reason or 'no reason'}"
             break
-        if res.mode == Mode.WALK and policy.obs is not None and t is not None:
-            if not walking:
+        if res.mode == Mode.WALK and policy.obs is not None:
+            if not walking:  # the history restarts with the controller's (ObservationBuilder)
                 trained_obs.reset()
                 walking = True
             obs = trained_obs.build(
@@ -266,11 +266,15 @@ def probe(
                 lin_vel=truth["lin_vel"],
                 height_map=trained_map,
             )
-            for s in slots:
-                diffs[s.name].append(policy.obs[s.start : s.stop] - obs[s.start : s.stop])
-            action_diffs.append(policy.action - np.asarray(policy.policy(obs), dtype=float))
-            yaw_joint_angles.append(float(truth["joint_pos"][sensor_joints].sum()))
-            steps += 1
+            if t is not None:  # walking in the gantry or before the first segment: not measured
+                for s in slots:
+                    diffs[s.name].append(policy.obs[s.start : s.stop] - obs[s.start : s.stop])
+                trained_action = np.asarray(policy.policy(obs), dtype=float)
+                action_diffs.append(policy.action - trained_action)
+                yaw_joint_angles.append(float(truth["joint_pos"][sensor_joints].sum()))
+                steps += 1
+        else:
+            walking = False
         _, x, y, _ = truth["quat_wxyz"]
         if math.acos(max(-1.0, min(1.0, 1 - 2 * (x * x + y * y)))) > FALL_TILT_RAD:
             ended = f"fell at {t if t is not None else now:.2f} s"

@@ -53,6 +53,20 @@ def test_go2_vision_is_fed_what_it_was_trained_on(tmp_path: Path) -> None:
     assert data["action"]["mean_abs"] < 0.05
 
 
+def test_go2_blind_gets_exactly_its_training_input_history_included(tmp_path: Path) -> None:
+    """No map, a 9-frame proprio history: every input agrees, so the actions do too (the
+    trained view's history starts with the controller's, at its first walking step)."""
+    out = tmp_path / "blind.json"
+    proc = run("--robot", "go2", "--policy", str(REPO_ROOT / "models" / "go2_blind"),
+               "--segment", "1", "0.5", "0.3", "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert "height_map" not in data["terms"] and data["walking_steps"] == 50
+    for name, gap in data["terms"].items():
+        assert gap["max_abs"] < 1e-6, name
+    assert data["action"]["max_abs"] < 1e-5
+
+
 def test_h1_torso_imu_and_map_are_turned_into_the_pelvis_frame(
     tmp_path: Path, h1_policy: Path
 ) -> None:
