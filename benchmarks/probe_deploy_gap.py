@@ -39,7 +39,7 @@ import numpy as np
 
 from heightmap_node.builder import HeightMapBuilder
 from heightmap_node.config import builder_config_from_params, load_params_file
-from heightmap_node.transforms import make_transform, matrix_to_rpy, quat_to_matrix
+from heightmap_node.transforms import attitude_from_quat, make_transform, quat_to_matrix
 from navila_bringup.paths import find_config, results_dir
 from navila_loco_node.config import load_loco_config
 from navila_loco_node.controller import LocoController
@@ -214,7 +214,7 @@ def probe(
         truth = view.state()
         if out.lidar is not None:
             qx, qy, qz, qw = out.imu.orientation_xyzw
-            roll, pitch, _ = matrix_to_rpy(quat_to_matrix((qw, qx, qy, qz)))
+            roll, pitch = attitude_from_quat((qw, qx, qy, qz))
             if map_cfg.gravity_align:
                 builder.set_attitude(roll, pitch)
             pose = None

@@ -31,7 +31,7 @@ import numpy as np
 
 from heightmap_node.builder import BuilderConfig, HeightMapBuilder
 from heightmap_node.config import builder_config_from_params, load_params_file
-from heightmap_node.transforms import matrix_to_rpy, quat_to_matrix
+from heightmap_node.transforms import attitude_from_quat
 from navila_bringup.paths import find_config, results_dir
 from navila_sim.sim import CameraConfig, Sim, SimConfig
 
@@ -58,7 +58,7 @@ def settled_scans(
     for _ in range(max(1, round(settle_s / period_s))):
         sim.run_control_period()
     qx, qy, qz, qw = sim.imu().orientation_xyzw  # attitude as heightmap_node takes it from the IMU
-    roll, pitch, _ = matrix_to_rpy(quat_to_matrix((qw, qx, qy, qz)))
+    roll, pitch = attitude_from_quat((qw, qx, qy, qz))
     scans = sim.lidar_points().astype(np.float64), sim.top_surface_points().astype(np.float64)
     return *scans, (float(roll), float(pitch))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -83,6 +84,7 @@ class FakeRobot:
         self.hm = probe.publisher(Float32MultiArray, "/navila/height_map", sensor)
         default = dict(zip(GO2.joints.names, GO2.joints.default_pos, strict=True))
         self.q = [default[n] for n in SDK_ORDER]
+        self.quat_wxyz = (1.0, 0.0, 0.0, 0.0)
         self.publishing = threading.Event()
         self.publishing.set()
         self._stop = threading.Event()
@@ -97,7 +99,8 @@ class FakeRobot:
             msg = JointState(name=SDK_ORDER, position=self.q, velocity=[0.0] * 12)
             self.js.publish(msg)
             imu = Imu()
-            imu.orientation.w = 1.0
+            o = imu.orientation
+            o.w, o.x, o.y, o.z = self.quat_wxyz
             self.imu.publish(imu)
             if tick % 10 == 0:
                 self.hm.publish(Float32MultiArray(data=FLAT_MAP))
@@ -179,6 +182,40 @@ def test_stale_joint_state_damps(loco) -> None:
         lambda _: any(t[1] == "damp" and "stale" in t[2] for t in transitions(rec["status"])),
         TIMEOUT,
     ), graph.read_log("navila_loco")
+
+
+def quat(msg: Imu) -> tuple[float, float, float, float]:
+    o = msg.orientation
+    return (o.w, o.x, o.y, o.z)
+
+
+def test_imu_out_passes_finite_readings_on_and_holds_back_nan(node_graph, ros_domain) -> None:
+    """topics.imu_out (the SDK backends' IMU for heightmap_node) republishes what the backend
+    reads; a NaN reading is not passed on, and the supervisor damps on it."""
+    graph = node_graph(loco_spec(**{"topics.imu_out": "/navila/loco/imu"}))
+    assert graph.wait_for_log("navila_loco", "ready", TIMEOUT), graph.read_log("navila_loco")
+    with Probe(domain_id=ros_domain) as probe:
+        status = probe.record(String, "/navila/status")
+        out = probe.record(
+            Imu, "/navila/loco/imu", QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT)
+        )
+        robot = FakeRobot(probe)
+        try:
+            tilt = (float(np.cos(0.05)), float(np.sin(0.05)), 0.0, 0.0)  # 0.1 rad of roll
+            robot.quat_wxyz = tilt
+            passed_on = out.wait_for(lambda it: bool(it) and quat(it[-1].msg) == tilt, TIMEOUT)
+            assert passed_on, graph.read_log("navila_loco")
+            robot.quat_wxyz = (float("nan"), 0.0, 0.0, 0.0)
+            assert status.wait_for(
+                lambda _: any(t[1] == "damp" and "NaN" in t[2] for t in transitions(status)),
+                TIMEOUT,
+            ), graph.read_log("navila_loco")
+            time.sleep(0.2)  # finite readings already in flight arrive
+            out.clear()
+            assert not out.wait_for(lambda items: len(items) > 0, 1.0)  # nothing passed on
+        finally:
+            robot.stop()
+    assert graph.stop()["navila_loco"] == 0
 
 
 def test_policy_size_mismatch_refused_at_start(node_graph, tmp_path) -> None:

@@ -20,10 +20,13 @@ from pathlib import Path
 
 import pytest
 import unitree_sdk2py  # noqa: F401 - a declared requirement: fail, never skip
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, String
 
 from navila_bringup.graph import DomainLease, NodeSpec
 from navila_bringup.probe import Probe
+from navila_loco_node.observation import rpy_from_quat
 
 from .conftest import CONFIG_DIR
 
@@ -102,6 +105,7 @@ def test_go2_stand_up_estop_and_sigint_over_dds(node_graph, ros_domain, tmp_path
                     "backend.unitree.domain_id": dds.domain_id,
                     "backend.unitree.network_interface": "lo",
                     "safety.state_timeout_s": 0.5,
+                    "topics.imu_out": "/imu/data",  # as robot_stack sets it for the H1
                 },
             )
         )
@@ -115,6 +119,19 @@ def test_go2_stand_up_estop_and_sigint_over_dds(node_graph, ros_domain, tmp_path
         assert abs(up["base_rpy"][0]) < 0.1 and abs(up["base_rpy"][1]) < 0.1
 
         with Probe(domain_id=ros_domain) as probe:
+            # The IMU from LowState_ reaches ROS (for heightmap_node's levelling on a robot),
+            # w first: the standing robot's attitude as the simulator has it.
+            best_effort = QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT)
+            imu = probe.record(Imu, "/imu/data", best_effort)
+            assert imu.wait_count(25, TIMEOUT), "no /imu/data from the loco node"
+            last = imu.items[-1].msg
+            o = last.orientation
+            rpy = rpy_from_quat((o.w, o.x, o.y, o.z))
+            now = read_status(status_file)
+            assert now is not None
+            for k in range(3):  # the robot stands still: the newest readings agree
+                assert abs(rpy[k] - now["base_rpy"][k]) < 0.02, (rpy, now["base_rpy"])
+            assert last.linear_acceleration_covariance[0] == -1.0  # not read: unknown
             estop = probe.publisher(Bool, "/navila/estop")
             command = probe.publisher(String, "/navila/loco/command")
             assert Probe.wait_matched(estop, TIMEOUT) and Probe.wait_matched(command, TIMEOUT)

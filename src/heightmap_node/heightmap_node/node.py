@@ -42,7 +42,7 @@ from heightmap_node.config import (
     preset_defaults,
 )
 from heightmap_node.pointcloud import Field, PointCloudError, decode_xyz
-from heightmap_node.transforms import make_transform, matrix_to_rpy, quat_to_matrix
+from heightmap_node.transforms import attitude_from_quat, make_transform, quat_to_matrix
 
 TOPICS = {
     "points": ("/lidar/points", "input cloud (sensor_msgs/PointCloud2, best effort)"),
@@ -179,7 +179,7 @@ class HeightMapNode(Node):
             self.get_logger().warning("IMU has no orientation", throttle_duration_sec=10.0)
             return
         try:
-            roll, pitch, _ = matrix_to_rpy(quat_to_matrix((q.w, q.x, q.y, q.z)))
+            roll, pitch = attitude_from_quat((q.w, q.x, q.y, q.z))
             self.builder.set_attitude(roll, pitch)
         except ValueError as exc:
             self.get_logger().warning(f"ignored IMU: {exc}", throttle_duration_sec=5.0)

@@ -47,6 +47,13 @@ def matrix_to_rpy(rot: np.ndarray) -> tuple[float, float, float]:
     return roll, pitch, yaw
 
 
+def attitude_from_quat(wxyz: Sequence[float]) -> tuple[float, float]:
+    """(roll, pitch) of an IMU orientation (w, x, y, z): what levelling a scan needs; the yaw
+    is the odometry's business, not the IMU's."""
+    roll, pitch, _ = matrix_to_rpy(quat_to_matrix(wxyz))
+    return roll, pitch
+
+
 def make_transform(
     translation: Sequence[float] = (0.0, 0.0, 0.0), rotation: np.ndarray | None = None
 ) -> np.ndarray:

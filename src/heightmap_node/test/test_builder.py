@@ -24,6 +24,7 @@ from heightmap_node.builder import (
 from heightmap_node.grid import GO2_GRID, H1_GRID, GridSpec
 from heightmap_node.reference import bruteforce_cells, simple_map
 from heightmap_node.transforms import (
+    attitude_from_quat,
     invert,
     make_transform,
     planar_transform,
@@ -367,3 +368,14 @@ def test_transform_helpers() -> None:
     np.testing.assert_allclose(invert(t) @ t, np.eye(4), atol=1e-12)
     np.testing.assert_allclose(t[:3, :3], rpy_to_matrix(0, 0, 0.6), atol=1e-12)
     assert GridSpec(-1, 1, -1, 1, 0.5).size == 5 * 5
+
+
+def test_attitude_from_quat_ignores_yaw() -> None:
+    """An IMU's (roll, pitch) for levelling, whatever its heading (ZYX: yaw applied last)."""
+    for yaw in (0.0, 1.2, -2.9):
+        rot = rpy_to_matrix(0.1, -0.2, yaw)
+        w = math.sqrt(max(0.0, 1.0 + np.trace(rot))) / 2.0
+        x = (rot[2, 1] - rot[1, 2]) / (4.0 * w)
+        y = (rot[0, 2] - rot[2, 0]) / (4.0 * w)
+        z = (rot[1, 0] - rot[0, 1]) / (4.0 * w)
+        np.testing.assert_allclose(attitude_from_quat((w, x, y, z)), (0.1, -0.2), atol=1e-12)

@@ -143,6 +143,15 @@ def _needs_height_map(config: str, loco: dict[str, Any]) -> bool:
     )
 
 
+def _height_map_imu_topic(config: str) -> str:
+    """The IMU topic heightmap_node levels its map with ('' when its config does not use one)."""
+    from heightmap_node.config import load_params_file, preset_defaults
+
+    hm = load_params_file(config)
+    use_imu = hm.get("use_imu", preset_defaults(str(hm.get("preset", "go2")))["use_imu"])
+    return str(hm.get("topics.imu", "/imu/data")) if use_imu else ""
+
+
 def default_config(robot: str) -> str:
     from navila_bringup.paths import find_config
 
@@ -188,13 +197,20 @@ def robot_stack(
     network_interface: str = "",
     height_map: bool = True,
 ) -> list[NodeSpec]:
-    """A real robot: the vendor SDK backend, wall-clock time."""
+    """A real robot: the vendor SDK backend, wall-clock time. A Unitree robot's IMU comes in the
+    SDK's LowState: the loco node republishes it where heightmap_node levels with one."""
     backend = HARDWARE_BACKENDS[robot]
     loco: dict[str, Any] = {"backend.name": backend, **loco_policy_params(policy_path)}
     height_map = height_map and _needs_height_map(config, loco)
     if network_interface:
         key = "unitree" if backend == "unitree_sdk2" else "booster"
         loco[f"backend.{key}.network_interface"] = network_interface
+    if height_map and backend == "unitree_sdk2":
+        # The IMU arrives in the SDK's LowState, not on ROS: the loco node passes it on for the
+        # map's levelling (the H1; the Go2's map is not levelled).
+        imu = _height_map_imu_topic(config)
+        if imu:
+            loco["topics.imu_out"] = imu
     return _control_stack(
         config, planner, False, height_map and backend != "booster_loco", loco, {}
     )

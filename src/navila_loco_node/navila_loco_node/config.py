@@ -87,6 +87,13 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
     ("topics.estop", "str", "/navila/estop", "std_msgs/Bool: true -> damp"),
     ("topics.status", "str", "/navila/status", "std_msgs/String JSON status out"),
     ("topics.command", "str", "/navila/loco/command", "std_msgs/String: start | stop | reset"),
+    (
+        "topics.imu_out",
+        "str",
+        "",
+        "sensor_msgs/Imu out: the IMU as the backend reads it, for heightmap_node's levelling "
+        "where no driver publishes one (SDK backends on a robot); '' = off",
+    ),
 )
 PARAM_KEYS = tuple(p[0] for p in PARAMS)
 
@@ -331,6 +338,11 @@ def loco_config_from_params(params: dict[str, Any]) -> LocoConfig:
     prefix = "backend.ros_topics."
     ros_topics = {k[len(prefix) :]: str(get(k)) for k in PARAM_KEYS if k.startswith(prefix)}
     topics = {k[len("topics.") :]: str(get(k)) for k in PARAM_KEYS if k.startswith("topics.")}
+    if backend == "ros_topics" and topics["imu_out"] == ros_topics["imu_topic"]:
+        raise ValueError(
+            f"topics.imu_out {topics['imu_out']!r} is the ros_topics backend's own IMU input: "
+            "the node would read back what it publishes"
+        )
     return LocoConfig(
         robot=str(get("robot")),
         control_mode=mode,

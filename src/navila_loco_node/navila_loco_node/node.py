@@ -2,10 +2,13 @@
 
 Subscribes /cmd_vel (Twist), /navila/height_map (Float32MultiArray), /navila/estop (Bool),
 /navila/loco/command (String: start | stop | reset). Publishes /navila/status (String JSON with
-"node": "navila_loco") on every supervisor transition and at `status_rate_hz`. The robot I/O
-goes through the configured backend; the control step runs on a DeadlineLoop thread (absolute
-deadlines on time.monotonic, not an rclpy timer), always on the newest state. On SIGINT/SIGTERM
-the robot is damped, the damping is delivered, and the process exits 0.
+"node": "navila_loco") on every supervisor transition and at `status_rate_hz`, and, where
+`topics.imu_out` names a topic, the IMU the backend reads (sensor_msgs/Imu, each new finite
+reading, at most once per step): on a robot driven through a vendor SDK nothing else publishes
+the IMU that heightmap_node levels its map with (the H1's LiDAR driver gives no attitude).
+The robot I/O goes through the configured backend; the control step runs on a DeadlineLoop
+thread (absolute deadlines on time.monotonic, not an rclpy timer), always on the newest state.
+On SIGINT/SIGTERM the robot is damped, the damping is delivered, and the process exits 0.
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, Float32MultiArray, String
 
 from navila_loco_node.config import NODE_NAME, PARAMS, LocoConfig, loco_config_from_params
 from navila_loco_node.controller import DeadlineLoop, LocoController
 from navila_loco_node.policy import load_policy
 from navila_loco_node.supervisor import Mode, Transition
-from navila_loco_node.types import VelocityCommand
+from navila_loco_node.types import RobotState, VelocityCommand
 
 _TYPES = {
     "str": Parameter.Type.STRING,
@@ -106,6 +110,12 @@ class LocoNode(Node):
         sensor = QoSProfile(depth=2, reliability=ReliabilityPolicy.BEST_EFFORT)
         self._status_pub = self.create_publisher(String, t["status"], QoSProfile(depth=50))
         self.backend = make_backend(self, cfg)
+        self._imu_pub = None
+        self._imu_stamp: float | None = None
+        if t["imu_out"]:  # sensor data: best effort, newest only (DEPLOY_FACTS)
+            self._imu_pub = self.create_publisher(
+                Imu, t["imu_out"], QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+            )
         self.create_subscription(Twist, t["cmd_vel"], self._on_cmd_vel, reliable)
         # Best effort matches both reliable and best-effort publishers of the map.
         self.create_subscription(Float32MultiArray, t["height_map"], self._on_height_map, sensor)
@@ -147,6 +157,8 @@ class LocoNode(Node):
     # ---------------------------------------------------------------- the loop
     def _tick(self, now: float) -> None:
         state = self.backend.read_state()
+        if self._imu_pub is not None and state is not None:
+            self._publish_imu(state)
         with self._lock:
             result = self.controller.step(now, state)
         if result.command is not None:
@@ -162,6 +174,24 @@ class LocoNode(Node):
             with self._lock:
                 self.controller.supervisor.damp(now, error)
         self._flush_events()
+
+    def _publish_imu(self, state: RobotState) -> None:
+        """The backend's IMU reading (the sensor's frame: the H1's torso), once per new reading;
+        a non-finite one is not passed on (the supervisor damps on it)."""
+        if state.imu_stamp == self._imu_stamp:
+            return
+        self._imu_stamp = state.imu_stamp
+        q, w = state.quat_wxyz, state.ang_vel
+        if not (np.all(np.isfinite(q)) and np.all(np.isfinite(w))):
+            return
+        msg = Imu()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = "imu_link"
+        o, r = msg.orientation, msg.angular_velocity
+        o.w, o.x, o.y, o.z = (float(v) for v in q)
+        r.x, r.y, r.z = (float(v) for v in w)
+        msg.linear_acceleration_covariance[0] = -1.0  # not read by the backends: unknown (REP 145)
+        self._imu_pub.publish(msg)
 
     def _on_loop_error(self, exc: BaseException) -> None:
         """A crash in the step damps the robot; the loop keeps running (in DAMP)."""

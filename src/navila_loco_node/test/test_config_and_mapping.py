@@ -91,6 +91,7 @@ def test_index_map_roundtrip_and_errors() -> None:
         ({"safety.state_timeout_s": float("nan")}, "finite"),
         ({"unknown.key": 1}, "unknown navila_loco parameters"),
         ({"observation.imu_yaw_joint": "torso_joint"}, "imu_yaw_joint 'torso_joint' is not in"),
+        ({"topics.imu_out": "/imu/data"}, "read back what it publishes"),
     ],
 )
 def test_bad_configs_are_refused(overrides: dict, message: str) -> None:
