@@ -22,7 +22,7 @@ import pytest
 import unitree_sdk2py  # noqa: F401 - a declared requirement: fail, never skip
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu
-from std_msgs.msg import Bool, String
+from std_msgs.msg import Bool, Float32MultiArray, String
 
 from navila_bringup.graph import DomainLease, NodeSpec
 from navila_bringup.probe import Probe
@@ -149,3 +149,72 @@ def test_go2_stand_up_estop_and_sigint_over_dds(node_graph, ros_domain, tmp_path
         final = wait_status(status_file, all_damped, 5.0)
         assert final["lowcmd_crc_errors"] == 0
         assert sim.stop(timeout=10.0) == {"unitree_sim": 0}
+
+
+def test_h1_lidar_and_imu_reach_the_height_map_over_dds(
+    node_graph, ros_domain, tmp_path: Path
+) -> None:
+    """The H1's sensor path on a robot: LowState_ over DDS to the loco node, which republishes
+    the IMU on /imu/data (`topics.imu_out`, as robot_stack sets it); the LiDAR from the
+    simulator's driver process on /lidar/points; heightmap_node (config/h1.yaml) levels with the
+    one and maps the other. The robot hangs in its gantry with its motors off (no auto start),
+    so the map it sees is the floor at its measured height: value = base z - floor - 0.5."""
+    import numpy as np
+
+    status_file = tmp_path / "sim_status.json"
+    with DomainLease() as dds:
+        sim = node_graph(
+            NodeSpec(
+                name="unitree_sim",
+                module="navila_sim.unitree_sim",
+                args=[
+                    *("--robot", "h1", "--domain", str(dds.domain_id), "--interface", "lo"),
+                    *("--lidar-ros-domain", str(ros_domain), "--status-file", str(status_file)),
+                ],
+            )
+        )
+        assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
+        h1 = str(CONFIG_DIR / "h1.yaml")
+        nodes = node_graph(
+            NodeSpec(
+                name="navila_loco",
+                module="navila_loco_node.node",
+                params_file=h1,
+                params={
+                    "backend.name": "unitree_sdk2",
+                    "backend.unitree.domain_id": dds.domain_id,
+                    "backend.unitree.network_interface": "lo",
+                    "safety.state_timeout_s": 0.5,
+                    "safety.auto_start": False,
+                    "topics.imu_out": "/imu/data",
+                },
+            ),
+            NodeSpec(name="heightmap_node", module="heightmap_node.node", params_file=h1),
+        )
+        for name in ("navila_loco", "heightmap_node"):
+            assert nodes.wait_for_log(name, "ready", TIMEOUT), nodes.read_log(name)
+        with Probe(domain_id=ros_domain) as probe:
+            status = probe.record(String, "/navila/status")
+            maps = probe.record(Float32MultiArray, "/navila/height_map")
+
+            def mapping(items: list) -> bool:
+                for r in reversed(items):
+                    s = json.loads(r.msg.data)
+                    if s.get("node") == "heightmap_node":
+                        return bool(s["attitude_known"] and s["known_cells"] > 100)
+                return False
+
+            assert status.wait_for(mapping, TIMEOUT), nodes.read_log("heightmap_node")
+            assert maps.wait_count(3, TIMEOUT)
+            robot = read_status(status_file)
+            values = np.asarray(maps.items[-1].msg.data)
+        assert robot is not None and robot["lidar_scans"] > 3
+        assert robot["drive"] == "passive" and robot["support"] == "holding"
+        assert values.size == 187  # 17 x 11
+        expected = robot["trunk_height"] - 0.5
+        # The gantry holds it ~0.9 m up: 0.40, well apart from the 0.55 of unseen cells.
+        on_floor = np.abs(values - expected) < 0.03
+        assert on_floor.mean() > 0.9, (expected, values)
+        assert nodes.stop(timeout=10.0) == {"navila_loco": 0, "heightmap_node": 0}
+        assert sim.stop(timeout=10.0) == {"unitree_sim": 0}
+        assert "LiDAR driver exit code" not in sim.read_log("unitree_sim")

@@ -36,9 +36,10 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
-from sensor_msgs.msg import Image, Imu, JointState, PointCloud2, PointField
+from sensor_msgs.msg import Image, Imu, JointState, PointCloud2
 from std_msgs.msg import String
 
+from navila_sim.cloud_msg import xyz_cloud
 from navila_sim.faults import FaultInjector, parse_fault_command
 from navila_sim.lidar import LidarPattern
 from navila_sim.robot import load_robot
@@ -349,20 +350,8 @@ class SimNode(Node):
             tw.angular.z = float(od.angular_velocity[2])
             self.pub_odom.publish(msg)
         if out.lidar is not None:
-            pts = np.ascontiguousarray(out.lidar.points, dtype=np.float32)
-            msg = PointCloud2()
-            msg.header.stamp = self._stamp(out.lidar.stamp)
-            msg.header.frame_id = self.p["lidar.frame_id"]
-            msg.height, msg.width = 1, len(pts)
-            msg.fields = [
-                PointField(name=n, offset=4 * i, datatype=PointField.FLOAT32, count=1)
-                for i, n in enumerate("xyz")
-            ]
-            msg.is_bigendian = False
-            msg.point_step, msg.row_step = 12, 12 * len(pts)
-            msg.is_dense = True
-            msg.data = pts.tobytes()
-            self.pub_lidar.publish(msg)
+            stamp = self._stamp(out.lidar.stamp)
+            self.pub_lidar.publish(xyz_cloud(out.lidar.points, stamp, self.p["lidar.frame_id"]))
         if out.image is not None:
             rgb = out.image.rgb
             msg = Image()

@@ -16,6 +16,12 @@ stop values, idle slots ignored), then one step; LowState_ (IMU quaternion w,x,y
 accelerometer, rpy; motor q / dq / tau_est in SDK slot order; tick in ms; CRC) goes out every
 `--state-every` steps. Until the first command the robot does what `--start-drive` says.
 
+`--lidar-ros-domain N` adds the robot's LiDAR: each scan (navila_sim's LiDAR pattern, at
+`--lidar-rate-hz` of sim time) goes to a child process that publishes it on ROS 2 in domain N
+(`--lidar-topic`, sensor_msgs/PointCloud2), as the robot's LiDAR driver does
+(navila_sim.lidar_relay); with the loco node republishing the IMU from LowState_ (its
+`topics.imu_out`), heightmap_node then has everything it has on a robot.
+
 `--status-file` gets a JSON snapshot ~10 times per wall second (trunk height, joint angles by
 name, the drive seen per joint, counters): tests and operators read the simulated robot's side
 of the link there. `--ros-args ...` (appended by the bring-up's process launcher) is ignored.
@@ -36,6 +42,8 @@ import numpy as np
 
 from navila_loco_node.backends.unitree import HEAD, LEVEL_FLAG
 from navila_loco_node.observation import rpy_from_quat
+from navila_sim.lidar import LidarPattern
+from navila_sim.lidar_relay import LidarRelay
 from navila_sim.sim import Sim, SimConfig
 from navila_sim.unitree_io import (
     NUM_SLOTS,
@@ -80,9 +88,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="sim seconds per wall second; 0 = as fast as possible",
     )
     ap.add_argument("--status-file", default="", help="JSON snapshot of the robot side")
+    ap.add_argument(
+        "--lidar-ros-domain",
+        type=int,
+        default=-1,
+        help="publish the LiDAR on ROS 2 in this ROS_DOMAIN_ID (a child process, as the robot's "
+        "LiDAR driver); -1 = no LiDAR",
+    )
+    ap.add_argument("--lidar-topic", default="/lidar/points", help="PointCloud2 topic")
+    ap.add_argument("--lidar-frame", default="lidar", help="frame_id of the clouds")
+    ap.add_argument("--lidar-rate-hz", type=float, default=15.0, help="scans per sim second")
     args = ap.parse_args(argv)
     if args.state_every < 1:
         ap.error("--state-every must be >= 1")
+    if args.lidar_ros_domain < -1:
+        ap.error("--lidar-ros-domain must be a ROS domain id >= 0, or -1 for no LiDAR")
+    if not args.lidar_rate_hz > 0:
+        ap.error("--lidar-rate-hz must be > 0")
     return args
 
 
@@ -131,7 +153,8 @@ class UnitreeSimRunner:
             mode="physics",
             physics_dt=args.physics_dt,
             actuator_delay_steps=args.actuator_delay_steps,
-            lidar_enabled=False,
+            lidar_enabled=args.lidar_ros_domain >= 0,
+            lidar=LidarPattern(rate_hz=args.lidar_rate_hz),
             start_pose=tuple(args.start_pose),
             start_posture=args.start_posture,
             start_drive=args.start_drive,
@@ -150,6 +173,9 @@ class UnitreeSimRunner:
         self.steps = 0
         self._cmd_seq = 0
         self._rtf = 0.0
+        self.lidar: LidarRelay | None = None
+        self._next_scan = 0.0
+        self._lidar_lost = False
 
     # ------------------------------------------------------------------ DDS
     def open(self) -> None:
@@ -174,8 +200,15 @@ class UnitreeSimRunner:
         crc_for_cb = CRC()
         self._sub = ChannelSubscriber("rt/lowcmd", LowCmd_)
         self._sub.Init(lambda msg: self.inbox.on_lowcmd(msg, crc_for_cb), 10)
+        if self.args.lidar_ros_domain >= 0:
+            a = self.args
+            self.lidar = LidarRelay(a.lidar_ros_domain, a.lidar_topic, a.lidar_frame)
 
     def close(self) -> None:
+        if self.lidar is not None:
+            code = self.lidar.close()
+            if code != 0:
+                print(f"unitree_sim: LiDAR driver exit code {code}", file=sys.stderr)
         for ch in (getattr(self, "_sub", None), getattr(self, "_pub", None)):
             if ch is not None:
                 try:
@@ -203,6 +236,20 @@ class UnitreeSimRunner:
         msg.crc = self._crc.Crc(msg)
         self._pub.Write(msg)
         self.states += 1
+
+    def publish_scan(self) -> None:
+        """A scan when one is due (sim time); a dead driver is reported once and not
+        restarted: the robot's LiDAR is gone, heightmap_node's map goes stale."""
+        lidar = self.lidar
+        if lidar is None or self.sim.time + 1e-9 < self._next_scan:
+            return
+        self._next_scan = max(self._next_scan + 1.0 / self.args.lidar_rate_hz, self.sim.time)
+        if lidar.alive:
+            lidar.offer(self.sim.lidar_points())
+        elif not self._lidar_lost:
+            self._lidar_lost = True
+            self.last_error = f"LiDAR driver process exited (code {lidar.exitcode})"
+            print(f"unitree_sim: {self.last_error}: no more clouds", file=sys.stderr, flush=True)
 
     # ------------------------------------------------------------------ commands
     def apply_newest_command(self) -> None:
@@ -251,6 +298,8 @@ class UnitreeSimRunner:
             "lowcmd_crc_errors": crc_errors,
             "lowcmd_rejected": self.rejected,
             "lowstate_published": self.states,
+            "lidar_scans": None if self.lidar is None else self.lidar.offered,
+            "lidar_scans_dropped": None if self.lidar is None else self.lidar.dropped,
             "last_error": self.last_error,
         }
 
@@ -276,6 +325,7 @@ class UnitreeSimRunner:
             self.steps += 1
             if self.steps % self.args.state_every == 0:
                 self.publish_state()
+            self.publish_scan()
             wall = time.monotonic()
             if wall >= next_status:
                 if wall - win_wall >= 1.0:
@@ -306,7 +356,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"navila_sim.unitree_sim ready: robot {runner.sim.robot.name}, scene "
             f"{args.scene or 'empty'}, domain {args.domain} on {args.interface!r}, "
-            f"{runner.slots.size} motors, start {args.start_posture}/{args.start_drive}",
+            f"{runner.slots.size} motors, start {args.start_posture}/{args.start_drive}, LiDAR "
+            + (
+                f"on {args.lidar_topic} (ROS domain {args.lidar_ros_domain})"
+                if runner.lidar
+                else "off"
+            ),
             flush=True,
         )
         runner.run(stop)

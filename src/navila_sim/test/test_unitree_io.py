@@ -103,3 +103,17 @@ def test_inbox_checks_the_crc_of_real_lowcmd_messages():
 def test_cli_ignores_ros_args_appended_by_the_launcher():
     args = parse_args(["--robot", "h1", "--domain", "7", "--ros-args", "-r", "__node:=x"])
     assert (args.robot, args.domain, args.interface) == ("h1", 7, "lo")
+    assert args.lidar_ros_domain == -1  # no LiDAR unless asked
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--lidar-ros-domain", "-2"], "--lidar-ros-domain"),
+        (["--lidar-ros-domain", "3", "--lidar-rate-hz", "0"], "--lidar-rate-hz"),
+    ],
+)
+def test_cli_refuses_bad_lidar_options(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        parse_args(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
