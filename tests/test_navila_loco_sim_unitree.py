@@ -66,49 +66,46 @@ def stood_up(s: dict) -> bool:
     )
 
 
+def sim_spec(robot: str, dds_domain: int, status_file: Path, *args: str) -> NodeSpec:
+    """navila_sim.unitree_sim on `lo` in its own DDS domain, writing its status file."""
+    return NodeSpec(
+        name="unitree_sim",
+        module="navila_sim.unitree_sim",
+        args=[
+            *("--robot", robot, "--domain", str(dds_domain), "--interface", "lo"),
+            *("--status-file", str(status_file), *args),
+        ],
+    )
+
+
+def loco_spec(config: str, dds_domain: int, **params: object) -> NodeSpec:
+    """The loco node on the Unitree backend against the simulator's DDS domain."""
+    return NodeSpec(
+        name="navila_loco",
+        module="navila_loco_node.node",
+        params_file=str(CONFIG_DIR / config),
+        params={
+            "backend.name": "unitree_sdk2",
+            "backend.unitree.domain_id": dds_domain,
+            "backend.unitree.network_interface": "lo",
+            "safety.state_timeout_s": 0.5,
+            **params,
+        },
+    )
+
+
 def test_go2_stand_up_estop_and_sigint_over_dds(node_graph, ros_domain, tmp_path: Path) -> None:
     status_file = tmp_path / "sim_status.json"
     with DomainLease() as dds:
-        sim = node_graph(
-            NodeSpec(
-                name="unitree_sim",
-                module="navila_sim.unitree_sim",
-                args=[
-                    "--robot",
-                    "go2",
-                    "--domain",
-                    str(dds.domain_id),
-                    "--interface",
-                    "lo",
-                    "--start-posture",
-                    "lie",
-                    "--start-drive",
-                    "passive",
-                    "--status-file",
-                    str(status_file),
-                ],
-            )
-        )
+        lie_passive = ("--start-posture", "lie", "--start-drive", "passive")
+        sim = node_graph(sim_spec("go2", dds.domain_id, status_file, *lie_passive))
         assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
         # The robot side before any controller: lying, motors off.
         lying = wait_status(status_file, lambda s: s["sim_time"] > 0.5, TIMEOUT)
         assert lying["drive"] == "passive" and lying["lowcmd_received"] == 0
         assert lying["trunk_height"] < 0.5 * lying["nominal_height"]
 
-        loco = node_graph(
-            NodeSpec(
-                name="navila_loco",
-                module="navila_loco_node.node",
-                params_file=str(CONFIG_DIR / "go2.yaml"),
-                params={
-                    "backend.name": "unitree_sdk2",
-                    "backend.unitree.domain_id": dds.domain_id,
-                    "backend.unitree.network_interface": "lo",
-                    "safety.state_timeout_s": 0.5,
-                    "topics.imu_out": "/imu/data",  # as robot_stack sets it for the H1
-                },
-            )
-        )
+        loco = node_graph(loco_spec("go2.yaml", dds.domain_id, **{"topics.imu_out": "/imu/data"}))
         assert loco.wait_for_log("navila_loco", "ready", TIMEOUT), loco.read_log("navila_loco")
         # Stand-up (2 s interpolation) from the lying pose to the default pose, over DDS.
         up = wait_status(status_file, stood_up, TIMEOUT)
@@ -164,32 +161,17 @@ def test_h1_lidar_and_imu_reach_the_height_map_over_dds(
     status_file = tmp_path / "sim_status.json"
     with DomainLease() as dds:
         sim = node_graph(
-            NodeSpec(
-                name="unitree_sim",
-                module="navila_sim.unitree_sim",
-                args=[
-                    *("--robot", "h1", "--domain", str(dds.domain_id), "--interface", "lo"),
-                    *("--lidar-ros-domain", str(ros_domain), "--status-file", str(status_file)),
-                ],
-            )
+            sim_spec("h1", dds.domain_id, status_file, "--lidar-ros-domain", str(ros_domain))
         )
         assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
-        h1 = str(CONFIG_DIR / "h1.yaml")
+        motors_off = {"safety.auto_start": False, "topics.imu_out": "/imu/data"}
         nodes = node_graph(
+            loco_spec("h1.yaml", dds.domain_id, **motors_off),
             NodeSpec(
-                name="navila_loco",
-                module="navila_loco_node.node",
-                params_file=h1,
-                params={
-                    "backend.name": "unitree_sdk2",
-                    "backend.unitree.domain_id": dds.domain_id,
-                    "backend.unitree.network_interface": "lo",
-                    "safety.state_timeout_s": 0.5,
-                    "safety.auto_start": False,
-                    "topics.imu_out": "/imu/data",
-                },
+                name="heightmap_node",
+                module="heightmap_node.node",
+                params_file=str(CONFIG_DIR / "h1.yaml"),
             ),
-            NodeSpec(name="heightmap_node", module="heightmap_node.node", params_file=h1),
         )
         for name in ("navila_loco", "heightmap_node"):
             assert nodes.wait_for_log(name, "ready", TIMEOUT), nodes.read_log(name)
