@@ -287,6 +287,7 @@ class UnitreeSimRunner:
             "trunk_height": float(pos[2] - sim.floor_height(pos[0], pos[1])),
             "nominal_height": float(sim.nominal_height),
             "base_rpy": [float(v) for v in rpy_from_quat(quat)],
+            "base_pos": [float(v) for v in pos],
             "joint_pos": {n: float(v) for n, v in zip(names, q, strict=True)},
             "default_pos": {n: float(v) for n, v in zip(names, sim.robot.default_pos, strict=True)},
             "drive": sim.drive,
