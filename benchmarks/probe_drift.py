@@ -7,7 +7,9 @@ Every robot (nominal model: no randomisation, pushes or observation noise) walks
 of NaVILA's commands on flat training tiles: stand, turn left pi/6 rad/s in place, walk 0.5 m/s,
 turn right in place, stand - --phase-s each (--mirrored: the right turn first, from standing,
 and the left turn after the walk, so that a lopsided pair of turns can be told from the order
-they come in: braking from the walk into the second turn). For each phase, after --settle-s, the
+they come in: braking from the walk into the second turn; --walk-turn: stand, walk 0.5 m/s
+turning left pi/6, walk straight, walk turning right, walk 0.2 m/s turning left - turns while
+walking, which a biped can learn before it turns on the spot). For each phase, after --settle-s, the
 script measures: mean linear and angular velocity error (Table V's, in the body frame), the mean
 forward velocity and yaw rate, and the net drift, the distance the base moved over the window
 (what a standing or turning robot should not do); and over the settling time, the distance moved
@@ -36,6 +38,13 @@ PHASES = (
     ("stand_after", (0.0, 0.0, 0.0)),
 )
 MIRRORED_PHASES = (PHASES[0], PHASES[3], PHASES[2], PHASES[1], PHASES[4])
+WALK_TURN_PHASES = (
+    ("stand", (0.0, 0.0, 0.0)),
+    ("walk_left", (WALK_VX, 0.0, TURN_WZ)),
+    ("walk", (WALK_VX, 0.0, 0.0)),
+    ("walk_right", (WALK_VX, 0.0, -TURN_WZ)),
+    ("slow_left", (0.2, 0.0, TURN_WZ)),
+)
 
 
 def probe(
@@ -137,12 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = probe_parser(__doc__, envs=32, out="results/probe_drift.json")
     ap.add_argument("--phase-s", type=float, default=3.5, help="seconds per command")
     ap.add_argument("--settle-s", type=float, default=1.0, help="not measured after a change")
-    ap.add_argument(
+    script = ap.add_mutually_exclusive_group()
+    script.add_argument(
         "--mirrored",
         action="store_true",
         help="turn right first (from standing) and left after the walk",
     )
+    script.add_argument(
+        "--walk-turn", action="store_true", help="turns while walking instead of in place"
+    )
     args = ap.parse_args(argv)
+    phases = WALK_TURN_PHASES if args.walk_turn else PHASES
+    phases = MIRRORED_PHASES if args.mirrored else phases
     if not (args.phase_s > 0.0 and 0.0 <= args.settle_s < args.phase_s):
         ap.error(
             f"need --phase-s > 0 and 0 <= --settle-s < --phase-s, got {args.phase_s}, "
@@ -158,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             args.phase_s,
             args.settle_s,
             args.threads,
-            MIRRORED_PHASES if args.mirrored else PHASES,
+            phases,
         ),
         show,
     )

@@ -35,6 +35,14 @@ def test_probe_measures_each_phase_of_the_command_script(
     assert data["phase_order"] == order and list(data["phases"]) == order
     assert data["phases"]["turn_left"]["wz_mean"] > 0.3
     assert data["phases"]["turn_right"]["wz_mean"] < -0.3
+    # --walk-turn: turning while walking
+    proc = run_probe(*base, "--envs", "2", "--phase-s", "1.5", "--settle-s", "0.5", "--walk-turn")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["phase_order"] == ["stand", "walk_left", "walk", "walk_right", "slow_left"]
+    assert data["phases"]["walk_left"]["wz_mean"] > 0.3
+    assert data["phases"]["walk_right"]["wz_mean"] < -0.3
+    assert data["phases"]["walk_left"]["vx_mean"] > 0.3
 
 
 def test_probe_refuses_bad_input(
@@ -45,6 +53,7 @@ def test_probe_refuses_bad_input(
     for bad, match in (
         (("--envs", "0"), "--envs must be >= 1"),
         (("--phase-s", "1", "--settle-s", "1"), "0 <= --settle-s < --phase-s"),
+        (("--mirrored", "--walk-turn"), "not allowed with"),
     ):
         proc = run_probe(*base, *bad)
         assert proc.returncode == 2 and match in proc.stderr
