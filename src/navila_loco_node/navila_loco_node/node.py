@@ -157,8 +157,6 @@ class LocoNode(Node):
     # ---------------------------------------------------------------- the loop
     def _tick(self, now: float) -> None:
         state = self.backend.read_state()
-        if self._imu_pub is not None and state is not None:
-            self._publish_imu(state)
         with self._lock:
             result = self.controller.step(now, state)
         if result.command is not None:
@@ -168,6 +166,8 @@ class LocoNode(Node):
         else:
             self.backend.set_mode(result.mode.value)
             self.backend.move(*result.velocity)
+        if self._imu_pub is not None and state is not None:  # after the command: no latency
+            self._publish_imu(state)
         error = getattr(self.backend, "error", None)
         if error and error != self._last_error:  # a backend failure damps and is reported
             self._last_error = error
@@ -191,7 +191,10 @@ class LocoNode(Node):
         o.w, o.x, o.y, o.z = (float(v) for v in q)
         r.x, r.y, r.z = (float(v) for v in w)
         msg.linear_acceleration_covariance[0] = -1.0  # not read by the backends: unknown (REP 145)
-        self._imu_pub.publish(msg)
+        try:
+            self._imu_pub.publish(msg)
+        except Exception as exc:  # a side output: never a reason to damp the robot
+            self.get_logger().warning(f"IMU not republished: {exc}", throttle_duration_sec=5.0)
 
     def _on_loop_error(self, exc: BaseException) -> None:
         """A crash in the step damps the robot; the loop keeps running (in DAMP)."""
