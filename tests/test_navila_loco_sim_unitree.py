@@ -22,9 +22,10 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import unitree_sdk2py  # noqa: F401 - a declared requirement: fail, never skip
-from geometry_msgs.msg import Vector3
+from geometry_msgs.msg import Twist, Vector3
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, Float32MultiArray, String
@@ -32,6 +33,7 @@ from std_msgs.msg import Bool, Float32MultiArray, String
 from navila_bringup.graph import DomainLease, NodeSpec
 from navila_bringup.probe import Probe
 from navila_loco_node.observation import rpy_from_quat
+from navila_loco_node.policy_dir import policy_overrides
 
 from .conftest import CONFIG_DIR, REPO_ROOT
 
@@ -161,8 +163,6 @@ def test_h1_lidar_and_imu_reach_the_height_map_over_dds(
     simulator's driver process on /lidar/points; heightmap_node (config/h1.yaml) levels with the
     one and maps the other. The robot hangs in its gantry with its motors off (no auto start),
     so the map it sees is the floor at its measured height: value = base z - floor - 0.5."""
-    import numpy as np
-
     status_file = tmp_path / "sim_status.json"
     with DomainLease() as dds:
         sim = node_graph(
@@ -210,10 +210,6 @@ def test_h1_lidar_and_imu_reach_the_height_map_over_dds(
 def test_go2_blind_policy_walks_over_dds(node_graph, ros_domain, tmp_path: Path) -> None:
     """The shipped blind policy through the Unitree SDK path: stand-up, 0.5 m/s forward on
     /cmd_vel for 4 s (at least 80 % of the 2 m, upright), a stop, SIGINT -> damped."""
-    from geometry_msgs.msg import Twist
-
-    from navila_loco_node.policy_dir import policy_overrides
-
     status_file = tmp_path / "sim_status.json"
     policy = policy_overrides(REPO_ROOT / "models" / "go2_blind", config=CONFIG_DIR / "go2.yaml")
     with DomainLease() as dds:

@@ -719,13 +719,20 @@ class Sim:
         t = self.time
         out = Outputs(stamp=t, joint_state=self.joint_state(), imu=self.imu(), odom=self.odom())
         eps = 1e-9
-        if self.config.lidar_enabled and t + eps >= self._next_lidar:
-            out.lidar = LidarData(t, self.lidar_points())
-            self._next_lidar = max(self._next_lidar + 1.0 / self.config.lidar.rate_hz, t)
+        out.lidar = self.due_lidar()
         if self.config.camera.enabled and t + eps >= self._next_camera:
             out.image = ImageData(t, self.render())
             self._next_camera = max(self._next_camera + 1.0 / self.config.camera.rate_hz, t)
         return out
+
+    def due_lidar(self) -> LidarData | None:
+        """A scan when the LiDAR's rate makes one due at the current sim time (then the next
+        is scheduled), else None; None without a LiDAR."""
+        t = self.time
+        if not self.config.lidar_enabled or t + 1e-9 < self._next_lidar:
+            return None
+        self._next_lidar = max(self._next_lidar + 1.0 / self.config.lidar.rate_hz, t)
+        return LidarData(t, self.lidar_points())
 
     # ----------------------------------------------------------------------------- sensors
     def joint_state(self) -> JointStateData:

@@ -174,7 +174,6 @@ class UnitreeSimRunner:
         self._cmd_seq = 0
         self._rtf = 0.0
         self.lidar: LidarRelay | None = None
-        self._next_scan = 0.0
         self._lidar_lost = False
 
     # ------------------------------------------------------------------ DDS
@@ -238,18 +237,20 @@ class UnitreeSimRunner:
         self.states += 1
 
     def publish_scan(self) -> None:
-        """A scan when one is due (sim time); a dead driver is reported once and not
-        restarted: the robot's LiDAR is gone, heightmap_node's map goes stale."""
+        """A scan when one is due (sim time: Sim.due_lidar); a dead driver is reported once and
+        not restarted: the robot's LiDAR is gone, heightmap_node's map goes stale."""
         lidar = self.lidar
-        if lidar is None or self.sim.time + 1e-9 < self._next_scan:
+        if lidar is None or self._lidar_lost:
             return
-        self._next_scan = max(self._next_scan + 1.0 / self.args.lidar_rate_hz, self.sim.time)
+        scan = self.sim.due_lidar()
+        if scan is None:
+            return
         if lidar.alive:
-            lidar.offer(self.sim.lidar_points())
-        elif not self._lidar_lost:
-            self._lidar_lost = True
-            self.last_error = f"LiDAR driver process exited (code {lidar.exitcode})"
-            print(f"unitree_sim: {self.last_error}: no more clouds", file=sys.stderr, flush=True)
+            lidar.offer(scan.points)
+            return
+        self._lidar_lost = True
+        self.last_error = f"LiDAR driver process exited (code {lidar.exitcode})"
+        print(f"unitree_sim: {self.last_error}: no more clouds", file=sys.stderr, flush=True)
 
     # ------------------------------------------------------------------ commands
     def apply_newest_command(self) -> None:
