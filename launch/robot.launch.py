@@ -3,6 +3,9 @@
     ros2 launch launch/robot.launch.py robot:=go2 network_interface:=eth0 policy:=models/go2_blind
 
 Read the README's safety procedure first: the robot stands up when the locomotion node starts.
+What differs on the hardware (SDK backend, DDS domain 0, the Go2's sport-mode release) is in
+config/<robot>.yaml's `navila_robot` section. Without `launch` (ROS 2 from PyPI), `navila robot`
+starts the same nodes.
 """
 
 from pathlib import Path

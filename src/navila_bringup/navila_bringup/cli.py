@@ -3,6 +3,7 @@
 navila demo                      the executor fed scripted NaVILA outputs (no simulator)
 navila sim --instruction "..."   the whole graph in the embedded simulator, one instruction
 navila eval                      the shipped (or given) episodes, scored like VLN-CE
+navila robot --robot go2 ...     the real robot's graph (what launch/robot.launch.py starts)
 """
 
 from __future__ import annotations
@@ -65,9 +66,43 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--episodes", default=None, help="episodes JSON (default: the shipped ones)")
     ev.add_argument("--only", nargs="*", default=None, help="episode ids to run")
     ev.add_argument("--timeout", type=float, default=120.0, help="seconds per episode")
+    robot = sub.add_parser(
+        "robot",
+        help="the real robot's graph (vendor SDK backend) on this ROS_DOMAIN_ID, until Ctrl-C",
+    )
+    robot.add_argument("--robot", default="go2", help="config/<robot>.yaml (go2, h1, t1)")
+    robot.add_argument(
+        "--planner",
+        default="direct",
+        choices=[p for p in PLANNERS if p != "oracle"] + ["none"],
+        help="none: the planner runs on another machine on this ROS_DOMAIN_ID",
+    )
+    robot.add_argument("--policy", default="", help="locomotion policy directory or file")
+    robot.add_argument(
+        "--network-interface", default="", help="the NIC wired to the robot, e.g. eth0"
+    )
+    robot.add_argument(
+        "--sdk-domain-id",
+        type=int,
+        default=None,
+        help="the robot SDK's DDS domain (default: the config's navila_robot section, the "
+        "robot's own 0); another for a rehearsal against navila_sim.unitree_sim",
+    )
+    robot.add_argument("--instruction", default="", help="give this instruction once standing")
+    robot.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NODE:PARAM=VALUE",
+        help="a node parameter on top of the config, e.g. navila_loco:safety.state_timeout_s=0.1",
+    )
+    robot.add_argument("--out", type=Path, default=None, help="results folder")
+    robot.add_argument("--no-record", action="store_true", help="skip the MCAP recording")
     args = parser.parse_args(argv)
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     stop_on_signals()
+    if args.command == "robot":
+        return _robot(args)
 
     if args.command == "demo":
         from navila_bringup.demo_executor import run_demo
@@ -124,6 +159,37 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[navila] FAILED: {exc}", file=sys.stderr)
         return 1
     return 0 if result.outcome == "stopped" else 3
+
+
+def _robot(args: argparse.Namespace) -> int:
+    """`navila robot`: 0 after Ctrl-C with every node stopped cleanly, 1 otherwise, 2 for a
+    bad config, policy or --set before any node starts."""
+    from navila_bringup.paths import find_config, results_dir
+    from navila_bringup.robot_run import RobotRunOptions, parse_overrides, run_robot
+    from navila_bringup.stack import robot_stack
+
+    out = args.out or results_dir() / f"robot_{time.strftime('%Y%m%d_%H%M%S')}"
+    try:
+        config = str(find_config(args.robot))
+        common = dict(
+            robot=args.robot,
+            config=config,
+            planner=args.planner,
+            policy_path=args.policy,
+            network_interface=args.network_interface,
+            sdk_domain_id=args.sdk_domain_id,
+        )
+        nodes = [s.name for s in robot_stack(**common)]
+        extra = parse_overrides(args.set, nodes)
+        opts = RobotRunOptions(
+            **common, extra=extra, instruction=args.instruction, record=not args.no_record
+        )
+        result = run_robot(opts, out)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"[navila] refused: {exc}", file=sys.stderr)
+        return 2
+    clean = result.outcome == "interrupted" and not any(result.exit_codes.values())
+    return 0 if clean else 1
 
 
 if __name__ == "__main__":

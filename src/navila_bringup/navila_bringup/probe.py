@@ -54,6 +54,12 @@ class Recorder(Generic[MsgT]):
         with self._cond:
             self._items.clear()
 
+    def drain(self) -> list[Received[MsgT]]:
+        """Everything so far, removed: a long-running follower keeps no growing history."""
+        with self._cond:
+            items, self._items = self._items, []
+            return items
+
     def wait_for(self, predicate: Callable[[list[Received[MsgT]]], bool], timeout: float) -> bool:
         """Wait until predicate(all messages so far) is true; False on timeout."""
         deadline = time.monotonic() + timeout

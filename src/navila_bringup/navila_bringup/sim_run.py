@@ -15,10 +15,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from navila_bringup.follow import (
+    READY_TIMEOUT,
+    Follower,
+    deliver_instruction,
+    wait_until_linked,
+)
 from navila_bringup.graph import DomainLease, NodeGraph, ros_env
 from navila_bringup.stack import SimStackOptions, sim_stack
 
-READY_TIMEOUT = 60.0
 # Topics recorded to MCAP: (topic, type). Camera and LiDAR are large but are what a person
 # wants to scrub through in Foxglove next to the plan.
 # (topic, type, sensor QoS): sensor streams are best effort, so their recorder must be too.
@@ -100,27 +105,15 @@ def run_sim(
                     raise RuntimeError("planner/executor never subscribed to /navila/instruction")
                 if not odom.wait_count(1, READY_TIMEOUT):
                     raise RuntimeError("no /odom from the simulator")
-                _wait_until_linked(status, [s.name for s in specs], say)
+                wait_until_linked(status, [s.name for s in specs], say)
                 t0 = time.monotonic()
-                if not _deliver_instruction(pub, String(data=instruction), status):
+                if not deliver_instruction(pub, String(data=instruction), status):
                     raise RuntimeError("the planner never confirmed the instruction")
                 say(f"[navila] instruction: {instruction!r}")
-                seen_out, seen_act = 0, 0
+                follower = Follower(outputs, actions, status, say)
                 while time.monotonic() - t0 < timeout_s:
-                    for r in outputs.items[seen_out:]:
-                        say(f"[planner] {r.msg.data}")
-                    seen_out = len(outputs)
-                    for r in actions.items[seen_act:]:
-                        a = json.loads(r.msg.data)
-                        verdict = (
-                            f"{len(a['actions'])} action(s), {a['total_duration']:.2f} s"
-                            if a["ok"]
-                            else f"refused: {a['error']['reason']}"
-                        )
-                        say(f"[executor] {verdict}")
-                        result.actions.append(a)
-                    seen_act = len(actions)
-                    if _episode_ended(status):
+                    result.actions += follower.poll()
+                    if follower.episodes_ended:
                         result.outcome = "stopped"
                         break
                     if graph.dead():
@@ -129,7 +122,8 @@ def run_sim(
                     time.sleep(0.1)
                 result.duration_s = time.monotonic() - t0
                 time.sleep(0.3)  # the last odometry after the stop
-                result.planner_outputs = [r.msg.data for r in outputs.items]
+                result.actions += follower.poll()
+                result.planner_outputs = follower.planner_outputs
                 result.trajectory = [
                     (
                         r.msg.header.stamp.sec + r.msg.header.stamp.nanosec * 1e-9,
@@ -158,82 +152,6 @@ def run_sim(
         + (f", recording: {out_dir / 'run.mcap'}" if record else "")
     )
     return result
-
-
-def _wait_until_linked(status, names: list[str], say) -> None:
-    """Before the first instruction: the executor's /cmd_vel must reach a reader (discovery on a
-    loaded machine can take seconds, and a command sent before it is lost), and a locomotion
-    policy must have stood the robot up and be walking (commands during the stand-up are not
-    walked, so the executor's timed actions would come out short)."""
-
-    def latest(items: list, node: str) -> dict | None:
-        mine = _node_statuses(items, node)
-        return mine[-1] if mine else None
-
-    def linked(items: list) -> bool:
-        ex = latest(items, "navila_executor")
-        return bool(ex) and int(ex.get("cmd_vel_subscribers") or 0) >= 1
-
-    if not status.wait_for(linked, READY_TIMEOUT):
-        raise RuntimeError("the executor's /cmd_vel never reached the simulator / policy node")
-    if "navila_loco" in names:
-        say("[navila] waiting for the policy to stand the robot up")
-
-        def walking(items: list) -> bool:
-            lo = latest(items, "navila_loco")
-            if lo and lo.get("mode") == "damp":
-                raise RuntimeError(f"the locomotion node damped the robot: {lo.get('reason')}")
-            return bool(lo) and lo.get("mode") == "walk"
-
-        if not status.wait_for(walking, READY_TIMEOUT):
-            raise RuntimeError("the locomotion policy never reached walk mode")
-        if "navila_sim" in names:
-            # A humanoid hangs in navila_sim's gantry for its policy's first seconds
-            # (navila_sim.support): an instruction walked then would come out short.
-            from navila_sim.support import out_of_gantry
-
-            def free(items: list) -> bool:
-                walking(items)  # a DAMP while still in the gantry is still an error
-                return out_of_gantry(latest(items, "navila_sim"))
-
-            if not status.wait_for(free, READY_TIMEOUT):
-                raise RuntimeError("navila_sim never lowered the robot's gantry")
-        say("[navila] robot standing, policy walking")
-
-
-def _deliver_instruction(pub, msg, status, tries: int = 10, wait_s: float = 2.0) -> bool:
-    """Publish until the planner's status shows the instruction. A publisher can see a new
-    subscriber before that subscriber has matched the publisher; a volatile message sent in that
-    window is lost. Re-sending is safe: the planner only acts on a status-confirmed instruction
-    once, and the executor is idle either way."""
-
-    def confirmed(items) -> bool:
-        return any(s.get("instruction") == msg.data for s in _node_statuses(items, "navila_vla"))
-
-    for _ in range(tries):
-        pub.publish(msg)
-        if status.wait_for(confirmed, wait_s):
-            return True
-    return False
-
-
-def _episode_ended(status) -> bool:
-    statuses = _node_statuses(status.items, "navila_executor")
-    return any(s.get("event") == "episode_end" for s in statuses)
-
-
-def _node_statuses(items: list, node: str) -> list[dict]:
-    """The JSON status messages of one node on the shared status topic, oldest first (anything
-    that is not a JSON object is skipped)."""
-    out = []
-    for r in items:
-        try:
-            s = json.loads(r.msg.data)
-        except (json.JSONDecodeError, TypeError):
-            continue
-        if isinstance(s, dict) and s.get("node") == node:
-            out.append(s)
-    return out
 
 
 def _fmt_pose(p) -> str:

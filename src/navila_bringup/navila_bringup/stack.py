@@ -158,8 +158,26 @@ def default_config(robot: str) -> str:
     return str(find_config(robot))
 
 
-# The SDK backend each robot uses on hardware (its config's default is the simulators' ROS topics).
-HARDWARE_BACKENDS = {"go2": "unitree_sdk2", "h1": "unitree_sdk2", "t1": "booster_loco"}
+HARDWARE_SECTION = "navila_robot"  # config/<robot>.yaml: per-node settings for the real robot
+
+
+def hardware_params(config: str) -> dict[str, dict[str, Any]]:
+    """Node name -> the parameters the config's `navila_robot` section sets on the real robot
+    (the SDK backend, the robot's DDS domain, releasing its sport controller): what differs from
+    the simulators, which the node sections themselves are set up for. ValueError (naming the
+    file) when the config has no such section or names no loco backend there."""
+    from navila_common.params import load_node_params
+
+    flat = load_node_params(
+        config, HARDWARE_SECTION, hint="the real robot's settings, e.g. navila_loco.backend.name"
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in flat.items():
+        node, _, param = key.partition(".")
+        out.setdefault(node, {})[param] = value
+    if not out.get(LOCO[3], {}).get("backend.name"):
+        raise ValueError(f"{config}: {HARDWARE_SECTION} sets no {LOCO[3]}.backend.name")
+    return out
 
 
 def _control_stack(
@@ -196,24 +214,38 @@ def robot_stack(
     policy_path: str = "",
     network_interface: str = "",
     height_map: bool = True,
+    sdk_domain_id: int | None = None,
+    extra: dict[str, dict[str, Any]] | None = None,
 ) -> list[NodeSpec]:
-    """A real robot: the vendor SDK backend, wall-clock time. A Unitree robot's IMU comes in the
-    SDK's LowState: the loco node republishes it where heightmap_node levels with one."""
-    backend = HARDWARE_BACKENDS[robot]
-    loco: dict[str, Any] = {"backend.name": backend, **loco_policy_params(policy_path)}
+    """A real robot: the config's `navila_robot` settings (the vendor SDK backend, its DDS
+    domain), wall-clock time. A Unitree robot's IMU comes in the SDK's LowState: the loco node
+    republishes it where heightmap_node levels with one. `sdk_domain_id` replaces the robot's
+    DDS domain (a rehearsal against navila_sim.unitree_sim), `extra` adds node parameters last.
+    `robot` names the robot in messages only; the config decides."""
+    hw = hardware_params(config)
+    loco: dict[str, Any] = {**hw.get(LOCO[3], {}), **loco_policy_params(policy_path)}
+    backend = str(loco["backend.name"])
+    sdk = {"unitree_sdk2": "unitree", "booster_loco": "booster"}.get(backend)
+    if sdk is None:
+        raise ValueError(f"{robot}: {HARDWARE_SECTION} backend {backend!r} is not a robot SDK")
     height_map = height_map and _needs_height_map(config, loco)
     if network_interface:
-        key = "unitree" if backend == "unitree_sdk2" else "booster"
-        loco[f"backend.{key}.network_interface"] = network_interface
-    if height_map and backend == "unitree_sdk2":
+        loco[f"backend.{sdk}.network_interface"] = network_interface
+    if sdk_domain_id is not None:
+        loco[f"backend.{sdk}.domain_id"] = int(sdk_domain_id)
+    if height_map and sdk == "unitree":
         # The IMU arrives in the SDK's LowState, not on ROS: the loco node passes it on for the
         # map's levelling (the H1; the Go2's map is not levelled).
         imu = _height_map_imu_topic(config)
         if imu:
             loco["topics.imu_out"] = imu
-    return _control_stack(
-        config, planner, False, height_map and backend != "booster_loco", loco, {}
-    )
+    # The Booster T1 walks on its own controller: no height map for it.
+    specs = _control_stack(config, planner, False, height_map and sdk == "unitree", loco, {})
+    for s in specs:
+        if s.name != LOCO[3]:  # the loco node's are in `loco` already, below the policy's
+            s.params.update(hw.get(s.name, {}))
+        s.params.update((extra or {}).get(s.name, {}))
+    return specs
 
 
 def launch_nodes(specs: list[NodeSpec]) -> list[Any]:

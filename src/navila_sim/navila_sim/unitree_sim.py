@@ -22,6 +22,11 @@ accelerometer, rpy; motor q / dq / tau_est in SDK slot order; tick in ms; CRC) g
 (navila_sim.lidar_relay); with the loco node republishing the IMU from LowState_ (its
 `topics.imu_out`), heightmap_node then has everything it has on a robot.
 
+`--sport-mode NAME` plays a real Go2 at boot: Unitree's sport controller owns the motors until
+a client releases it over the `motion_switcher` service (navila_sim.sport_mode), and until then
+no LowCmd_ is applied (counted as `lowcmd_ignored_sport_mode`). Default '': released, as
+Unitree's own simulator.
+
 `--status-file` gets a JSON snapshot ~10 times per wall second (trunk height, joint angles by
 name, the drive seen per joint, counters): tests and operators read the simulated robot's side
 of the link there. `--ros-args ...` (appended by the bring-up's process launcher) is ignored.
@@ -45,6 +50,7 @@ from navila_loco_node.observation import rpy_from_quat
 from navila_sim.lidar import LidarPattern
 from navila_sim.lidar_relay import LidarRelay
 from navila_sim.sim import Sim, SimConfig
+from navila_sim.sport_mode import SportMode, serve
 from navila_sim.unitree_io import (
     NUM_SLOTS,
     SlotCommand,
@@ -98,6 +104,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--lidar-topic", default="/lidar/points", help="PointCloud2 topic")
     ap.add_argument("--lidar-frame", default="lidar", help="frame_id of the clouds")
     ap.add_argument("--lidar-rate-hz", type=float, default=15.0, help="scans per sim second")
+    ap.add_argument(
+        "--sport-mode",
+        default="",
+        help="start with this sport controller mode active (a real Go2: 'normal'); LowCmd_ is "
+        "ignored until a client releases it over motion_switcher ('' = released)",
+    )
     args = ap.parse_args(argv)
     if args.state_every < 1:
         ap.error("--state-every must be >= 1")
@@ -175,6 +187,9 @@ class UnitreeSimRunner:
         self._rtf = 0.0
         self.lidar: LidarRelay | None = None
         self._lidar_lost = False
+        self.sport = SportMode(args.sport_mode)
+        self.ignored_sport_mode = 0
+        self._sport_server = None
 
     # ------------------------------------------------------------------ DDS
     def open(self) -> None:
@@ -199,6 +214,8 @@ class UnitreeSimRunner:
         crc_for_cb = CRC()
         self._sub = ChannelSubscriber("rt/lowcmd", LowCmd_)
         self._sub.Init(lambda msg: self.inbox.on_lowcmd(msg, crc_for_cb), 10)
+        if self.sport.active:
+            self._sport_server = serve(self.sport)
         if self.args.lidar_ros_domain >= 0:
             a = self.args
             self.lidar = LidarRelay(a.lidar_ros_domain, a.lidar_topic, a.lidar_frame)
@@ -258,6 +275,15 @@ class UnitreeSimRunner:
         if cmd is None:
             return
         self._cmd_seq = seq
+        if self.sport.active:  # the sport controller owns the motors: the command never lands
+            if self.ignored_sport_mode == 0:
+                print(
+                    f"unitree_sim: LowCmd_ ignored: sport mode {self.sport.name!r} is active "
+                    "(release it over motion_switcher)",
+                    flush=True,
+                )
+            self.ignored_sport_mode += 1
+            return
         sim = self.sim
         try:
             drive = decode_command(cmd, self.slots, sim.joint_state().position)
@@ -299,6 +325,9 @@ class UnitreeSimRunner:
             "lowcmd_applied": self.applied,
             "lowcmd_crc_errors": crc_errors,
             "lowcmd_rejected": self.rejected,
+            "lowcmd_ignored_sport_mode": self.ignored_sport_mode,
+            "sport_mode": self.sport.name,
+            "sport_mode_releases": self.sport.releases,
             "lowstate_published": self.states,
             "lidar_scans": None if self.lidar is None else self.lidar.offered,
             "lidar_scans_dropped": None if self.lidar is None else self.lidar.dropped,
@@ -363,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"on {args.lidar_topic} (ROS domain {args.lidar_ros_domain})"
                 if runner.lidar
                 else "off"
-            ),
+            )
+            + (f", sport mode {args.sport_mode!r} until released" if args.sport_mode else ""),
             flush=True,
         )
         runner.run(stop)

@@ -1,0 +1,139 @@
+"""The real-robot bring-up as data: each config's `navila_robot` section (what differs on the
+hardware), `navila robot`'s `--set` overrides, its refusals before any node starts, and the
+Follower that prints a running stack (fed recorded messages, no ROS)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from navila_bringup.cli import main as navila_main
+from navila_bringup.follow import Follower
+from navila_bringup.probe import Recorder
+from navila_bringup.robot_run import parse_overrides
+from navila_bringup.stack import hardware_params, robot_stack
+
+CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"
+
+
+def test_each_robot_config_says_how_its_hardware_is_driven() -> None:
+    hw = {r: hardware_params(str(CONFIG_DIR / f"{r}.yaml")) for r in ("go2", "h1", "t1")}
+    # Unitree's robots listen on DDS domain 0 (its simulators on 1, the node sections' default).
+    for robot in ("go2", "h1"):
+        loco = hw[robot]["navila_loco"]
+        assert loco["backend.name"] == "unitree_sdk2" and loco["backend.unitree.domain_id"] == 0
+    assert hw["go2"]["navila_loco"]["backend.unitree.release_sport_mode"] is True
+    assert hw["h1"]["navila_loco"]["backend.unitree.release_sport_mode"] is False
+    assert hw["t1"]["navila_loco"]["backend.name"] == "booster_loco"
+
+
+def test_robot_stack_applies_the_section_the_nic_the_sdk_domain_and_extras() -> None:
+    specs = robot_stack(
+        "go2",
+        str(CONFIG_DIR / "go2.yaml"),
+        network_interface="eth0",
+        sdk_domain_id=7,
+        extra={"navila_loco": {"safety.state_timeout_s": 0.1}, "navila_vla": {"x": 1}},
+    )
+    by_name = {s.name: s.params for s in specs}
+    loco = by_name["navila_loco"]
+    assert loco["backend.unitree.network_interface"] == "eth0"
+    assert loco["backend.unitree.domain_id"] == 7  # a rehearsal's domain beats the robot's 0
+    assert loco["backend.unitree.release_sport_mode"] is True
+    assert loco["safety.state_timeout_s"] == 0.1
+    assert by_name["navila_vla"]["x"] == 1 and by_name["navila_vla"]["use_sim_time"] is False
+    t1 = {s.name: s.params for s in robot_stack("t1", str(CONFIG_DIR / "t1.yaml"), sdk_domain_id=3)}
+    assert t1["navila_loco"]["backend.booster.domain_id"] == 3 and "heightmap_node" not in t1
+
+
+def test_a_config_without_a_robot_section_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "sim_only.yaml"
+    cfg.write_text((CONFIG_DIR / "go2.yaml").read_text().split("\nnavila_robot:")[0])
+    with pytest.raises(ValueError, match="navila_robot"):
+        robot_stack("go2", str(cfg))
+    cfg.write_text(
+        "navila_robot:\n  ros__parameters:\n    navila_loco:\n      backend:\n"
+        "        name: ros_topics\n"
+    )
+    with pytest.raises(ValueError, match="not a robot SDK"):
+        robot_stack("go2", str(cfg))
+
+
+def test_set_overrides_are_typed_and_checked() -> None:
+    nodes = ["navila_loco", "navila_vla"]
+    got = parse_overrides(
+        [
+            "navila_loco:safety.state_timeout_s=0.5",
+            "navila_vla:backend=vllm",
+            "navila_loco:safety.auto_start=false",
+            "navila_loco:a.b=[1, 2]",
+        ],
+        nodes,
+    )
+    assert got == {
+        "navila_loco": {"safety.state_timeout_s": 0.5, "safety.auto_start": False, "a.b": [1, 2]},
+        "navila_vla": {"backend": "vllm"},
+    }
+    for bad in (
+        "navila_loco",
+        "navila_loco:=1",
+        ":x=1",
+        "navila_loco:x",
+        "nope:x=1",
+        "navila_loco:x=[1",
+    ):
+        with pytest.raises(ValueError, match="--set"):
+            parse_overrides([bad], nodes)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--set", "navila_loco"],
+        ["--set", "heightmap_node:x=1", "--policy", "models/go2_blind"],  # blind: no map node
+        ["--policy", "/no/such/policy"],
+        ["--robot", "no_such_robot"],
+    ],
+)
+def test_navila_robot_refuses_before_starting_anything(args, capsys, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[3]
+    args = [a.replace("models/", f"{root}/models/") for a in args]
+    assert navila_main(["robot", "--out", str(tmp_path / "out"), *args]) == 2
+    assert "[navila] refused:" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def _msg(data: object) -> SimpleNamespace:
+    return SimpleNamespace(data=data if isinstance(data, str) else json.dumps(data))
+
+
+def test_follower_says_each_message_once_and_keeps_no_history() -> None:
+    outputs, actions, status = Recorder(), Recorder(), Recorder()
+    said: list[str] = []
+    f = Follower(outputs, actions, status, said.append)
+    outputs._add(_msg("The next action is move forward 1 m."))
+    actions._add(_msg({"ok": True, "actions": [{}], "total_duration": 2.0}))
+    for mode, reason in (("stand_up", "auto start"), ("stand_up", "auto start"), ("walk", "")):
+        status._add(_msg({"node": "navila_loco", "mode": mode, "reason": reason}))
+    status._add(_msg("not json"))
+    new = f.poll()
+    assert len(new) == 1 and f.episodes_ended == 0
+    assert said == [
+        "[planner] The next action is move forward 1 m.",
+        "[executor] 1 action(s), 2.00 s",
+        "[loco] stand_up: auto start",
+        "[loco] walk",
+    ]
+    assert len(outputs) == len(actions) == len(status) == 0  # drained
+    actions._add(_msg({"ok": False, "actions": [], "error": {"reason": "unparsed"}}))
+    status._add(_msg({"node": "navila_executor", "event": "episode_end"}))
+    status._add(_msg({"node": "navila_loco", "mode": "damp", "reason": "tilt 1.2 rad"}))
+    assert len(f.poll()) == 1
+    assert said[-2:] == ["[executor] refused: unparsed", "[loco] damp: tilt 1.2 rad"]
+    assert f.episodes_ended == 1 and f.loco_mode == "damp"
+    assert [m["mode"] for m in f.loco_modes] == ["stand_up", "walk", "damp"]
+    assert f.planner_outputs == ["The next action is move forward 1 m."]
+    assert f.poll() == [] and len(said) == 6

@@ -1,0 +1,174 @@
+"""`navila robot`, the real-robot bring-up, rehearsed against the simulated Go2 over Unitree DDS.
+
+The graph is what launch/robot.launch.py starts on a robot (config/go2.yaml's `navila_robot`
+section: unitree_sdk2 backend, sport mode released; the direct planner, the executor, the loco
+node with models/go2_blind), started by the `navila robot` CLI as an operator would, against
+`navila_sim.unitree_sim` playing a Go2 as it boots: lying with its motors off and Unitree's sport
+controller owning them (`--sport-mode normal`, LowCmd_ ignored until it is released over the
+motion_switcher service). Only two things differ from the robot: the SDK's DDS domain (a leased
+one on `lo`, `--sdk-domain-id`) and the loco node's state timeout (0.5 s on a shared 2-core CI
+machine; `--set`). Read on the robot's side (the simulator's status file).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from navila_bringup.graph import DomainLease, ros_env
+
+from .conftest import REPO_ROOT
+from .test_navila_loco_sim_unitree import TIMEOUT, all_damped, sim_spec, wait_status
+
+pytestmark = pytest.mark.ros
+
+INSTRUCTION = "move forward 1 m, then stop"  # NaVILA's executor: 0.5 m/s for 2 s, then zero
+
+
+def _wait_for_line(path: Path, text: str, proc: subprocess.Popen, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = path.read_text(errors="replace") if path.exists() else ""
+        if text in out:
+            return out
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    out = path.read_text(errors="replace") if path.exists() else ""
+    raise AssertionError(f"`navila robot` never printed {text!r}:\n{out}")
+
+
+def _navila_robot(dds_domain: int, out_dir: Path, *args: str) -> list[str]:
+    """The operator's command line, pointed at the simulator's DDS domain on `lo`."""
+    return [
+        sys.executable,
+        "-m",
+        "navila_bringup.cli",
+        "robot",
+        *("--robot", "go2", "--policy", str(REPO_ROOT / "models" / "go2_blind")),
+        *("--network-interface", "lo", "--sdk-domain-id", str(dds_domain)),
+        *("--set", "navila_loco:safety.state_timeout_s=0.5", "--out", str(out_dir), *args),
+    ]
+
+
+def _children(pid: int) -> dict[str, int]:
+    """Node name -> pid of the node processes `navila robot` (pid) started."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        names = [a[len(b"__node:=") :].decode() for a in argv if a.startswith(b"__node:=")]
+        if ppid == pid and names:
+            out[names[0]] = int(stat.parent.name)
+    return out
+
+
+def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl_c(
+    node_graph, ros_domain, tmp_path: Path
+) -> None:
+    status_file = tmp_path / "sim_status.json"
+    out_dir = tmp_path / "robot_run"
+    console = tmp_path / "navila_robot.txt"
+    with DomainLease() as dds:
+        boot = ("--start-posture", "lie", "--start-drive", "passive", "--sport-mode", "normal")
+        sim = node_graph(sim_spec("go2", dds.domain_id, status_file, *boot))
+        assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
+        booted = wait_status(status_file, lambda s: s["sim_time"] > 0.2, TIMEOUT)
+        assert booted["sport_mode"] == "normal" and booted["drive"] == "passive"
+
+        cmd = _navila_robot(dds.domain_id, out_dir, "--instruction", INSTRUCTION)
+        with console.open("wb") as log:
+            proc = subprocess.Popen(
+                cmd, env=ros_env(ros_domain), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+            )
+        try:
+            _wait_for_line(console, "robot standing, policy walking", proc, 90.0)
+            start = wait_status(status_file, lambda s: True, TIMEOUT)
+            # The bring-up released the sport controller before its first command landed.
+            assert start["sport_mode"] == "" and start["sport_mode_releases"] >= 1
+            assert start["lowcmd_ignored_sport_mode"] == 0
+            text = _wait_for_line(console, "the planner said stop", proc, 60.0)
+            time.sleep(1.5)  # the executor's 2 s walk is over; the policy holds the stand
+            end = wait_status(status_file, lambda s: True, TIMEOUT)
+            assert proc.poll() is None, text  # it keeps the robot standing until Ctrl-C
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=30.0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = console.read_text(errors="replace")
+        assert rc == 0, text
+        damped = wait_status(status_file, all_damped, 5.0)  # Ctrl-C: the loco node's safe stop
+
+    (x0, y0, _), (x1, y1, _) = start["base_pos"], end["base_pos"]
+    yaw = start["base_rpy"][2]
+    forward = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
+    # "1 m" open loop; go2_blind walks ~0.56 m/s for 0.5 (models/go2_blind/README.md).
+    assert 0.8 < forward < 1.3, (forward, text)
+    assert abs(-(x1 - x0) * math.sin(yaw) + (y1 - y0) * math.cos(yaw)) < 0.25
+    assert abs(end["base_rpy"][0]) < 0.3 and abs(end["base_rpy"][1]) < 0.3
+    assert end["trunk_height"] > 0.7 * end["nominal_height"]
+    assert damped["lowcmd_crc_errors"] == 0 and damped["lowcmd_rejected"] == 0
+    # The direct planner's stepwise outputs: the move (2.00 s at 0.5 m/s), then the stop.
+    assert "[executor] 1 action(s), 2.00 s" in text and "[loco] walk" in text, text
+    print(f"forward {forward:.3f} m in the rehearsal")
+
+    run = json.loads((out_dir / "run.json").read_text())
+    assert run["outcome"] == "interrupted" and run["episodes_ended"] == 1
+    assert run["instructions"] == [INSTRUCTION]
+    assert set(run["exit_codes"]) == {"navila_loco", "navila_executor", "navila_vla"}
+    assert not any(run["exit_codes"].values())
+    assert [m["mode"] for m in run["loco_modes"]][-1] == "walk"
+    assert run["actions"][0]["ok"]
+    assert (out_dir / "run.mcap").stat().st_size > 0
+
+
+def test_navila_robot_stops_everything_when_a_node_dies(
+    node_graph, ros_domain, tmp_path: Path
+) -> None:
+    """The executor killed (SIGKILL) while the robot stands: `navila robot` says which node
+    died, stops the others through their safe stop (the motors damp) and exits 1."""
+    status_file = tmp_path / "sim_status.json"
+    out_dir = tmp_path / "robot_run"
+    console = tmp_path / "navila_robot.txt"
+    with DomainLease() as dds:
+        sim = node_graph(sim_spec("go2", dds.domain_id, status_file, "--sport-mode", "normal"))
+        assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
+        with console.open("wb") as log:
+            proc = subprocess.Popen(
+                _navila_robot(dds.domain_id, out_dir, "--no-record"),
+                env=ros_env(ros_domain),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO_ROOT,
+            )
+        try:
+            _wait_for_line(console, "waiting for instructions", proc, 90.0)
+            nodes = _children(proc.pid)
+            assert set(nodes) == {"navila_loco", "navila_executor", "navila_vla"}, nodes
+            os.kill(nodes["navila_executor"], signal.SIGKILL)
+            rc = proc.wait(timeout=30.0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = console.read_text(errors="replace")
+        assert rc == 1, text
+        wait_status(status_file, all_damped, 5.0)
+    assert "node(s) exited: {'navila_executor': -9}" in text, text
+    run = json.loads((out_dir / "run.json").read_text())
+    assert run["outcome"] == "node_died" and "navila_executor" in run["error"]
+    assert run["exit_codes"]["navila_loco"] == 0 and run["exit_codes"]["navila_executor"] == -9
+    assert not (out_dir / "run.mcap").exists()
