@@ -251,8 +251,10 @@ def test_node_drives_unitree_backend_over_dds(
                     "backend.unitree.domain_id": dds.domain_id,
                     "backend.unitree.network_interface": "lo",
                     # The fake robot's joints sit at q = 0.1 * slot - 0.5, some beyond the Go2
-                    # limits: widen the margin so this test is about the transport.
+                    # limits, and never follow a command: widen the margin and skip the
+                    # stand-up check so this test is about the transport.
                     "safety.joint_limit_margin_rad": 10.0,
+                    "safety.stand_up_tolerance_rad": 0.0,
                     "safety.max_tilt_rad": 1.0,
                 }
             )

@@ -172,3 +172,43 @@ def test_navila_robot_stops_everything_when_a_node_dies(
     assert run["outcome"] == "node_died" and "navila_executor" in run["error"]
     assert run["exit_codes"]["navila_loco"] == 0 and run["exit_codes"]["navila_executor"] == -9
     assert not (out_dir / "run.mcap").exists()
+
+
+def test_a_robot_whose_sport_mode_is_not_released_is_never_walked(
+    node_graph, ros_domain, tmp_path: Path
+) -> None:
+    """The bring-up told not to release the sport controller (the H1's way on a Go2): its
+    commands never land, the robot stays lying, the loco node's stand-up check damps instead of
+    handing the policy a lying robot, and `navila robot` says so and exits 1."""
+    status_file = tmp_path / "sim_status.json"
+    out_dir = tmp_path / "robot_run"
+    console = tmp_path / "navila_robot.txt"
+    with DomainLease() as dds:
+        boot = ("--start-posture", "lie", "--start-drive", "passive", "--sport-mode", "normal")
+        sim = node_graph(sim_spec("go2", dds.domain_id, status_file, *boot))
+        assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
+        keep = ("--set", "navila_loco:backend.unitree.release_sport_mode=false", "--no-record")
+        with console.open("wb") as log:
+            proc = subprocess.Popen(
+                _navila_robot(dds.domain_id, out_dir, *keep, "--instruction", INSTRUCTION),
+                env=ros_env(ros_domain),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO_ROOT,
+            )
+        try:
+            rc = proc.wait(timeout=90.0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = console.read_text(errors="replace")
+        end = wait_status(status_file, lambda s: True, TIMEOUT)
+    assert rc == 1, text
+    assert "the locomotion node damped the robot: stand-up failed" in text, text
+    assert end["sport_mode"] == "normal" and end["lowcmd_ignored_sport_mode"] > 0
+    assert end["lowcmd_applied"] == 0 and end["drive"] == "passive"
+    assert end["trunk_height"] < 0.5 * end["nominal_height"]  # still lying
+    run = json.loads((out_dir / "run.json").read_text())
+    assert run["outcome"] == "bringup_failed" and "stand-up failed" in run["error"]
+    assert run["instructions"] == [] and run["actions"] == []

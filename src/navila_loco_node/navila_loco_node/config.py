@@ -64,6 +64,19 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
     ("safety.max_tilt_rad", "float", 0.8, "|roll| or |pitch| beyond this -> damp"),
     ("safety.joint_limit_margin_rad", "float", 0.2, "measured position this far outside -> damp"),
     ("safety.stand_up_time_s", "float", 2.0, "interpolation time to the default pose"),
+    (
+        "safety.stand_up_tolerance_rad",
+        "float",
+        0.3,
+        "after the stand-up every joint must be this close to its default pose (joint-policy "
+        "mode) before the policy takes over; 0 = not checked",
+    ),
+    (
+        "safety.stand_up_settle_s",
+        "float",
+        1.0,
+        "time the joints get after the interpolation to come within the tolerance, else damp",
+    ),
     ("safety.damping_kd", "float", 8.0, "damping command kd (kp = 0)"),
     ("safety.passive_kd", "float", 0.0, "PASSIVE kd (0 = zero torque)"),
     ("safety.auto_start", "bool", True, "stand up once fresh state arrives"),
@@ -139,6 +152,8 @@ class SafetyConfig:
     max_tilt_rad: float = 0.8
     joint_limit_margin_rad: float = 0.2
     stand_up_time_s: float = 2.0
+    stand_up_tolerance_rad: float = 0.3
+    stand_up_settle_s: float = 1.0
     damping_kd: float = 8.0
     passive_kd: float = 0.0
     auto_start: bool = True
@@ -224,6 +239,13 @@ def _positive(value: Any, key: str) -> float:
     return v
 
 
+def _non_negative(value: Any, key: str) -> float:
+    v = float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{key} must be finite and >= 0, got {value}")
+    return v
+
+
 def loco_config_from_params(params: dict[str, Any]) -> LocoConfig:
     """Build and validate the config from dotted-key parameter values (None = not set)."""
     defaults = {key: default for key, _, default, _ in PARAMS}
@@ -306,6 +328,12 @@ def loco_config_from_params(params: dict[str, Any]) -> LocoConfig:
         max_tilt_rad=_positive(get("safety.max_tilt_rad"), "safety.max_tilt_rad"),
         joint_limit_margin_rad=float(get("safety.joint_limit_margin_rad")),
         stand_up_time_s=_positive(get("safety.stand_up_time_s"), "safety.stand_up_time_s"),
+        stand_up_tolerance_rad=_non_negative(
+            get("safety.stand_up_tolerance_rad"), "safety.stand_up_tolerance_rad"
+        ),
+        stand_up_settle_s=_non_negative(
+            get("safety.stand_up_settle_s"), "safety.stand_up_settle_s"
+        ),
         damping_kd=float(get("safety.damping_kd")),
         passive_kd=float(get("safety.passive_kd")),
         auto_start=bool(get("safety.auto_start")),

@@ -7,10 +7,13 @@
 * PASSIVE: zero torque (or light damping); nothing moves until fresh, sane state arrives and an
   operator (or `auto_start`, once) asks to start.
 * STAND_UP: linear interpolation from the measured pose to the default pose over
-  `stand_up_time_s` (deploy practice of unitree_rl_gym / booster_gym), then WALK if a policy is
-  loaded and, for a policy that sees a height map, a fresh map has arrived (until then it holds
-  the default pose: the policy never walks on terrain made up for it); without a policy it holds
-  the default pose and says so.
+  `stand_up_time_s` (deploy practice of unitree_rl_gym / booster_gym). The joints must then be
+  within `stand_up_tolerance_rad` of the default pose (joint-policy mode), given up to
+  `stand_up_settle_s` more, or it DAMPs: motors that do not follow (a Go2's sport controller
+  still owning them, motor power off, a joint fault) must not be handed to a policy that would
+  start from a pose it never saw. Then WALK if a policy is loaded and, for a policy that sees a
+  height map, a fresh map has arrived (until then it holds the default pose: the policy never
+  walks on terrain made up for it); without a policy it holds the default pose and says so.
 * WALK: the policy's targets.
 * DAMP: kp = 0, kd = damping_kd. LATCHED: only an explicit `reset` (with the e-stop released)
   returns to PASSIVE, so a flickering fault can never restart the motors by itself.
@@ -213,15 +216,8 @@ class Supervisor:
             if auto and problem is None and not self.estop:
                 self._auto_start_used = True
                 self._begin_stand_up(state, now, "auto start: fresh state received")
-        elif self.mode == Mode.STAND_UP and self.stand_alpha(now) >= 1.0 and self.has_policy:
-            if self._map_fresh(now, height_map_stamp):
-                self._go(Mode.WALK, now, "stand-up complete")
-            elif not self.waiting_for_map:
-                # A vision policy given no map sees terrain that is not there (an all-zero map
-                # is "nothing below the LiDAR"): it lurched on its first steps in navila_sim
-                # whenever heightmap_node's first map came after the stand-up. Hold the pose.
-                self.waiting_for_map = True
-                self._notes.append("stand-up complete: holding the pose until a height map")
+        elif self.mode == Mode.STAND_UP and self.stand_alpha(now) >= 1.0:
+            self._after_stand_up(now, state, height_map_stamp)
 
         # Soft conditions: keep balancing, but with a zero velocity command.
         timed_out = self.cmd is None or now - self.cmd.stamp > self.config.command.timeout_s
@@ -240,6 +236,51 @@ class Supervisor:
                 )
             self.height_map_stale = stale
         return self.mode
+
+    def _after_stand_up(
+        self, now: float, state: RobotState | None, height_map_stamp: float | None
+    ) -> None:
+        """The interpolation is over: hold until the joints are there (or damp), then walk."""
+        off = self._stand_up_error(state)
+        tol = self.config.safety.stand_up_tolerance_rad
+        if off is not None and off[1] > tol:
+            name, err = off
+            late = now - self.since - self.config.safety.stand_up_time_s
+            if late > self.config.safety.stand_up_settle_s:
+                self._go(
+                    Mode.DAMP,
+                    now,
+                    f"stand-up failed: {name} is {err:.2f} rad from its default pose "
+                    f"{late:.1f} s after the stand-up (tolerance {tol:.2f} rad): the motors "
+                    "are not following (sport mode not released? motor power? a joint fault?)",
+                )
+            return
+        if not self.has_policy:
+            return
+        if self._map_fresh(now, height_map_stamp):
+            within = "" if off is None else f" ({off[0]} furthest, {off[1]:.2f} rad off)"
+            self._go(Mode.WALK, now, "stand-up complete" + within)
+        elif not self.waiting_for_map:
+            # A vision policy given no map sees terrain that is not there (an all-zero map
+            # is "nothing below the LiDAR"): it lurched on its first steps in navila_sim
+            # whenever heightmap_node's first map came after the stand-up. Hold the pose.
+            self.waiting_for_map = True
+            self._notes.append("stand-up complete: holding the pose until a height map")
+
+    def _stand_up_error(self, state: RobotState | None) -> tuple[str, float] | None:
+        """(joint, |q - default|) of the joint furthest from the default pose, or None where
+        the check does not apply (tolerance 0, no state, or a velocity-command backend whose
+        vendor controller stands the robot)."""
+        j = self.config.joints
+        if (
+            self.config.safety.stand_up_tolerance_rad <= 0
+            or state is None
+            or self.config.control_mode != "joint_policy"
+        ):
+            return None
+        err = np.abs(np.asarray(state.joint_pos, dtype=float) - np.asarray(j.default_pos))
+        worst = int(np.argmax(err))
+        return j.names[worst], float(err[worst])
 
     def _map_fresh(self, now: float, height_map_stamp: float | None) -> bool:
         """True for a blind layout; else whether the last height map is recent enough."""

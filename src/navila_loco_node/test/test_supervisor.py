@@ -154,3 +154,48 @@ def test_stop_request_and_shutdown_damp() -> None:
     sup2.damp(T0 + 3, "shutdown")
     assert sup2.mode == Mode.DAMP and sup2.status(T0 + 3)["reason"] == "shutdown"
     assert not sup2.request("dance", T0 + 3, None)
+
+
+def _lying(cfg, t: float, off: float = 0.6):
+    """FR_thigh_joint `off` rad from the default pose (within its limits): a leg that did not
+    follow the stand-up."""
+    q = np.asarray(cfg.joints.default_pos, dtype=float).copy()
+    q[cfg.joints.names.index("FR_thigh_joint")] += off
+    return standing_state(cfg, t, joint_pos=q)
+
+
+@pytest.mark.parametrize("has_policy", [True, False])
+def test_a_stand_up_the_motors_did_not_follow_damps_instead_of_walking(has_policy) -> None:
+    """A Go2 whose sport controller still owns the motors (or without motor power) stays
+    lying through the interpolation: the policy is not handed a pose it never saw. The joints
+    get stand_up_settle_s after the interpolation, then it damps, naming the joint."""
+    cfg = robot_config("go2")
+    sup = Supervisor(cfg, has_policy=has_policy)
+    assert sup.update(T0, _lying(cfg, T0), T0) == Mode.STAND_UP
+    done = T0 + cfg.safety.stand_up_time_s
+    for t in (done, done + 0.5 * cfg.safety.stand_up_settle_s):
+        assert sup.update(t, _lying(cfg, t), t) == Mode.STAND_UP  # still settling
+    t = done + cfg.safety.stand_up_settle_s + 0.01
+    assert sup.update(t, _lying(cfg, t), t) == Mode.DAMP
+    assert sup.reason.startswith("stand-up failed: FR_thigh_joint is 0.60 rad from its")
+    assert "sport mode not released" in sup.reason
+
+
+def test_joints_that_arrive_late_but_within_the_settle_time_walk() -> None:
+    cfg = robot_config("go2")
+    sup = Supervisor(cfg, has_policy=True)
+    sup.update(T0, _lying(cfg, T0), T0)
+    done = T0 + cfg.safety.stand_up_time_s
+    assert sup.update(done, _lying(cfg, done, off=0.31), done) == Mode.STAND_UP
+    t = done + 0.5
+    assert sup.update(t, _lying(cfg, t, off=0.29), t) == Mode.WALK
+
+
+def test_the_stand_up_check_can_be_turned_off() -> None:
+    cfg = robot_config("go2", **{"safety.stand_up_tolerance_rad": 0.0})
+    sup = Supervisor(cfg, has_policy=True)
+    sup.update(T0, _lying(cfg, T0), T0)
+    t = T0 + cfg.safety.stand_up_time_s
+    assert sup.update(t, _lying(cfg, t), t) == Mode.WALK
+    with pytest.raises(ValueError, match="stand_up_tolerance_rad"):
+        robot_config("go2", **{"safety.stand_up_tolerance_rad": -0.1})
