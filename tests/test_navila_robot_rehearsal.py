@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from mcap.reader import make_reader
 
 from navila_bringup.graph import DomainLease, ros_env
 
@@ -31,6 +32,8 @@ from .test_navila_loco_sim_unitree import TIMEOUT, all_damped, sim_spec, wait_st
 pytestmark = pytest.mark.ros
 
 INSTRUCTION = "move forward 1 m, then stop"  # NaVILA's executor: 0.5 m/s for 2 s, then zero
+# config/go2.yaml's robot graph for the blind policy (no height map node).
+NODES = {"navila_camera", "navila_loco", "navila_executor", "navila_vla"}
 
 
 def _wait_for_line(path: Path, text: str, proc: subprocess.Popen, timeout: float) -> str:
@@ -82,7 +85,8 @@ def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl
     console = tmp_path / "navila_robot.txt"
     with DomainLease() as dds:
         boot = ("--start-posture", "lie", "--start-drive", "passive", "--sport-mode", "normal")
-        sim = node_graph(sim_spec("go2", dds.domain_id, status_file, *boot))
+        camera = ("--camera", "--camera-size", "64", "48")
+        sim = node_graph(sim_spec("go2", dds.domain_id, status_file, *boot, *camera))
         assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
         booted = wait_status(status_file, lambda s: s["sim_time"] > 0.2, TIMEOUT)
         assert booted["sport_mode"] == "normal" and booted["drive"] == "passive"
@@ -128,11 +132,17 @@ def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl
     run = json.loads((out_dir / "run.json").read_text())
     assert run["outcome"] == "interrupted" and run["episodes_ended"] == 1
     assert run["instructions"] == [INSTRUCTION]
-    assert set(run["exit_codes"]) == {"navila_loco", "navila_executor", "navila_vla"}
-    assert not any(run["exit_codes"].values())
+    assert set(run["exit_codes"]) == NODES and not any(run["exit_codes"].values())
     assert [m["mode"] for m in run["loco_modes"]][-1] == "walk"
     assert run["actions"][0]["ok"]
-    assert (out_dir / "run.mcap").stat().st_size > 0
+    # The robot's front camera reached the planner's topic (the Go2's videohub -> camera node).
+    assert end["camera_requests"] > 0
+    with (out_dir / "run.mcap").open("rb") as f:
+        summary = make_reader(f).get_summary()
+    counts = {
+        summary.channels[c].topic: n for c, n in summary.statistics.channel_message_counts.items()
+    }
+    assert counts.get("/camera/image_raw", 0) >= 5 and counts.get("/cmd_vel", 0) > 50, counts
 
 
 def test_navila_robot_stops_everything_when_a_node_dies(
@@ -157,7 +167,7 @@ def test_navila_robot_stops_everything_when_a_node_dies(
         try:
             _wait_for_line(console, "waiting for instructions", proc, 90.0)
             nodes = _children(proc.pid)
-            assert set(nodes) == {"navila_loco", "navila_executor", "navila_vla"}, nodes
+            assert set(nodes) == NODES, nodes
             os.kill(nodes["navila_executor"], signal.SIGKILL)
             rc = proc.wait(timeout=30.0)
         finally:

@@ -18,5 +18,10 @@ setup(
     maintainer_email="maintainers@example.com",
     description=("50 Hz locomotion policy runtime, safety supervisor and robot backends."),
     license="Apache-2.0",
-    entry_points={"console_scripts": ["navila_loco_node = navila_loco_node.node:main"]},
+    entry_points={
+        "console_scripts": [
+            "navila_loco_node = navila_loco_node.node:main",
+            "navila_camera_node = navila_loco_node.camera_node:main",
+        ]
+    },
 )

@@ -35,6 +35,8 @@ EXECUTOR = (
     "navila_executor",
 )
 VLA = ("navila_vla_node", "navila_vla_node", "navila_vla_node.node", "navila_vla")
+# A robot's camera served through its SDK (the Go2's videohub), on /camera/image_raw.
+CAMERA = ("navila_loco_node", "navila_camera_node", "navila_loco_node.camera_node", "navila_camera")
 
 
 @dataclass(frozen=True)
@@ -218,8 +220,9 @@ def robot_stack(
     extra: dict[str, dict[str, Any]] | None = None,
 ) -> list[NodeSpec]:
     """A real robot: the config's `navila_robot` settings (the vendor SDK backend, its DDS
-    domain), wall-clock time. A Unitree robot's IMU comes in the SDK's LowState: the loco node
-    republishes it where heightmap_node levels with one. `sdk_domain_id` replaces the robot's
+    domain; the camera driver where the robot's camera comes through its SDK), wall-clock
+    time. A Unitree robot's IMU comes in the SDK's LowState: the loco node republishes it where
+    heightmap_node levels with one. `sdk_domain_id` replaces the robot's
     DDS domain (a rehearsal against navila_sim.unitree_sim), `extra` adds node parameters last.
     `robot` names the robot in messages only; the config decides."""
     hw = hardware_params(config)
@@ -241,9 +244,16 @@ def robot_stack(
             loco["topics.imu_out"] = imu
     # The Booster T1 walks on its own controller: no height map for it.
     specs = _control_stack(config, planner, False, height_map and sdk == "unitree", loco, {})
+    if CAMERA[3] in hw:  # params below, with the section's
+        camera: dict[str, Any] = {}
+        if network_interface:
+            camera["unitree.network_interface"] = network_interface
+        if sdk_domain_id is not None:
+            camera["unitree.domain_id"] = int(sdk_domain_id)
+        specs.insert(0, spec(CAMERA, config, **camera))
     for s in specs:
         if s.name != LOCO[3]:  # the loco node's are in `loco` already, below the policy's
-            s.params.update(hw.get(s.name, {}))
+            s.params = {**hw.get(s.name, {}), **s.params}
         s.params.update((extra or {}).get(s.name, {}))
     return specs
 

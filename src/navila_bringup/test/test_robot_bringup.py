@@ -45,8 +45,15 @@ def test_robot_stack_applies_the_section_the_nic_the_sdk_domain_and_extras() -> 
     assert loco["backend.unitree.release_sport_mode"] is True
     assert loco["safety.state_timeout_s"] == 0.1
     assert by_name["navila_vla"]["x"] == 1 and by_name["navila_vla"]["use_sim_time"] is False
+    # The Go2's camera comes through its SDK: its driver talks to the same robot.
+    camera = by_name["navila_camera"]
+    assert camera == {"unitree.network_interface": "eth0", "unitree.domain_id": 7}
+    assert by_name["navila_vla"]["image_stale_s"] == 1.0  # a dead camera stops the planner
     t1 = {s.name: s.params for s in robot_stack("t1", str(CONFIG_DIR / "t1.yaml"), sdk_domain_id=3)}
     assert t1["navila_loco"]["backend.booster.domain_id"] == 3 and "heightmap_node" not in t1
+    h1 = {s.name: s.params for s in robot_stack("h1", str(CONFIG_DIR / "h1.yaml"))}
+    for robot in (t1, h1):  # their head cameras have ROS drivers of their own
+        assert "navila_camera" not in robot and robot["navila_vla"]["image_stale_s"] == 1.0
 
 
 def test_a_config_without_a_robot_section_is_refused(tmp_path: Path) -> None:

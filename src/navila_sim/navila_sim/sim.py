@@ -716,13 +716,11 @@ class Sim:
         self.upper_contact_periods += self._upper_contact_this_period
         if self.mode == "kinematic":
             self._kinematic_forward()
-        t = self.time
-        out = Outputs(stamp=t, joint_state=self.joint_state(), imu=self.imu(), odom=self.odom())
-        eps = 1e-9
+        out = Outputs(
+            stamp=self.time, joint_state=self.joint_state(), imu=self.imu(), odom=self.odom()
+        )
         out.lidar = self.due_lidar()
-        if self.config.camera.enabled and t + eps >= self._next_camera:
-            out.image = ImageData(t, self.render())
-            self._next_camera = max(self._next_camera + 1.0 / self.config.camera.rate_hz, t)
+        out.image = self.due_camera()
         return out
 
     def due_lidar(self) -> LidarData | None:
@@ -733,6 +731,15 @@ class Sim:
             return None
         self._next_lidar = max(self._next_lidar + 1.0 / self.config.lidar.rate_hz, t)
         return LidarData(t, self.lidar_points())
+
+    def due_camera(self) -> ImageData | None:
+        """A frame when the camera's rate makes one due at the current sim time (then the next
+        is scheduled), else None; None without a camera."""
+        t = self.time
+        if not self.config.camera.enabled or t + 1e-9 < self._next_camera:
+            return None
+        self._next_camera = max(self._next_camera + 1.0 / self.config.camera.rate_hz, t)
+        return ImageData(t, self.render())
 
     # ----------------------------------------------------------------------------- sensors
     def joint_state(self) -> JointStateData:

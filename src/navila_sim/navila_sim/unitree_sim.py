@@ -27,6 +27,10 @@ a client releases it over the `motion_switcher` service (navila_sim.sport_mode),
 no LowCmd_ is applied (counted as `lowcmd_ignored_sport_mode`). Default '': released, as
 Unitree's own simulator.
 
+`--camera` adds the Go2's front camera as its `videohub` service serves it (GetImageSample: the
+newest JPEG, rendered at `--camera-rate-hz` of sim time, `--camera-size W H`), for
+navila_loco_node's camera driver. It needs an OpenGL backend (navila_sim.mujoco_gl).
+
 `--status-file` gets a JSON snapshot ~10 times per wall second (trunk height, joint angles by
 name, the drive seen per joint, counters): tests and operators read the simulated robot's side
 of the link there. `--ros-args ...` (appended by the bring-up's process launcher) is ignored.
@@ -50,13 +54,18 @@ from navila_loco_node.observation import rpy_from_quat
 from navila_sim.lidar import LidarPattern
 from navila_sim.lidar_relay import LidarRelay
 from navila_sim.sim import Sim, SimConfig
-from navila_sim.sport_mode import SportMode, serve
 from navila_sim.unitree_io import (
     NUM_SLOTS,
     SlotCommand,
     decode_command,
     sdk_slots,
     slot_values,
+)
+from navila_sim.unitree_services import (
+    SportMode,
+    VideoHub,
+    serve_motion_switcher,
+    serve_videohub,
 )
 
 
@@ -104,6 +113,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--lidar-topic", default="/lidar/points", help="PointCloud2 topic")
     ap.add_argument("--lidar-frame", default="lidar", help="frame_id of the clouds")
     ap.add_argument("--lidar-rate-hz", type=float, default=15.0, help="scans per sim second")
+    ap.add_argument("--camera", action="store_true", help="serve the front camera (videohub)")
+    ap.add_argument("--camera-size", type=int, nargs=2, default=(320, 240), metavar=("W", "H"))
+    ap.add_argument("--camera-rate-hz", type=float, default=5.0, help="frames per sim second")
     ap.add_argument(
         "--sport-mode",
         default="",
@@ -117,6 +129,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         ap.error("--lidar-ros-domain must be a ROS domain id >= 0, or -1 for no LiDAR")
     if not args.lidar_rate_hz > 0:
         ap.error("--lidar-rate-hz must be > 0")
+    if not args.camera_rate_hz > 0 or min(args.camera_size) < 8:
+        ap.error("--camera-rate-hz must be > 0 and --camera-size at least 8 x 8")
     return args
 
 
@@ -172,7 +186,9 @@ class UnitreeSimRunner:
             start_drive=args.start_drive,
             support=not args.no_support,
         )
-        cfg.camera.enabled = False
+        cfg.camera.enabled = args.camera
+        cfg.camera.width, cfg.camera.height = args.camera_size
+        cfg.camera.rate_hz = args.camera_rate_hz
         self.sim = Sim(cfg)
         self.slots = sdk_slots(self.sim.robot.sdk_order, self.sim.robot.joint_names)
         self.used = np.zeros(NUM_SLOTS, dtype=bool)
@@ -188,8 +204,9 @@ class UnitreeSimRunner:
         self.lidar: LidarRelay | None = None
         self._lidar_lost = False
         self.sport = SportMode(args.sport_mode)
+        self.video = VideoHub() if args.camera else None
         self.ignored_sport_mode = 0
-        self._sport_server = None
+        self._sport_server = self._video_server = None  # the SDK RPC servers, kept alive
 
     # ------------------------------------------------------------------ DDS
     def open(self) -> None:
@@ -215,7 +232,9 @@ class UnitreeSimRunner:
         self._sub = ChannelSubscriber("rt/lowcmd", LowCmd_)
         self._sub.Init(lambda msg: self.inbox.on_lowcmd(msg, crc_for_cb), 10)
         if self.sport.active:
-            self._sport_server = serve(self.sport)
+            self._sport_server = serve_motion_switcher(self.sport)
+        if self.video is not None:
+            self._video_server = serve_videohub(self.video)
         if self.args.lidar_ros_domain >= 0:
             a = self.args
             self.lidar = LidarRelay(a.lidar_ros_domain, a.lidar_topic, a.lidar_frame)
@@ -268,6 +287,14 @@ class UnitreeSimRunner:
         self._lidar_lost = True
         self.last_error = f"LiDAR driver process exited (code {lidar.exitcode})"
         print(f"unitree_sim: {self.last_error}: no more clouds", file=sys.stderr, flush=True)
+
+    def publish_frame(self) -> None:
+        """A camera frame into the video service when one is due (sim time)."""
+        if self.video is None:
+            return
+        frame = self.sim.due_camera()
+        if frame is not None:
+            self.video.put(frame.rgb)
 
     # ------------------------------------------------------------------ commands
     def apply_newest_command(self) -> None:
@@ -328,6 +355,8 @@ class UnitreeSimRunner:
             "lowcmd_ignored_sport_mode": self.ignored_sport_mode,
             "sport_mode": self.sport.name,
             "sport_mode_releases": self.sport.releases,
+            "camera_frames": None if self.video is None else self.video.frames,
+            "camera_requests": None if self.video is None else self.video.requests,
             "lowstate_published": self.states,
             "lidar_scans": None if self.lidar is None else self.lidar.offered,
             "lidar_scans_dropped": None if self.lidar is None else self.lidar.dropped,
@@ -357,6 +386,7 @@ class UnitreeSimRunner:
             if self.steps % self.args.state_every == 0:
                 self.publish_state()
             self.publish_scan()
+            self.publish_frame()
             wall = time.monotonic()
             if wall >= next_status:
                 if wall - win_wall >= 1.0:
@@ -393,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
                 if runner.lidar
                 else "off"
             )
-            + (f", sport mode {args.sport_mode!r} until released" if args.sport_mode else ""),
+            + (f", sport mode {args.sport_mode!r} until released" if args.sport_mode else "")
+            + (", camera on videohub" if runner.video else ""),
             flush=True,
         )
         runner.run(stop)
