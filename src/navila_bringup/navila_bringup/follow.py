@@ -14,7 +14,8 @@ READY_TIMEOUT = 60.0
 
 class Follower:
     """Prints what the planner said and what the executor made of it, once each, as they come;
-    and the locomotion node's mode changes (a DAMP with its reason), which an operator must see.
+    and the locomotion node's mode changes (a DAMP with its reason) and the robot camera's
+    (frames arriving or not, and why), which an operator must see.
     It drains the recorders it is given (a robot runs for hours): read what they held from its
     lists and counters, not from them."""
 
@@ -23,6 +24,7 @@ class Follower:
         self.planner_outputs: list[str] = []
         self.loco_modes: list[dict] = []  # {"mode", "reason"} at each change
         self.episodes_ended = 0  # the executor's episode_end events (the planner said stop)
+        self.camera_ok: bool | None = None  # a robot camera driver's verdict, once one spoke
 
     @property
     def loco_mode(self) -> str:
@@ -50,6 +52,15 @@ class Follower:
                 reason = s.get("reason")
                 self.say(f"[loco] {mode}" + (f": {reason}" if reason else ""))
                 self.loco_modes.append({"mode": mode, "reason": reason})
+        for s in node_statuses(items, "navila_camera"):
+            ok = bool(s.get("ok"))
+            if ok != self.camera_ok:
+                self.say(
+                    "[camera] frames arriving"
+                    if ok
+                    else f"[camera] no frame: {s.get('last_error')}"
+                )
+                self.camera_ok = ok
         ends = sum(s.get("event") == "episode_end" for s in node_statuses(items, "navila_executor"))
         self.episodes_ended += ends
         return new

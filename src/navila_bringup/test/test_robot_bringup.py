@@ -144,3 +144,10 @@ def test_follower_says_each_message_once_and_keeps_no_history() -> None:
     assert [m["mode"] for m in f.loco_modes] == ["stand_up", "walk", "damp"]
     assert f.planner_outputs == ["The next action is move forward 1 m."]
     assert f.poll() == [] and len(said) == 6
+    for ok, err in ((False, "GetImageSample failed: code 3104"), (False, "x"), (True, "")):
+        status._add(_msg({"node": "navila_camera", "ok": ok, "last_error": err}))
+    f.poll()
+    assert said[-2:] == [
+        "[camera] no frame: GetImageSample failed: code 3104",
+        "[camera] frames arriving",
+    ]
