@@ -12,6 +12,7 @@ machine; `--set`). Read on the robot's side (the simulator's status file).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,17 +51,34 @@ def _wait_for_line(path: Path, text: str, proc: subprocess.Popen, timeout: float
     raise AssertionError(f"`navila robot` never printed {text!r}:\n{out}")
 
 
-def _navila_robot(dds_domain: int, out_dir: Path, *args: str) -> list[str]:
-    """The operator's command line, pointed at the simulator's DDS domain on `lo`."""
-    return [
+@contextlib.contextmanager
+def navila_robot(
+    dds_domain: int, ros_domain: int, tmp_path: Path, *args: str
+) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """`navila robot` as an operator starts it, pointed at the simulator's DDS domain on `lo`,
+    results in tmp_path/robot_run; yields the process and its console file; killed if still
+    running at the end."""
+    console = tmp_path / "navila_robot.txt"
+    cmd = [
         sys.executable,
         "-m",
         "navila_bringup.cli",
         "robot",
         *("--robot", "go2", "--policy", str(REPO_ROOT / "models" / "go2_blind")),
         *("--network-interface", "lo", "--sdk-domain-id", str(dds_domain)),
-        *("--set", "navila_loco:safety.state_timeout_s=0.5", "--out", str(out_dir), *args),
+        *("--set", "navila_loco:safety.state_timeout_s=0.5"),
+        *("--out", str(tmp_path / "robot_run"), *args),
     ]
+    with console.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd, env=ros_env(ros_domain), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
+    try:
+        yield proc, console
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def _children(pid: int) -> dict[str, int]:
@@ -82,7 +101,6 @@ def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl
 ) -> None:
     status_file = tmp_path / "sim_status.json"
     out_dir = tmp_path / "robot_run"
-    console = tmp_path / "navila_robot.txt"
     with DomainLease() as dds:
         boot = ("--start-posture", "lie", "--start-drive", "passive", "--sport-mode", "normal")
         camera = ("--camera", "--camera-size", "64", "48")
@@ -91,12 +109,8 @@ def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl
         booted = wait_status(status_file, lambda s: s["sim_time"] > 0.2, TIMEOUT)
         assert booted["sport_mode"] == "normal" and booted["drive"] == "passive"
 
-        cmd = _navila_robot(dds.domain_id, out_dir, "--instruction", INSTRUCTION)
-        with console.open("wb") as log:
-            proc = subprocess.Popen(
-                cmd, env=ros_env(ros_domain), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
-            )
-        try:
+        cli = navila_robot(dds.domain_id, ros_domain, tmp_path, "--instruction", INSTRUCTION)
+        with cli as (proc, console):
             _wait_for_line(console, "robot standing, policy walking", proc, 90.0)
             start = wait_status(status_file, lambda s: True, TIMEOUT)
             # The bring-up released the sport controller before its first command landed.
@@ -108,10 +122,6 @@ def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl
             assert proc.poll() is None, text  # it keeps the robot standing until Ctrl-C
             proc.send_signal(signal.SIGINT)
             rc = proc.wait(timeout=30.0)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
         text = console.read_text(errors="replace")
         assert rc == 0, text
         damped = wait_status(status_file, all_damped, 5.0)  # Ctrl-C: the loco node's safe stop
@@ -152,28 +162,15 @@ def test_navila_robot_stops_everything_when_a_node_dies(
     died, stops the others through their safe stop (the motors damp) and exits 1."""
     status_file = tmp_path / "sim_status.json"
     out_dir = tmp_path / "robot_run"
-    console = tmp_path / "navila_robot.txt"
     with DomainLease() as dds:
         sim = node_graph(sim_spec("go2", dds.domain_id, status_file, "--sport-mode", "normal"))
         assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
-        with console.open("wb") as log:
-            proc = subprocess.Popen(
-                _navila_robot(dds.domain_id, out_dir, "--no-record"),
-                env=ros_env(ros_domain),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=REPO_ROOT,
-            )
-        try:
+        with navila_robot(dds.domain_id, ros_domain, tmp_path, "--no-record") as (proc, console):
             _wait_for_line(console, "waiting for instructions", proc, 90.0)
             nodes = _children(proc.pid)
             assert set(nodes) == NODES, nodes
             os.kill(nodes["navila_executor"], signal.SIGKILL)
             rc = proc.wait(timeout=30.0)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
         text = console.read_text(errors="replace")
         assert rc == 1, text
         wait_status(status_file, all_damped, 5.0)
@@ -192,26 +189,14 @@ def test_a_robot_whose_sport_mode_is_not_released_is_never_walked(
     handing the policy a lying robot, and `navila robot` says so and exits 1."""
     status_file = tmp_path / "sim_status.json"
     out_dir = tmp_path / "robot_run"
-    console = tmp_path / "navila_robot.txt"
     with DomainLease() as dds:
         boot = ("--start-posture", "lie", "--start-drive", "passive", "--sport-mode", "normal")
         sim = node_graph(sim_spec("go2", dds.domain_id, status_file, *boot))
         assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
         keep = ("--set", "navila_loco:backend.unitree.release_sport_mode=false", "--no-record")
-        with console.open("wb") as log:
-            proc = subprocess.Popen(
-                _navila_robot(dds.domain_id, out_dir, *keep, "--instruction", INSTRUCTION),
-                env=ros_env(ros_domain),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=REPO_ROOT,
-            )
-        try:
+        cli = navila_robot(dds.domain_id, ros_domain, tmp_path, *keep, "--instruction", INSTRUCTION)
+        with cli as (proc, console):
             rc = proc.wait(timeout=90.0)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
         text = console.read_text(errors="replace")
         end = wait_status(status_file, lambda s: True, TIMEOUT)
     assert rc == 1, text

@@ -142,20 +142,15 @@ def run_robot(opts: RobotRunOptions, out_dir: Path, say=print) -> RobotRunResult
 
 def _follow(opts, graph: NodeGraph, specs, result: RobotRunResult, writer, say) -> None:
     """Everything between start and stop, the record kept in `result` as it goes."""
-    from rclpy.qos import qos_profile_sensor_data
     from std_msgs.msg import String
 
     from navila_bringup.probe import Probe
-    from navila_bringup.sim_run import RECORDED
+    from navila_bringup.sim_run import record_to
 
     graph.wait_ready(READY_TIMEOUT, lambda name, s: say(f"[navila] {name} ready ({s:.1f} s)"))
     with Probe("navila_robot_cli", domain_id=result.ros_domain_id) as probe:
         if writer is not None:
-            for topic, type_name, sensor in RECORDED:
-                writer.add_topic(topic, type_name)
-                probe.record_raw(
-                    topic, type_name, writer, qos_profile_sensor_data if sensor else 50
-                )
+            record_to(probe, writer)
         status = probe.record(String, "/navila/status")
         actions = probe.record(String, "/navila/action")
         outputs = probe.record(String, "/navila/vla/output")

@@ -40,6 +40,15 @@ RECORDED = [
 ]
 
 
+def record_to(probe, writer) -> None:
+    """Every RECORDED topic from `probe`'s node into the MCAP `writer`, as CDR bytes."""
+    from rclpy.qos import qos_profile_sensor_data
+
+    for topic, type_name, sensor in RECORDED:
+        writer.add_topic(topic, type_name)
+        probe.record_raw(topic, type_name, writer, qos_profile_sensor_data if sensor else 50)
+
+
 @dataclass
 class RunResult:
     instruction: str
@@ -66,7 +75,6 @@ def run_sim(
     quiet: bool = False,
 ) -> RunResult:
     from nav_msgs.msg import Odometry
-    from rclpy.qos import qos_profile_sensor_data
     from std_msgs.msg import String
 
     from navila_bringup.mcap_log import McapRosWriter
@@ -91,11 +99,7 @@ def run_sim(
             graph.wait_ready(READY_TIMEOUT, lambda name, _: say(f"[navila] {name} ready"))
             with Probe("navila_cli", domain_id=lease.domain_id) as probe:
                 if writer is not None:
-                    for topic, type_name, sensor in RECORDED:
-                        writer.add_topic(topic, type_name)
-                        probe.record_raw(
-                            topic, type_name, writer, qos_profile_sensor_data if sensor else 50
-                        )
+                    record_to(probe, writer)
                 odom = probe.record(Odometry, "/odom")
                 status = probe.record(String, "/navila/status")
                 actions = probe.record(String, "/navila/action")
