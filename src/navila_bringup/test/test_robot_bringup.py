@@ -17,6 +17,7 @@ from navila_bringup.robot_run import parse_overrides
 from navila_bringup.stack import hardware_params, robot_stack
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"
+GO2_VISION = CONFIG_DIR.parent / "models" / "go2_vision"
 
 
 def test_each_robot_config_says_how_its_hardware_is_driven() -> None:
@@ -49,6 +50,11 @@ def test_robot_stack_applies_the_section_the_nic_the_sdk_domain_and_extras() -> 
     camera = by_name["navila_camera"]
     assert camera == {"unitree.network_interface": "eth0", "unitree.domain_id": 7}
     assert by_name["navila_vla"]["image_stale_s"] == 1.0  # a dead camera stops the planner
+    vision = {
+        s.name: s.params
+        for s in robot_stack("go2", str(CONFIG_DIR / "go2.yaml"), policy_path=str(GO2_VISION))
+    }
+    assert vision["heightmap_node"]["topics.points"] == "/utlidar/cloud"  # the L1's own topic
     t1 = {s.name: s.params for s in robot_stack("t1", str(CONFIG_DIR / "t1.yaml"), sdk_domain_id=3)}
     assert t1["navila_loco"]["backend.booster.domain_id"] == 3 and "heightmap_node" not in t1
     h1 = {s.name: s.params for s in robot_stack("h1", str(CONFIG_DIR / "h1.yaml"))}
