@@ -137,6 +137,7 @@ def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl
     assert damped["lowcmd_crc_errors"] == 0 and damped["lowcmd_rejected"] == 0
     # The direct planner's stepwise outputs: the move (2.00 s at 0.5 m/s), then the stop.
     assert "[executor] 1 action(s), 2.00 s" in text and "[loco] walk" in text, text
+    assert "(discovery LOCALHOST)" in text  # the test's environment, kept
     print(f"forward {forward:.3f} m in the rehearsal")
 
     run = json.loads((out_dir / "run.json").read_text())

@@ -99,10 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     robot.add_argument("--out", type=Path, default=None, help="results folder")
     robot.add_argument("--no-record", action="store_true", help="skip the MCAP recording")
     args = parser.parse_args(argv)
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     stop_on_signals()
     if args.command == "robot":
+        # A robot's graph talks to the robot's own ROS topics (the Go2's /utlidar/cloud) and to
+        # a planner on another machine: ROS's default discovery, not this machine alone.
+        os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "SUBNET")
         return _robot(args)
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 
     if args.command == "demo":
         from navila_bringup.demo_executor import run_demo

@@ -2,7 +2,8 @@
 
 Starts the nodes of `stack.robot_stack` (what launch/robot.launch.py starts: the robot's SDK
 backend and DDS domain from its config's `navila_robot` section) as processes on this shell's
-ROS_DOMAIN_ID (default 0, so a planner on a GPU machine on the same domain is heard), waits
+ROS_DOMAIN_ID (default 0) with ROS's subnet-wide discovery unless ROS_AUTOMATIC_DISCOVERY_RANGE
+says otherwise (a planner on a GPU machine, the robot's own topics must be heard), waits
 until the policy has stood the robot up, optionally gives it one instruction, and then prints
 what the planner says, what the executor makes of it and every change of the locomotion
 node's mode, until Ctrl-C. Ctrl-C (or SIGTERM) stops every node through its safe stop: the loco
@@ -106,7 +107,8 @@ def run_robot(opts: RobotRunOptions, out_dir: Path, say=print) -> RobotRunResult
     graph = NodeGraph(specs, env=ros_env(domain), log_dir=out_dir / "logs")
     say(SAFETY)
     say(
-        f"[navila] {opts.robot} on ROS domain {domain}: starting "
+        f"[navila] {opts.robot} on ROS domain {domain} (discovery "
+        f"{os.environ.get('ROS_AUTOMATIC_DISCOVERY_RANGE', 'SUBNET')}): starting "
         f"{', '.join(s.name for s in specs)} (logs in {graph.log_dir})"
     )
     graph.start()

@@ -5,6 +5,7 @@ Follower that prints a running stack (fed recorded messages, no ROS)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -157,3 +158,14 @@ def test_follower_says_each_message_once_and_keeps_no_history() -> None:
         "[camera] no frame: GetImageSample failed: code 3104",
         "[camera] frames arriving",
     ]
+
+
+def test_a_robot_graph_discovers_beyond_this_machine(monkeypatch, tmp_path: Path) -> None:
+    """`navila sim` keeps discovery on this machine; `navila robot` must hear the robot's own
+    topics and a planner on another machine: ROS's subnet default unless the shell says."""
+    monkeypatch.delenv("ROS_AUTOMATIC_DISCOVERY_RANGE", raising=False)
+    assert navila_main(["robot", "--robot", "no_such_robot", "--out", str(tmp_path)]) == 2
+    assert os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "SUBNET"
+    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")  # a rehearsal's choice
+    assert navila_main(["robot", "--robot", "no_such_robot", "--out", str(tmp_path)]) == 2
+    assert os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
