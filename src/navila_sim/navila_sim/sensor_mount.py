@@ -19,21 +19,26 @@ import numpy as np
 from navila_sim.mujoco_gl import mujoco
 
 
-def site_body(model: mujoco.MjModel, site: str) -> str:
-    """Name of the body `site` is on."""
+def _site_id(model: mujoco.MjModel, site: str) -> int:
     sid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, site)
     if sid < 0:
         raise ValueError(f"model has no site {site!r}")
-    return str(mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, int(model.site_bodyid[sid])))
+    return int(sid)
+
+
+def site_body(model: mujoco.MjModel, site: str) -> str:
+    """Name of the body `site` is on."""
+    body = int(model.site_bodyid[_site_id(model, site)])
+    return str(mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, body))
 
 
 def yaw_joints_to_site(model: mujoco.MjModel, site: str, base_body: str) -> tuple[str, ...]:
     """Names of the hinge joints between `base_body` and the body carrying `site`, base first;
     () when the site is on the base."""
-    sid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, site)
+    sid = _site_id(model, site)
     base = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, base_body)
-    if sid < 0 or base < 0:
-        raise ValueError(f"model has no site {site!r} or no body {base_body!r}")
+    if base < 0:
+        raise ValueError(f"model has no body {base_body!r}")
     path = [int(model.site_bodyid[sid])]  # the site's body up to (without) the base
     while path[-1] != base:
         if path[-1] == 0:
