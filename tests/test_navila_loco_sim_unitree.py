@@ -30,7 +30,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, Float32MultiArray, String
 
-from navila_bringup.graph import DomainLease, NodeSpec
+from navila_bringup.graph import DomainLease, NodeGraph, NodeSpec, ros_env
 from navila_bringup.probe import Probe
 from navila_loco_node.observation import rpy_from_quat
 from navila_loco_node.policy_dir import policy_overrides
@@ -252,4 +252,37 @@ def test_go2_blind_policy_walks_over_dds(node_graph, ros_domain, tmp_path: Path)
         assert stopped["lowcmd_crc_errors"] == 0 and stopped["lowcmd_rejected"] == 0
         assert loco.stop(timeout=10.0) == {"navila_loco": 0}
         wait_status(status_file, all_damped, 5.0)
+        assert sim.stop(timeout=10.0) == {"unitree_sim": 0}
+
+
+def test_a_second_controller_on_the_same_robot_is_refused(
+    node_graph, ros_domain, tmp_path: Path
+) -> None:
+    """Two bring-ups on one robot would interleave their LowCmd_: the second loco node hears
+    rt/lowcmd already written before it writes any, refuses to start (exit 2, saying why) and
+    the first keeps the robot standing, undisturbed."""
+    status_file = tmp_path / "sim_status.json"
+    with DomainLease() as dds:
+        sim = node_graph(sim_spec("go2", dds.domain_id, status_file))
+        assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
+        first = node_graph(loco_spec("go2.yaml", dds.domain_id))
+        assert first.wait_for_log("navila_loco", "ready", TIMEOUT), first.read_log("navila_loco")
+        wait_status(status_file, stood_up, TIMEOUT)
+        # The same node again (same name and config section), as a second bring-up starts it.
+        second = NodeGraph(
+            [loco_spec("go2.yaml", dds.domain_id)],
+            env=ros_env(ros_domain),
+            log_dir=tmp_path / "second",
+        )
+        with second:
+            deadline = time.monotonic() + TIMEOUT
+            while not second.dead() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            log = second.read_log("navila_loco")
+            assert second.dead() == {"navila_loco": 2}, log
+        assert "another controller is already writing rt/lowcmd" in log, log
+        assert not first.dead()
+        still = wait_status(status_file, lambda s: True, TIMEOUT)
+        assert stood_up(still) and still["lowcmd_crc_errors"] == 0
+        assert first.stop(timeout=10.0) == {"navila_loco": 0}
         assert sim.stop(timeout=10.0) == {"unitree_sim": 0}

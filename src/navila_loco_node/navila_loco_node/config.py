@@ -90,6 +90,13 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
     ("backend.unitree.msg_family", "str", "unitree_go", "unitree_go (Go2, H1) message types"),
     ("backend.unitree.keepalive_hz", "float", 500.0, "LowCmd re-send rate between policy steps"),
     ("backend.unitree.release_sport_mode", "bool", False, "real Go2: release sport mode first"),
+    (
+        "backend.unitree.foreign_writer_check_s",
+        "float",
+        1.0,
+        "listen this long on rt/lowcmd before writing it; another writer there -> refuse to "
+        "start (two controllers on one robot); 0 = no check",
+    ),
     ("backend.unitree.motor_names", "str[]", None, "joint name per SDK motor slot ('' = idle)"),
     ("backend.unitree.motor_mode", "int[]", None, "motor mode per joint, policy order"),
     ("backend.booster.network_interface", "str", "", "NIC for the Booster SDK ('' = default)"),
@@ -166,6 +173,7 @@ class UnitreeConfig:
     msg_family: str = "unitree_go"
     keepalive_hz: float = 500.0
     release_sport_mode: bool = False
+    foreign_writer_check_s: float = 1.0
     motor_names: tuple[str, ...] = ()
     motor_mode: tuple[int, ...] = ()
 
@@ -346,6 +354,9 @@ def loco_config_from_params(params: dict[str, Any]) -> LocoConfig:
         msg_family=str(get("backend.unitree.msg_family")),
         keepalive_hz=_positive(get("backend.unitree.keepalive_hz"), "backend.unitree.keepalive_hz"),
         release_sport_mode=bool(get("backend.unitree.release_sport_mode")),
+        foreign_writer_check_s=_non_negative(
+            get("backend.unitree.foreign_writer_check_s"), "backend.unitree.foreign_writer_check_s"
+        ),
         motor_names=motor_names,
         motor_mode=motor_mode,
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -61,6 +62,28 @@ class BridgeParams:
     damping_kd: float
     parent_pid: int
     release_sport_mode: bool = False
+    # Listen this long on rt/lowcmd before writing it: another controller already there (a
+    # second bring-up, a vendor example) means two writers on one robot's motors - refused.
+    foreign_writer_check_s: float = 1.0
+
+
+FOREIGN_WRITER_EXIT = 3  # the bridge's exit code when rt/lowcmd already has a writer
+
+
+def another_writer_seen(channel_subscriber, lowcmd_type, listen_s: float) -> int:
+    """LowCmd_ messages heard on rt/lowcmd in `listen_s` seconds before we write any: > 0 means
+    some other controller is driving the motors."""
+    heard = [0]
+
+    def count(_msg) -> None:
+        heard[0] += 1
+
+    sub = channel_subscriber("rt/lowcmd", lowcmd_type)
+    sub.Init(count, 1)
+    time.sleep(listen_s)
+    with contextlib.suppress(Exception):
+        sub.Close()
+    return heard[0]
 
 
 def build_lowcmd(fields: dict[str, np.ndarray], used: np.ndarray):  # -> LowCmd_
@@ -137,6 +160,17 @@ def _bridge_main(params: BridgeParams, used: list[bool], state, command, ready, 
 
     sub = ChannelSubscriber("rt/lowstate", LowState_)
     sub.Init(on_state, 10)
+    if params.foreign_writer_check_s > 0:
+        heard = another_writer_seen(ChannelSubscriber, LowCmd_, params.foreign_writer_check_s)
+        if heard:
+            print(
+                f"unitree bridge: another controller is writing rt/lowcmd ({heard} commands in "
+                f"{params.foreign_writer_check_s:g} s on DDS domain {params.domain_id}): two "
+                "controllers must never drive one robot; stop the other one first",
+                file=sys.stderr,
+                flush=True,
+            )
+            sys.exit(FOREIGN_WRITER_EXIT)
     pub = ChannelPublisher("rt/lowcmd", LowCmd_)
     pub.Init()
     ready.set()
@@ -202,6 +236,7 @@ class UnitreeBackend:
             damping_kd=config.safety.damping_kd,
             parent_pid=os.getpid(),
             release_sport_mode=u.release_sport_mode,
+            foreign_writer_check_s=u.foreign_writer_check_s,
         )
         self._proc = ctx.Process(
             target=_bridge_main,
@@ -215,6 +250,11 @@ class UnitreeBackend:
         while not self._ready.wait(0.05):
             if not self._proc.is_alive() or time.monotonic() > deadline:
                 self.close()
+                if self._proc.exitcode == FOREIGN_WRITER_EXIT:
+                    raise RuntimeError(
+                        f"another controller is already writing rt/lowcmd on DDS domain "
+                        f"{u.domain_id}: refusing to drive the same motors (stop it first)"
+                    )
                 raise RuntimeError(
                     f"unitree bridge did not start (exit code {self._proc.exitcode}; domain "
                     f"{u.domain_id}, interface {u.network_interface!r}): see its output above"
