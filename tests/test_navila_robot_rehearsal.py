@@ -109,8 +109,8 @@ def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl
         booted = wait_status(status_file, lambda s: s["sim_time"] > 0.2, TIMEOUT)
         assert booted["sport_mode"] == "normal" and booted["drive"] == "passive"
 
-        cli = navila_robot(dds.domain_id, ros_domain, tmp_path, "--instruction", INSTRUCTION)
-        with cli as (proc, console):
+        args = ("--instruction", INSTRUCTION, "--record-sensors")
+        with navila_robot(dds.domain_id, ros_domain, tmp_path, *args) as (proc, console):
             _wait_for_line(console, "robot standing, policy walking", proc, 90.0)
             start = wait_status(status_file, lambda s: True, TIMEOUT)
             # The bring-up released the sport controller before its first command landed.

@@ -98,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     robot.add_argument("--out", type=Path, default=None, help="results folder")
     robot.add_argument("--no-record", action="store_true", help="skip the MCAP recording")
+    robot.add_argument(
+        "--record-sensors",
+        action="store_true",
+        help="record the camera and LiDAR streams too (large: a robot camera is MB per frame)",
+    )
     args = parser.parse_args(argv)
     stop_on_signals()
     if args.command == "robot":
@@ -185,7 +190,11 @@ def _robot(args: argparse.Namespace) -> int:
         nodes = [s.name for s in robot_stack(**common)]
         extra = parse_overrides(args.set, nodes)
         opts = RobotRunOptions(
-            **common, extra=extra, instruction=args.instruction, record=not args.no_record
+            **common,
+            extra=extra,
+            instruction=args.instruction,
+            record=not args.no_record,
+            record_sensors=args.record_sensors,
         )
         result = run_robot(opts, out)
     except (ValueError, FileNotFoundError) as exc:

@@ -11,7 +11,8 @@ node damps the motors. Instructions also arrive on /navila/instruction from anyw
 domain. A node that dies ends the run, the others stopped the same way (exit 1).
 
 The run's record (instructions, planner outputs, executor actions, the loco node's modes, exit
-codes) goes to run.json and the topics to run.mcap, in a results folder whose path is printed.
+codes) goes to run.json and the topics to run.mcap (the camera and LiDAR streams only with
+`--record-sensors`: megabytes per frame on a robot), in a results folder whose path is printed.
 Against `navila_sim.unitree_sim --sport-mode normal` (`--sdk-domain-id`, `--network-interface
 lo`) this is the whole robot bring-up rehearsed without a robot.
 """
@@ -52,6 +53,9 @@ class RobotRunOptions:
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)  # node -> params, set last
     instruction: str = ""
     record: bool = True
+    # The camera and LiDAR streams too: a real camera is megabytes per frame, hours of it fill
+    # a disk; the rest (plan, actions, status, /cmd_vel, height map) is small.
+    record_sensors: bool = False
 
 
 @dataclass
@@ -104,19 +108,21 @@ def run_robot(opts: RobotRunOptions, out_dir: Path, say=print) -> RobotRunResult
     domain = int(os.environ.get("ROS_DOMAIN_ID") or 0)
     result = RobotRunResult(opts.robot, domain)
     out_dir.mkdir(parents=True, exist_ok=True)
-    graph = NodeGraph(specs, env=ros_env(domain), log_dir=out_dir / "logs")
-    say(SAFETY)
-    say(
-        f"[navila] {opts.robot} on ROS domain {domain} (discovery "
-        f"{os.environ.get('ROS_AUTOMATIC_DISCOVERY_RANGE', 'SUBNET')}): starting "
-        f"{', '.join(s.name for s in specs)} (logs in {graph.log_dir})"
-    )
-    graph.start()
+    # ROS's own default: the robot's topics and a planner elsewhere must be heard.
+    discovery = os.environ.get("ROS_AUTOMATIC_DISCOVERY_RANGE") or "SUBNET"
+    env = ros_env(domain, base={**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": discovery})
+    graph = NodeGraph(specs, env=env, log_dir=out_dir / "logs")
     writer = None
     if opts.record:
         from navila_bringup.mcap_log import McapRosWriter
 
         writer = McapRosWriter(out_dir / "run.mcap")
+    say(SAFETY)
+    say(
+        f"[navila] {opts.robot} on ROS domain {domain} (discovery {discovery}): starting "
+        f"{', '.join(s.name for s in specs)} (logs in {graph.log_dir})"
+    )
+    graph.start()
     try:
         _follow(opts, graph, specs, result, writer, say)
     except KeyboardInterrupt:
@@ -152,7 +158,7 @@ def _follow(opts, graph: NodeGraph, specs, result: RobotRunResult, writer, say) 
     graph.wait_ready(READY_TIMEOUT, lambda name, s: say(f"[navila] {name} ready ({s:.1f} s)"))
     with Probe("navila_robot_cli", domain_id=result.ros_domain_id) as probe:
         if writer is not None:
-            record_to(probe, writer)
+            record_to(probe, writer, sensors=opts.record_sensors)
         status = probe.record(String, "/navila/status")
         actions = probe.record(String, "/navila/action")
         outputs = probe.record(String, "/navila/vla/output")

@@ -40,11 +40,14 @@ RECORDED = [
 ]
 
 
-def record_to(probe, writer) -> None:
-    """Every RECORDED topic from `probe`'s node into the MCAP `writer`, as CDR bytes."""
+def record_to(probe, writer, sensors: bool = True) -> None:
+    """The RECORDED topics (without the camera and LiDAR streams unless `sensors`) from
+    `probe`'s node into the MCAP `writer`, as CDR bytes."""
     from rclpy.qos import qos_profile_sensor_data
 
     for topic, type_name, sensor in RECORDED:
+        if sensor and not sensors:
+            continue
         writer.add_topic(topic, type_name)
         probe.record_raw(topic, type_name, writer, qos_profile_sensor_data if sensor else 50)
 
