@@ -1,11 +1,13 @@
 """The robot camera driver (navila_loco_node.camera_node) against the simulated Go2's video
 service over Unitree DDS: frames on /camera/image_raw as the planner reads them; the service
 gone -> status not ok with the reason, nothing published, the node still up; back -> frames
-again."""
+again; its grabber process killed -> reported, restarted, frames again."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -22,6 +24,20 @@ from .conftest import CONFIG_DIR
 from .test_navila_loco_sim_unitree import TIMEOUT, sim_spec, wait_status
 
 pytestmark = pytest.mark.ros
+
+
+def spawned_children(pid: int) -> list[int]:
+    """The multiprocessing workers (spawn_main; not its resource tracker) process `pid` started."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            argv = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and b"spawn_main" in argv and b"resource_tracker" not in argv:
+            out.append(int(stat.parent.name))
+    return out
 
 
 def camera_statuses(items: list) -> list[dict]:
@@ -85,4 +101,18 @@ def test_camera_frames_from_the_robots_video_service(
             # ... and comes back: frames again, without restarting the driver.
             node_graph(sim_spec("go2", dds.domain_id, status_file, *camera_args))
             assert images.wait_count(3, 2 * TIMEOUT), camera.read_log("navila_camera")
+
+            # The driver's grabber process dies: reported, restarted, frames again.
+            [grabber] = spawned_children(camera.procs["navila_camera"].pid)
+            os.kill(grabber, signal.SIGKILL)
+            assert status.wait_for(
+                lambda items: any(
+                    "grabber process exited (code -9)" in s["last_error"]
+                    for s in camera_statuses(items)
+                ),
+                TIMEOUT,
+            ), camera.read_log("navila_camera")
+            images.clear()
+            assert images.wait_count(3, 2 * TIMEOUT), camera.read_log("navila_camera")
+            assert "restarting the grabber process" in camera.read_log("navila_camera")
         assert camera.stop(timeout=10.0) == {"navila_camera": 0}

@@ -84,7 +84,11 @@ class CameraNode(Node):
         if self.grabber is None:
             if self._dead_since is not None and now - self._dead_since >= self.restart_s:
                 self.get_logger().info("restarting the grabber process")
-                self.grabber, self._dead_since = CameraGrabber(self.params), None
+                try:
+                    self.grabber, self._dead_since = CameraGrabber(self.params), None
+                except OSError as exc:  # no process to be had: try again later, stay up
+                    self._error(f"grabber process could not start: {exc}")
+                    self._dead_since = now
             return
         grab = self.grabber.take()
         if grab is None:

@@ -4,8 +4,8 @@ NaVILA plans on the robot's RGB frames (/camera/image_raw). A real Go2 serves it
 over Unitree's `videohub` RPC service (unitree_sdk2py's VideoClient.GetImageSample: one JPEG per
 call), not on ROS. The SDK's CycloneDDS must not share a process with rclpy (DEPLOY_FACTS.md), so
 a spawned grabber process (a fresh interpreter, no DDS state inherited) calls the service at
-`rate_hz` and hands each answer to the node through a one-slot queue, the newest replacing one
-not yet taken; the node process decodes and publishes (navila_loco_node.camera_node). This
+`rate_hz` and hands each answer to the node through a pipe, of which the node keeps the newest;
+the node process decodes and publishes (navila_loco_node.camera_node). This
 package holds it because it owns the robots' SDK backends.
 
 No rclpy here, and the SDK is imported only in the grabber process.
@@ -13,12 +13,11 @@ No rclpy here, and the SDK is imported only in the grabber process.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 import multiprocessing
-import queue
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -106,19 +105,37 @@ class CameraHealth:
 
 
 class CameraGrabber:
-    """Parent side: starts the grabber process, takes its newest answer, stops it."""
+    """Parent side: starts the grabber process, keeps its newest answer, stops it.
+
+    Answers come through a one-way pipe read by a thread of ours, which keeps only the newest:
+    a grabber killed in the middle of a message then ends the thread with EOF (the write end
+    lives only in the child), where a multiprocessing.Queue would leave its reader blocked on
+    the half-sent message for good."""
 
     def __init__(self, params: CameraParams) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self._queue = ctx.Queue(maxsize=1)
-        self._stop = ctx.Event()
+        self._conn, send = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(
             target=grabber_main,
-            args=(params, self._queue, self._stop),
+            args=(params, send),
             name="navila_camera_grabber",
             daemon=True,
         )
         self._proc.start()
+        send.close()  # the child's end: its death is then EOF here
+        self._lock = threading.Lock()
+        self._newest: Grab | None = None
+        self._reader = threading.Thread(target=self._read, name="camera-grabber", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                grab = self._conn.recv()
+            except (EOFError, OSError):  # the grabber is gone (or we closed the pipe)
+                return
+            with self._lock:
+                self._newest = grab
 
     @property
     def alive(self) -> bool:
@@ -130,38 +147,28 @@ class CameraGrabber:
 
     def take(self) -> Grab | None:
         """The newest answer not yet taken, or None."""
-        try:
-            return self._queue.get_nowait()
-        except queue.Empty:
-            return None
+        with self._lock:
+            grab, self._newest = self._newest, None
+        return grab
 
     def close(self, timeout: float = 3.0) -> int | None:
-        """Stop the grabber (terminated if it does not stop in time); its exit code."""
-        self._stop.set()
-        with contextlib.suppress(queue.Empty):  # a full queue must not hold the child's feeder
-            self._queue.get_nowait()
-        self._proc.join(timeout)
+        """Stop the grabber (SIGTERM: it holds nothing to clean up; SIGKILL if it lingers);
+        its exit code. No cross-process Event or lock: a grabber killed while holding one would
+        leave the node blocked on it for good."""
         if self._proc.is_alive():
             self._proc.terminate()
             self._proc.join(timeout)
-        self._queue.close()
-        self._queue.cancel_join_thread()
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(timeout)
+        self._reader.join(timeout)  # EOF once the child is gone
+        self._conn.close()
         return self._proc.exitcode
 
 
-def _offer(out: multiprocessing.Queue, grab: Grab) -> None:
-    """Newest wins: an answer the node has not taken yet is replaced."""
-    while True:
-        try:
-            out.put_nowait(grab)
-            return
-        except queue.Full:
-            with contextlib.suppress(queue.Empty):
-                out.get_nowait()
-
-
-def grabber_main(params: CameraParams, out: multiprocessing.Queue, stop) -> None:
-    """Child side: GetImageSample at rate_hz on absolute deadlines until `stop` is set."""
+def grabber_main(params: CameraParams, out) -> None:
+    """Child side: GetImageSample at rate_hz on absolute deadlines until terminated, or until
+    the node is gone (the pipe breaks)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the node decides when the grabber stops
     from unitree_sdk2py.core.channel import ChannelFactoryInitialize
     from unitree_sdk2py.go2.video.video_client import VideoClient
@@ -172,10 +179,13 @@ def grabber_main(params: CameraParams, out: multiprocessing.Queue, stop) -> None
     client.Init()
     period = 1.0 / params.rate_hz
     deadline = time.monotonic()
-    while not stop.is_set():
+    while True:
         code, data = client.GetImageSample()
         if code == 0 and not data:
             code = NO_DATA
-        _offer(out, Grab(time.monotonic(), int(code), bytes(data) if code == 0 else b""))
+        try:
+            out.send(Grab(time.monotonic(), int(code), bytes(data) if code == 0 else b""))
+        except (BrokenPipeError, OSError):
+            return
         deadline = max(deadline + period, time.monotonic())
-        stop.wait(max(0.0, deadline - time.monotonic()))
+        time.sleep(max(0.0, deadline - time.monotonic()))

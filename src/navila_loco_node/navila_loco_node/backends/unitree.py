@@ -308,10 +308,14 @@ class UnitreeBackend:
 
     def close(self, timeout: float = 3.0) -> None:
         """Damp, let the keep-alive deliver it, then stop the bridge."""
-        if self._proc.is_alive():
-            with contextlib.suppress(RuntimeError):
-                self.damp()
-            time.sleep(0.05)
+        if not self._proc.is_alive():
+            # A bridge that died may have died holding the stop Event's lock (it polls
+            # is_set() at 500 Hz): setting it now could block this node for good.
+            self._proc.join(timeout)
+            return
+        with contextlib.suppress(RuntimeError):
+            self.damp()
+        time.sleep(0.05)
         self._stop.set()
         self._proc.join(timeout)
         if self._proc.is_alive():
