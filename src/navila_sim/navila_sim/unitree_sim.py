@@ -22,10 +22,10 @@ accelerometer, rpy; motor q / dq / tau_est in SDK slot order; tick in ms; CRC) g
 (navila_sim.lidar_relay); with the loco node republishing the IMU from LowState_ (its
 `topics.imu_out`), heightmap_node then has everything it has on a robot.
 
+The robot's `motion_switcher` service answers as a Go2's does (navila_sim.unitree_services).
 `--sport-mode NAME` plays a real Go2 at boot: Unitree's sport controller owns the motors until
-a client releases it over the `motion_switcher` service (navila_sim.sport_mode), and until then
-no LowCmd_ is applied (counted as `lowcmd_ignored_sport_mode`). Default '': released, as
-Unitree's own simulator.
+a client releases it over that service, and until then no LowCmd_ is applied (counted as
+`lowcmd_ignored_sport_mode`). Default '': released, as in Unitree's own simulator.
 
 `--camera` adds the Go2's front camera as its `videohub` service serves it (GetImageSample: the
 newest JPEG, rendered at `--camera-rate-hz` of sim time, `--camera-size W H`), for
@@ -231,8 +231,7 @@ class UnitreeSimRunner:
         crc_for_cb = CRC()
         self._sub = ChannelSubscriber("rt/lowcmd", LowCmd_)
         self._sub.Init(lambda msg: self.inbox.on_lowcmd(msg, crc_for_cb), 10)
-        if self.sport.active:
-            self._sport_server = serve_motion_switcher(self.sport)
+        self._sport_server = serve_motion_switcher(self.sport)
         if self.video is not None:
             self._video_server = serve_videohub(self.video)
         if self.args.lidar_ros_domain >= 0:
