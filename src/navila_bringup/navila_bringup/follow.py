@@ -37,12 +37,16 @@ class Follower:
             self.planner_outputs.append(r.msg.data)
         new: list[dict] = []
         for r in self.actions.drain():
-            a = json.loads(r.msg.data)
-            verdict = (
-                f"{len(a['actions'])} action(s), {a['total_duration']:.2f} s"
-                if a["ok"]
-                else f"refused: {a['error']['reason']}"
-            )
+            try:  # anyone may publish on the topic: a message we cannot read is said, not fatal
+                a = json.loads(r.msg.data)
+                verdict = (
+                    f"{len(a['actions'])} action(s), {a['total_duration']:.2f} s"
+                    if a["ok"]
+                    else f"refused: {a['error']['reason']}"
+                )
+            except (ValueError, KeyError, TypeError) as exc:
+                self.say(f"[executor] unreadable /navila/action message ({exc!r}): skipped")
+                continue
             self.say(f"[executor] {verdict}")
             new.append(a)
         items = self.status.drain()

@@ -143,14 +143,17 @@ def test_follower_says_each_message_once_and_keeps_no_history() -> None:
     ]
     assert len(outputs) == len(actions) == len(status) == 0  # drained
     actions._add(_msg({"ok": False, "actions": [], "error": {"reason": "unparsed"}}))
+    actions._add(_msg("{not json"))  # skipped with a line, not a crash
     status._add(_msg({"node": "navila_executor", "event": "episode_end"}))
     status._add(_msg({"node": "navila_loco", "mode": "damp", "reason": "tilt 1.2 rad"}))
     assert len(f.poll()) == 1
-    assert said[-2:] == ["[executor] refused: unparsed", "[loco] damp: tilt 1.2 rad"]
+    assert said[-3] == "[executor] refused: unparsed"
+    assert said[-2].startswith("[executor] unreadable /navila/action message")
+    assert said[-1] == "[loco] damp: tilt 1.2 rad"
     assert f.episodes_ended == 1 and f.loco_mode == "damp"
     assert [m["mode"] for m in f.loco_modes] == ["stand_up", "walk", "damp"]
     assert f.planner_outputs == ["The next action is move forward 1 m."]
-    assert f.poll() == [] and len(said) == 6
+    assert f.poll() == [] and len(said) == 7
     for ok, err in ((False, "GetImageSample failed: code 3104"), (False, "x"), (True, "")):
         status._add(_msg({"node": "navila_camera", "ok": ok, "last_error": err}))
     f.poll()
