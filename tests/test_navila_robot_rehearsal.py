@@ -208,3 +208,37 @@ def test_a_robot_whose_sport_mode_is_not_released_is_never_walked(
     run = json.loads((out_dir / "run.json").read_text())
     assert run["outcome"] == "bringup_failed" and "stand-up failed" in run["error"]
     assert run["instructions"] == [] and run["actions"] == []
+
+
+def test_the_vision_policy_bring_up_maps_the_robots_own_lidar_topic_and_walks(
+    node_graph, ros_domain, tmp_path: Path
+) -> None:
+    """models/go2_vision through the robot graph: heightmap_node reads the L1's own topic
+    (/utlidar/cloud, config/go2.yaml's navila_robot section), here from the simulator's LiDAR
+    driver process; the policy waits for a map, then walks "move forward 1 m"."""
+    status_file = tmp_path / "sim_status.json"
+    with DomainLease() as dds:
+        lidar = ("--lidar-ros-domain", str(ros_domain), "--lidar-topic", "/utlidar/cloud")
+        sim = node_graph(sim_spec("go2", dds.domain_id, status_file, *lidar))
+        assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
+        args = ("--policy", str(REPO_ROOT / "models" / "go2_vision"), "--no-record")
+        args += ("--instruction", INSTRUCTION)
+        with navila_robot(dds.domain_id, ros_domain, tmp_path, *args) as (proc, console):
+            _wait_for_line(console, "robot standing, policy walking", proc, 90.0)
+            start = wait_status(status_file, lambda s: True, TIMEOUT)
+            text = _wait_for_line(console, "the planner said stop", proc, 60.0)
+            time.sleep(1.5)
+            end = wait_status(status_file, lambda s: True, TIMEOUT)
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=30.0)
+        text = console.read_text(errors="replace")
+        assert rc == 0, text
+    run = json.loads((tmp_path / "robot_run" / "run.json").read_text())
+    assert set(run["exit_codes"]) == NODES | {"heightmap_node"}, run["exit_codes"]
+    assert not any(run["exit_codes"].values())
+    (x0, y0, _), (x1, y1, _) = start["base_pos"], end["base_pos"]
+    yaw = start["base_rpy"][2]
+    forward = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
+    print(f"go2_vision forward {forward:.3f} m in the rehearsal")
+    assert 0.8 < forward < 1.3, (forward, text)
+    assert end["lidar_scans"] > 0 and end["trunk_height"] > 0.7 * end["nominal_height"]
