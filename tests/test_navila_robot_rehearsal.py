@@ -29,7 +29,7 @@ from mcap.reader import make_reader
 from navila_bringup.graph import DomainLease, ros_env
 
 from .conftest import REPO_ROOT
-from .test_navila_loco_sim_unitree import TIMEOUT, all_damped, sim_spec, wait_status
+from .test_navila_loco_sim_unitree import TIMEOUT, all_damped, sim_spec, stood_up, wait_status
 
 pytestmark = pytest.mark.ros
 
@@ -71,7 +71,12 @@ def navila_robot(
     ]
     with console.open("wb") as log:
         proc = subprocess.Popen(
-            cmd, env=ros_env(ros_domain), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+            cmd,
+            env=ros_env(ros_domain),
+            stdin=subprocess.PIPE,  # the operator's console; closed at once unless typed into
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
         )
     try:
         yield proc, console
@@ -242,3 +247,47 @@ def test_the_vision_policy_bring_up_maps_the_robots_own_lidar_topic_and_walks(
     print(f"go2_vision forward {forward:.3f} m in the rehearsal")
     assert 0.8 < forward < 1.3, (forward, text)
     assert end["lidar_scans"] > 0 and end["trunk_height"] > 0.7 * end["nominal_height"]
+
+
+def test_the_operator_types_instructions_and_the_estop_at_the_console(
+    node_graph, ros_domain, tmp_path: Path
+) -> None:
+    """`navila robot`'s console: a typed instruction is walked; !estop damps the motors at once;
+    a typo'd command is refused, never sent as an instruction; !release, !reset, !start stand
+    the robot up again."""
+    status_file = tmp_path / "sim_status.json"
+    with DomainLease() as dds:
+        sim = node_graph(sim_spec("go2", dds.domain_id, status_file))
+        assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
+        with navila_robot(dds.domain_id, ros_domain, tmp_path, "--no-record") as (proc, console):
+
+            def type_line(text: str) -> None:
+                proc.stdin.write(text.encode() + b"\n")
+                proc.stdin.flush()
+
+            _wait_for_line(console, "type an instruction", proc, 90.0)
+            start = wait_status(status_file, stood_up, TIMEOUT)
+            type_line(INSTRUCTION)
+            _wait_for_line(console, "the planner said stop", proc, 60.0)
+            time.sleep(1.5)
+            walked = wait_status(status_file, lambda s: True, TIMEOUT)
+            type_line("!estpo")  # a typo: refused, not an instruction
+            _wait_for_line(console, "unknown command '!estpo'", proc, TIMEOUT)
+            type_line("!estop")
+            wait_status(status_file, all_damped, TIMEOUT)
+            _wait_for_line(console, "[loco] damp: e-stop", proc, TIMEOUT)
+            for line in ("!release", "!reset", "!start"):
+                type_line(line)
+                time.sleep(0.5)
+            wait_status(status_file, stood_up, TIMEOUT)
+            text = _wait_for_line(console, "start sent", proc, TIMEOUT)
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=30.0)
+        text = console.read_text(errors="replace")
+        assert rc == 0, text
+    (x0, y0, _), (x1, y1, _) = start["base_pos"], walked["base_pos"]
+    assert 0.8 < math.dist((x0, y0), (x1, y1)) < 1.3, text
+    run = json.loads((tmp_path / "robot_run" / "run.json").read_text())
+    assert run["instructions"] == [INSTRUCTION]  # the typo never went out
+    modes = [m["mode"] for m in run["loco_modes"]]
+    assert modes[-4:] == ["damp", "passive", "stand_up", "walk"], modes

@@ -30,15 +30,18 @@ class Received(Generic[MsgT]):
 
 
 class Recorder(Generic[MsgT]):
-    """Thread-safe log of one topic's messages."""
+    """Thread-safe log of one topic's messages (the newest `keep` only, when given)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int | None = None) -> None:
         self._cond = threading.Condition()
         self._items: list[Received[MsgT]] = []
+        self._keep = keep
 
     def _add(self, msg: MsgT) -> None:
         with self._cond:
             self._items.append(Received(time.monotonic(), msg))
+            if self._keep is not None and len(self._items) > 2 * self._keep:
+                del self._items[: -self._keep]  # amortised: trimmed in batches
             self._cond.notify_all()
 
     @property
@@ -109,8 +112,10 @@ class Probe:
                     raise
                 return
 
-    def record(self, msg_type: type, topic: str, qos: QoSProfile | int = 50) -> Recorder[Any]:
-        rec: Recorder[Any] = Recorder()
+    def record(
+        self, msg_type: type, topic: str, qos: QoSProfile | int = 50, keep: int | None = None
+    ) -> Recorder[Any]:
+        rec: Recorder[Any] = Recorder(keep)
         self.node.create_subscription(msg_type, topic, rec._add, qos)
         return rec
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,6 +41,34 @@ SAFETY = (
     "2 m around it, hold the remote, and keep this terminal: Ctrl-C damps the motors "
     "(kp 0, kd 8); `/navila/estop` (std_msgs/Bool true) damps too."
 )
+
+
+CONSOLE_HELP = (
+    "[navila] type an instruction and Enter to give it; or !estop (damp now), !release (the "
+    "e-stop), !reset (damped -> passive), !start (stand up), !cancel (the instruction), !help"
+)
+# Console commands: (topic, message kind, value, what is said).
+CONSOLE_COMMANDS = {
+    "!estop": ("/navila/estop", "bool", True, "E-STOP sent: the robot damps"),
+    "!release": ("/navila/estop", "bool", False, "e-stop released (then !reset, !start)"),
+    "!reset": ("/navila/loco/command", "str", "reset", "reset sent (damped -> passive)"),
+    "!start": ("/navila/loco/command", "str", "start", "start sent (stand-up)"),
+    "!cancel": ("/navila/instruction", "str", "", "instruction cancelled"),
+}
+
+
+def console_line(line: str) -> tuple[str, str, object, str] | str | None:
+    """What a line typed at `navila robot` means: a CONSOLE_COMMANDS entry, an instruction
+    (the text), or None (blank, or !help). ValueError for an unknown !command: a typo must
+    never become an instruction the robot walks."""
+    text = line.strip()
+    if not text or text == "!help":
+        return None
+    if text.startswith("!"):
+        if text not in CONSOLE_COMMANDS:
+            raise ValueError(f"unknown command {text!r}: {', '.join(CONSOLE_COMMANDS)}, !help")
+        return CONSOLE_COMMANDS[text]
+    return text
 
 
 @dataclass(frozen=True)
@@ -173,6 +202,7 @@ def _follow(opts, graph: NodeGraph, specs, result: RobotRunResult, writer, say) 
             say(f"[navila] instruction: {opts.instruction!r}")
         else:
             say("[navila] waiting for instructions on /navila/instruction (Ctrl-C to stop)")
+        _start_console(probe, pub, say)
         follower = Follower(outputs, actions, status, say)
         try:
             while True:
@@ -191,3 +221,46 @@ def _follow(opts, graph: NodeGraph, specs, result: RobotRunResult, writer, say) 
         finally:
             result.planner_outputs = follower.planner_outputs
             result.loco_modes = follower.loco_modes
+
+
+def _start_console(probe, instruction_pub, say) -> None:
+    """Read instructions and !commands from stdin on a thread (until EOF: a run without a
+    terminal has none), so the operator gives the robot its next instruction, or stops it,
+    where they watch it."""
+    import threading
+
+    from std_msgs.msg import Bool, String
+
+    # Its own view of the status topic (the Follower drains the other), the newest few hundred:
+    # what confirms a delivered instruction.
+    status = probe.record(String, "/navila/status", keep=500)
+    pubs = {
+        "/navila/estop": probe.publisher(Bool, "/navila/estop"),
+        "/navila/loco/command": probe.publisher(String, "/navila/loco/command"),
+        "/navila/instruction": instruction_pub,
+    }
+
+    def read() -> None:
+        say(CONSOLE_HELP)
+        for line in sys.stdin:
+            try:
+                meant = console_line(line)
+            except ValueError as exc:
+                say(f"[navila] {exc}")
+                continue
+            if meant is None:
+                if line.strip() == "!help":
+                    say(CONSOLE_HELP)
+                continue
+            if isinstance(meant, str):
+                status.clear()
+                if deliver_instruction(instruction_pub, String(data=meant), status):
+                    say(f"[navila] instruction: {meant!r}")
+                else:
+                    say(f"[navila] the planner never confirmed {meant!r}: is it up?")
+                continue
+            topic, kind, value, what = meant
+            pubs[topic].publish(Bool(data=bool(value)) if kind == "bool" else String(data=value))
+            say(f"[navila] {what}")
+
+    threading.Thread(target=read, name="navila-console", daemon=True).start()

@@ -14,7 +14,7 @@ import pytest
 from navila_bringup.cli import main as navila_main
 from navila_bringup.follow import Follower
 from navila_bringup.probe import Recorder
-from navila_bringup.robot_run import parse_overrides
+from navila_bringup.robot_run import console_line, parse_overrides
 from navila_bringup.stack import hardware_params, robot_stack
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"
@@ -172,3 +172,12 @@ def test_a_robot_graph_discovers_beyond_this_machine(monkeypatch, tmp_path: Path
     monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")  # a rehearsal's choice
     assert navila_main(["robot", "--robot", "no_such_robot", "--out", str(tmp_path)]) == 2
     assert os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
+
+
+def test_console_lines_are_instructions_commands_or_refused() -> None:
+    assert console_line("  go to the kitchen \n") == "go to the kitchen"
+    assert console_line("") is None and console_line("!help") is None
+    assert console_line("!estop")[:3] == ("/navila/estop", "bool", True)
+    assert console_line("!cancel")[:3] == ("/navila/instruction", "str", "")
+    with pytest.raises(ValueError, match="unknown command"):
+        console_line("!estpo")  # a typo is never an instruction
