@@ -222,9 +222,9 @@ def robot_stack(
     """A real robot: the config's `navila_robot` settings (the vendor SDK backend, its DDS
     domain; the camera driver where the robot's camera comes through its SDK), wall-clock
     time. A Unitree robot's IMU comes in the SDK's LowState: the loco node republishes it where
-    heightmap_node levels with one. `sdk_domain_id` replaces the robot's
-    DDS domain (a rehearsal against navila_sim.unitree_sim), `extra` adds node parameters last.
-    `robot` names the robot in messages only; the config decides."""
+    heightmap_node levels with one. `sdk_domain_id` replaces the robot's DDS domain (a rehearsal
+    against navila_sim.unitree_sim), `extra` adds node parameters last. `robot` names the robot
+    in messages only; the config decides."""
     hw = hardware_params(config)
     loco: dict[str, Any] = {**hw.get(LOCO[3], {}), **loco_policy_params(policy_path)}
     backend = str(loco["backend.name"])
