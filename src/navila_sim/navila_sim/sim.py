@@ -164,6 +164,22 @@ class LidarData:
 
 
 @dataclass
+class SensorSchedule:
+    """When a sensor running at `rate_hz` of sim time is next due. After a stall the next one
+    is due one period on, never a burst of the missed ones."""
+
+    rate_hz: float
+    next_t: float = 0.0
+
+    def take(self, t: float) -> bool:
+        """Whether one is due at sim time t; if so, the next is scheduled."""
+        if t + 1e-9 < self.next_t:
+            return False
+        self.next_t = max(self.next_t + 1.0 / self.rate_hz, t)
+        return True
+
+
+@dataclass
 class ImageData:
     stamp: float
     rgb: np.ndarray  # (H, W, 3) uint8
@@ -312,8 +328,8 @@ class Sim:
         self._cmd = np.zeros(3)
         self._kin_pose = np.array([x, y, yaw], dtype=np.float64)
         self._tau = np.zeros(self.n)
-        self._next_lidar = 0.0
-        self._next_camera = 0.0
+        self._lidar_due = SensorSchedule(self.config.lidar.rate_hz)
+        self._camera_due = SensorSchedule(self.config.camera.rate_hz)
         self.collisions = 0
         self.obstacle_contact_periods = 0
         self.upper_contact_periods = 0
@@ -726,20 +742,16 @@ class Sim:
     def due_lidar(self) -> LidarData | None:
         """A scan when the LiDAR's rate makes one due at the current sim time (then the next
         is scheduled), else None; None without a LiDAR."""
-        t = self.time
-        if not self.config.lidar_enabled or t + 1e-9 < self._next_lidar:
+        if not self.config.lidar_enabled or not self._lidar_due.take(self.time):
             return None
-        self._next_lidar = max(self._next_lidar + 1.0 / self.config.lidar.rate_hz, t)
-        return LidarData(t, self.lidar_points())
+        return LidarData(self.time, self.lidar_points())
 
     def due_camera(self) -> ImageData | None:
         """A frame when the camera's rate makes one due at the current sim time (then the next
         is scheduled), else None; None without a camera."""
-        t = self.time
-        if not self.config.camera.enabled or t + 1e-9 < self._next_camera:
+        if not self.config.camera.enabled or not self._camera_due.take(self.time):
             return None
-        self._next_camera = max(self._next_camera + 1.0 / self.config.camera.rate_hz, t)
-        return ImageData(t, self.render())
+        return ImageData(self.time, self.render())
 
     # ----------------------------------------------------------------------------- sensors
     def joint_state(self) -> JointStateData:
