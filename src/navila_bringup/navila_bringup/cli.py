@@ -173,25 +173,18 @@ def _robot(args: argparse.Namespace) -> int:
     """`navila robot`: 0 after Ctrl-C with every node stopped cleanly, 1 otherwise, 2 for a
     bad config, policy or --set before any node starts."""
     from navila_bringup.paths import find_config, results_dir
-    from navila_bringup.robot_run import RobotRunOptions, parse_overrides, run_robot
-    from navila_bringup.stack import robot_stack
+    from navila_bringup.robot_run import RobotRunOptions, run_robot
 
     out = args.out or results_dir() / f"robot_{time.strftime('%Y%m%d_%H%M%S')}"
     try:
-        config = str(find_config(args.robot))
-        common = dict(
+        opts = RobotRunOptions(
             robot=args.robot,
-            config=config,
+            config=str(find_config(args.robot)),
             planner=args.planner,
             policy_path=args.policy,
             network_interface=args.network_interface,
             sdk_domain_id=args.sdk_domain_id,
-        )
-        nodes = [s.name for s in robot_stack(**common)]
-        extra = parse_overrides(args.set, nodes)
-        opts = RobotRunOptions(
-            **common,
-            extra=extra,
+            settings=tuple(args.set),
             instruction=args.instruction,
             record=not args.no_record,
             record_sensors=args.record_sensors,

@@ -34,7 +34,7 @@ from navila_bringup.follow import (
     wait_until_linked,
 )
 from navila_bringup.graph import NodeGraph, ros_env
-from navila_bringup.stack import robot_stack
+from navila_bringup.stack import add_params, robot_stack
 
 SAFETY = (
     "[navila] SAFETY: the robot stands up as soon as the locomotion node has its state. Clear "
@@ -79,7 +79,7 @@ class RobotRunOptions:
     policy_path: str = ""
     network_interface: str = ""
     sdk_domain_id: int | None = None  # None: the config's (the robot's own, 0)
-    extra: dict[str, dict[str, Any]] = field(default_factory=dict)  # node -> params, set last
+    settings: tuple[str, ...] = ()  # `--set NODE:PARAM=VALUE` items, set last
     instruction: str = ""
     record: bool = True
     # The camera and LiDAR streams too: a real camera is megabytes per frame, hours of it fill
@@ -124,7 +124,7 @@ def parse_overrides(items: list[str], nodes: list[str]) -> dict[str, dict[str, A
 def run_robot(opts: RobotRunOptions, out_dir: Path, say=print) -> RobotRunResult:
     """Bring the robot graph up and follow it until KeyboardInterrupt (Ctrl-C / SIGTERM through
     graph.stop_on_signals) or a node's death. Raises ValueError / FileNotFoundError for a bad
-    config or policy before any node starts."""
+    config, policy or --set before any node starts."""
     specs = robot_stack(
         opts.robot,
         opts.config,
@@ -132,8 +132,8 @@ def run_robot(opts: RobotRunOptions, out_dir: Path, say=print) -> RobotRunResult
         opts.policy_path,
         opts.network_interface,
         sdk_domain_id=opts.sdk_domain_id,
-        extra=opts.extra,
     )
+    add_params(specs, parse_overrides(list(opts.settings), [s.name for s in specs]))
     domain = int(os.environ.get("ROS_DOMAIN_ID") or 0)
     result = RobotRunResult(opts.robot, domain)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -112,8 +112,13 @@ def sim_stack(opts: SimStackOptions) -> list[NodeSpec]:
     if opts.planner == "oracle":
         vla["episode_file"] = opts.episode_file
     specs.append(spec(VLA, cfg, **vla))
+    return add_params(specs, opts.extra)
+
+
+def add_params(specs: list[NodeSpec], extra: dict[str, dict[str, Any]]) -> list[NodeSpec]:
+    """Node name -> parameters set on those nodes last (over config and bring-up); `specs`."""
     for s in specs:
-        s.params.update(opts.extra.get(s.name, {}))
+        s.params.update(extra.get(s.name, {}))
     return specs
 
 
@@ -254,8 +259,7 @@ def robot_stack(
     for s in specs:
         if s.name != LOCO[3]:  # the loco node's are in `loco` already, below the policy's
             s.params = {**hw.get(s.name, {}), **s.params}
-        s.params.update((extra or {}).get(s.name, {}))
-    return specs
+    return add_params(specs, extra or {})
 
 
 def launch_nodes(specs: list[NodeSpec]) -> list[Any]:
