@@ -76,3 +76,17 @@ def run_probe() -> Callable[..., subprocess.CompletedProcess[str]]:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
     return run
+
+
+def child_processes(pid: int) -> dict[int, list[bytes]]:
+    """pid -> argv of each live child process of `pid` (read from /proc: Linux only)."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if ppid == pid:
+            out[int(stat.parent.name)] = argv
+    return out

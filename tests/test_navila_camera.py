@@ -20,7 +20,7 @@ from std_msgs.msg import String
 from navila_bringup.graph import DomainLease, NodeSpec
 from navila_bringup.probe import Probe
 
-from .conftest import CONFIG_DIR
+from .conftest import CONFIG_DIR, child_processes
 from .test_navila_loco_sim_unitree import TIMEOUT, sim_spec, wait_status
 
 pytestmark = pytest.mark.ros
@@ -28,16 +28,11 @@ pytestmark = pytest.mark.ros
 
 def spawned_children(pid: int) -> list[int]:
     """The multiprocessing workers (spawn_main; not its resource tracker) process `pid` started."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            argv = (stat.parent / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid and b"spawn_main" in argv and b"resource_tracker" not in argv:
-            out.append(int(stat.parent.name))
-    return out
+    return [
+        child
+        for child, argv in child_processes(pid).items()
+        if any(b"spawn_main" in a for a in argv) and not any(b"resource_tracker" in a for a in argv)
+    ]
 
 
 def camera_statuses(items: list) -> list[dict]:

@@ -28,7 +28,7 @@ from mcap.reader import make_reader
 
 from navila_bringup.graph import DomainLease, ros_env
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, child_processes
 from .test_navila_loco_sim_unitree import TIMEOUT, all_damped, sim_spec, stood_up, wait_status
 
 pytestmark = pytest.mark.ros
@@ -89,15 +89,10 @@ def navila_robot(
 def _children(pid: int) -> dict[str, int]:
     """Node name -> pid of the node processes `navila robot` (pid) started."""
     out = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
+    for child, argv in child_processes(pid).items():
         names = [a[len(b"__node:=") :].decode() for a in argv if a.startswith(b"__node:=")]
-        if ppid == pid and names:
-            out[names[0]] = int(stat.parent.name)
+        if names:
+            out[names[0]] = child
     return out
 
 
