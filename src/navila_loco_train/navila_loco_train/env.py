@@ -230,7 +230,10 @@ class LocoEnv:
         if self._held_command is not None:
             cmd[:] = self._held_command
         self.commands[ids] = cmd
-        self.command_timer[ids] = c.resample_s
+        if c.resample_range_s is None:  # (no draws when fixed: older runs replay unchanged)
+            self.command_timer[ids] = c.resample_s
+        else:
+            self.command_timer[ids] = self.rng.uniform(*c.resample_range_s, size=k)
 
     def hold_commands(self, command: Sequence[float] | None) -> None:
         """Command every robot (vx, vy, wz) from now on, respawns included; None goes back to

@@ -37,6 +37,11 @@ class CommandSpec:
     turn_in_place_fraction: float = 0.3
     turn_in_place_min_wz: float = 0.3  # |wz| of turn-in-place commands: [this, wz max]
     resample_s: float = 10.0
+    # Each draw lasts a uniform time in this range instead (Isaac Lab's resampling_time_range).
+    # NaVILA's commands are short ("turn left 30 degrees" is 1 s at pi/6 rad/s, "move forward
+    # 1 m" 2 s) and follow stops, while 10 s draws in 20 s episodes give a robot about one
+    # command change per episode: a turn in place right after standing is a rare sample.
+    resample_range_s: tuple[float, float] | None = None
     small: float = 0.1  # |command| below this counts as "stand" (air-time off, stand_still on)
     # NaVILA's executor sends exactly these (forward 0.5 m/s, turns +-pi/6 rad/s, for distance /
     # speed seconds: NAVILA_FACTS.md). A share of the draws can be exactly one of them, so the
@@ -55,6 +60,15 @@ class CommandSpec:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"commands.{name} must be in [0, 1], got {value}")
+        if not self.resample_s > 0:
+            raise ValueError(f"commands.resample_s must be > 0, got {self.resample_s}")
+        if self.resample_range_s is not None:
+            lo, hi = self.resample_range_s
+            if not 0 < lo <= hi:
+                raise ValueError(
+                    f"commands.resample_range_s must be (lo, hi) with 0 < lo <= hi, "
+                    f"got {self.resample_range_s}"
+                )
         if self.deploy_fraction > 0 and not self.deploy_commands:
             raise ValueError("commands.deploy_fraction > 0 needs deploy_commands")
         ranges = (self.vx, self.vy, self.wz)

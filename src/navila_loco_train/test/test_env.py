@@ -338,6 +338,30 @@ def test_deployed_command_draws(small_task: TaskSpec) -> None:
     env.close()
 
 
+def test_command_durations_drawn_from_the_resample_range(small_task: TaskSpec) -> None:
+    """With resample_range_s each draw lasts a uniform time in the range (NaVILA's commands last
+    1-3 s between stops); without it every draw lasts resample_s, as before."""
+    c = replace(small_task.commands, resample_range_s=(1.0, 3.0))
+    env = make_env(replace(small_task, commands=c), n=64, randomize=False)
+    timers = env.command_timer.copy()
+    assert np.all((timers >= 1.0) & (timers <= 3.0)) and np.ptp(timers) > 1.0
+    first = env.commands.copy()
+    zero = np.zeros((env.n, env.num_actions))
+    steps = math.ceil(1.0 / env.dt) + 1  # past the shortest draw: those robots redrew
+    for _ in range(steps):
+        env.step(zero)
+    redrawn = timers <= steps * env.dt
+    assert redrawn.any() and not np.allclose(env.commands[redrawn], first[redrawn])
+    assert np.all(env.command_timer <= 3.0)
+    env.close()
+    env = make_env(small_task, n=8, randomize=False)
+    assert np.all(env.command_timer == small_task.commands.resample_s)
+    env.close()
+    for bad in ((0.0, 2.0), (3.0, 1.0)):
+        with pytest.raises(ValueError, match="resample_range_s"):
+            replace(small_task.commands, resample_range_s=bad)
+
+
 def test_h1_spawns_on_its_feet_and_terminates_when_it_buckles() -> None:
     """The humanoid's flat box feet start on the ground (a box's half-height, not its
     half-length, below the site: was 9 cm in the air), and its config's fall height ends an

@@ -1276,6 +1276,9 @@ def test_a_configs_command_draws_reach_the_command_term(
     term = fake_isaaclab.mdp.NavilaVelocityCommand(cmd, _FakeEnv(2, 12))
     assert term.spec.deploy_fraction == 0.3
     assert term.spec.deploy_commands == deploy.task.commands.deploy_commands
+    assert cmd.resampling_time_range == (10.0, 10.0)  # a fixed resample_s
+    ranged = replace(deploy.task.commands, resample_range_s=(1.5, 5.0))
+    assert m._command_fields(ranged)["resampling_time_range"] == (1.5, 5.0)  # draws' durations
 
 
 def test_a_task_that_changes_more_than_the_port_applies_is_refused(

@@ -421,7 +421,7 @@ class H1ObservationsCfg:
 def _command_fields(c: CommandSpec) -> dict[str, Any]:
     """A CommandSpec as NavilaVelocityCommandCfg fields (each task sets its config's)."""
     return {
-        "resampling_time_range": (c.resample_s, c.resample_s),
+        "resampling_time_range": c.resample_range_s or (c.resample_s, c.resample_s),
         "rel_standing_envs": c.standing_fraction,
         "turn_in_place_fraction": c.turn_in_place_fraction,
         "turn_in_place_min_wz": c.turn_in_place_min_wz,
