@@ -9,7 +9,9 @@ turn right in place, stand - --phase-s each (--mirrored: the right turn first, f
 and the left turn after the walk, so that a lopsided pair of turns can be told from the order
 they come in: braking from the walk into the second turn; --walk-turn: stand, walk 0.5 m/s
 turning left pi/6, walk straight, walk turning right, walk 0.2 m/s turning left - turns while
-walking, which a biped can learn before it turns on the spot). For each phase, after --settle-s, the
+walking, which a biped can learn before it turns on the spot; --sensor-noise: the inputs read
+with the training config's observation noise, as a robot's sensors never read exactly the
+same twice). For each phase, after --settle-s, the
 script measures: mean linear and angular velocity error (Table V's, in the body frame), the mean
 forward velocity and yaw rate, and the net drift, the distance the base moved over the window
 (what a standing or turning robot should not do); and over the settling time, the distance moved
@@ -55,6 +57,7 @@ def probe(
     settle_s: float,
     threads: int,
     phases: tuple = PHASES,
+    sensor_noise: bool = False,
 ) -> dict:
     base = load_train_config(config)
     terrain = {**(base.get("terrain") or {}), "types": ["flat"]}
@@ -65,6 +68,7 @@ def probe(
         "num_threads": threads,
         "num_variants": 2,
         "randomize": False,
+        "observation_noise": sensor_noise,
         "init_max_level": 0,
     }
     run = policy_in_env(policy_dir, cfg, task, overrides)
@@ -117,6 +121,7 @@ def probe(
         "envs": envs,
         "phase_s": phase_s,
         "settle_s": settle_s,
+        "sensor_noise": sensor_noise,
         "phase_order": [name for name, _ in phases],
         "phases": rows,
     }
@@ -155,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     script.add_argument(
         "--walk-turn", action="store_true", help="turns while walking instead of in place"
     )
+    ap.add_argument(
+        "--sensor-noise",
+        action="store_true",
+        help="the policy reads its sensors with the training config's observation noise (the "
+        "robot stays nominal): a policy that stands exactly still until something nudges it "
+        "shows here",
+    )
     args = ap.parse_args(argv)
     phases = WALK_TURN_PHASES if args.walk_turn else PHASES
     phases = MIRRORED_PHASES if args.mirrored else phases
@@ -174,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             args.settle_s,
             args.threads,
             phases,
+            args.sensor_noise,
         ),
         show,
     )

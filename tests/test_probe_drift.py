@@ -43,6 +43,15 @@ def test_probe_measures_each_phase_of_the_command_script(
     assert data["phases"]["walk_left"]["wz_mean"] > 0.3
     assert data["phases"]["walk_right"]["wz_mean"] < -0.3
     assert data["phases"]["walk_left"]["vx_mean"] > 0.3
+    assert data["sensor_noise"] is False
+    # --sensor-noise: the same script read through the training config's observation noise
+    proc = run_probe(
+        *base, "--envs", "2", "--phase-s", "1.5", "--settle-s", "0.5", "--sensor-noise"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["sensor_noise"] is True
+    assert data["phases"]["turn_left"]["wz_mean"] > 0.3 and data["phases"]["walk"]["vx_mean"] > 0.3
 
 
 def test_probe_refuses_bad_input(

@@ -68,6 +68,10 @@ class EnvConfig:
     contact_threshold_n: float = 1.0
     init_max_level: int = 2  # envs start on levels 0..this
     randomize: bool = True
+    # The task's observation noise (TaskSpec.noise) on the policy's inputs; None: as
+    # `randomize`. A probe of the nominal robot can still read the sensors as noisily as
+    # training did (benchmarks/probe_drift.py --sensor-noise).
+    observation_noise: bool | None = None
     seed: int = 0
     robot_config: str = ""  # config/<robot>.yaml: its heightmap_node section (vision policies)
     # Deployed maps arrive at the LiDAR's rate (navila_sim: 15 Hz), not the policy's 50 Hz: a
@@ -489,7 +493,8 @@ class LocoEnv:
     def _observe(self) -> tuple[np.ndarray, np.ndarray]:
         hm = self.height_maps()
         noise = None
-        if self.cfg.randomize:
+        noisy = self.cfg.observation_noise
+        if self.cfg.randomize if noisy is None else noisy:
             nz = self.task.noise
             noise = {k: getattr(nz, k) for k in nz.__dataclass_fields__}
         common = {

@@ -352,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=None,
         help="exploration noise std for --init-from (required for a policy directory that holds "
-        "only the exported actor: use its run's last Policy/mean_std)",
+        "only the exported actor: use its run's last Policy/mean_std), or with --resume: the "
+        "resumed actor's noise set to this (weights and optimiser state kept)",
     )
     ap.add_argument(
         "--critic-warmup",
@@ -478,6 +479,11 @@ def main(argv: list[str] | None = None) -> int:
             return _export_checkpoint(
                 runner, env, loco, cfg, args.resume, levels, run_dir, export_dir, mirror
             )
+        if args.init_std is not None:
+            from navila_loco_train.warm_start import set_noise_std
+
+            set_noise_std(runner, args.init_std)
+            print(f"[train] exploration noise std set to {args.init_std}", flush=True)
         if levels is None:
             print(
                 "[train] no terrain levels in the checkpoint: curriculum from the start", flush=True

@@ -164,6 +164,20 @@ def source_layout(checkpoint: Path) -> dict[str, Any]:
     return yaml.safe_load(run_cfg.read_text())["train_config"]
 
 
+def set_noise_std(runner: Any, std: float) -> None:
+    """Set the actor's exploration noise to `std` on every action (a resumed run's own noise
+    otherwise: a humanoid whose mean action stands still where the noisy one turns needs less
+    noise to learn to turn without it). The actor's weights and the optimiser state stay."""
+    if not std > 0:
+        raise ValueError(f"exploration noise std must be > 0, got {std}")
+    state = runner.alg.save()
+    actor = state["actor_state_dict"]
+    if STD_KEY not in actor:
+        raise KeyError(f"the actor has no {STD_KEY} (a noise head other than rsl-rl's scalar std)")
+    actor[STD_KEY] = torch.full_like(actor[STD_KEY], float(std))
+    runner.alg.load({"actor_state_dict": actor}, {"actor": True, "critic": False}, strict=True)
+
+
 def warm_start(
     runner: Any,
     env: Any,

@@ -119,6 +119,30 @@ def test_observations_are_the_deployed_layout(small_task: TaskSpec) -> None:
     env.close()
 
 
+def test_observation_noise_on_a_nominal_robot(small_task: TaskSpec) -> None:
+    """observation_noise=True reads a nominal (unrandomised) robot's sensors with the task's
+    noise (probe_drift.py --sensor-noise): the robots move exactly as without it, their inputs
+    differ by at most the noise half-widths."""
+    exact, noisy = (
+        make_env(small_task, randomize=False, observation_noise=flag) for flag in (False, True)
+    )
+    for _ in range(3):
+        obs_exact, *_ = exact.step(np.full((exact.n, 12), 0.1))
+        obs_noisy, *_ = noisy.step(np.full((noisy.n, 12), 0.1))
+    np.testing.assert_array_equal(exact.state, noisy.state)  # the same physics
+    slots = {s.name: s for s in ObservationBuilder(blind_config()).layout()}
+    q = slots["joint_pos_rel"]
+    diff = np.abs(obs_noisy[:, q.start : q.stop] - obs_exact[:, q.start : q.stop])
+    half = small_task.noise.joint_pos_rel
+    assert diff.max() > 0.1 * half and diff.max() <= half * 1.0001
+    cmd = slots["velocity_command"]  # commands carry no noise
+    np.testing.assert_array_equal(
+        obs_noisy[:, cmd.start : cmd.stop], obs_exact[:, cmd.start : cmd.stop]
+    )
+    exact.close()
+    noisy.close()
+
+
 def test_tracking_reward_is_one_when_tracking_perfectly(small_task: TaskSpec) -> None:
     from navila_loco_train import rewards
 

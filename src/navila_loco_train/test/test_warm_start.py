@@ -184,3 +184,31 @@ def test_the_shipped_vision_policy_directory_resumes_with_its_critic(tmp_path: P
     for key, value in runner.alg.save()["critic_state_dict"].items():
         assert torch.equal(value, ck["critic_state_dict"][key]), key
     env.close()
+
+
+def test_resume_with_init_std_sets_only_the_exploration_noise(
+    blind_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    """--resume --init-std S: the resumed actor explores with std S on every action; its
+    weights are the checkpoint's (what a humanoid needs to learn without the noise's help)."""
+    from navila_loco_train.warm_start import STD_KEY, set_noise_std
+
+    config = tiny_config(tmp_path, "go2_blind")
+    env, runner = runner_for(config)
+    runner.load(str(blind_checkpoint), map_location="cpu")
+    before = runner.alg.save()["actor_state_dict"]
+    set_noise_std(runner, 0.2)
+    after = runner.alg.save()["actor_state_dict"]
+    assert torch.allclose(after[STD_KEY], torch.full_like(before[STD_KEY], 0.2))
+    assert all(torch.equal(before[k], after[k]) for k in before if k != STD_KEY)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="std must be > 0"):
+            set_noise_std(runner, bad)
+    env.close()
+    args = ["--config", str(config), "--iterations", "1", "--device", "cpu"]
+    args += ["--resume", str(blind_checkpoint), "--init-std", "0.2", "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    assert "exploration noise std set to 0.2" in capsys.readouterr().out
+    resumed = sorted((tmp_path / "r" / "go2_blind").glob("*/model_*.pt"))[-1]
+    std = torch.load(resumed, map_location="cpu", weights_only=False)["actor_state_dict"][STD_KEY]
+    assert torch.all((std - 0.2).abs() < 0.05)  # one update moved it a little at most
