@@ -242,6 +242,11 @@ class ObservationNoise:
     joint_vel_rel: float = 1.5
     height_map: float = 0.05
 
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"noise.{name} must be a half-width >= 0, got {value!r}")
+
 
 @dataclass(frozen=True)
 class TerrainSpec:

@@ -39,6 +39,7 @@ from navila_common.params import merged
 
 from navila_loco_train.task_spec import (
     CommandSpec,
+    ObservationNoise,
     PPOSpec,
     RandomizationSpec,
     SymmetrySpec,
@@ -115,7 +116,8 @@ def _spec_section(cfg: dict[str, Any], section: str, cls: type) -> Any:
 def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
     """task_spec's numbers, with the config's optional overrides: `terrain:` (smaller grids for
     quick runs and tests, other tile types), `commands:` (CommandSpec fields: ranges, shares),
-    `terminations:` and `randomization:` (another robot's fall height, masses, pushes) and
+    `terminations:` and `randomization:` (another robot's fall height, masses, pushes),
+    `noise:` (ObservationNoise half-widths) and
     `rewards:` (`tracking_std2`, `feet_air_time_threshold_s`, `joint_deviation` {joint pattern:
     scale} for joint_deviation_l1, `only_positive_rewards`, and `weights` that replace single
     terms' weights), `symmetry:` and `ppo:` (PPOSpec fields: network, noise, PPO settings). An
@@ -127,6 +129,7 @@ def task_from_config(cfg: dict[str, Any]) -> TaskSpec:
         randomization=_spec_section(cfg, "randomization", RandomizationSpec),
         symmetry=_spec_section(cfg, "symmetry", SymmetrySpec),
         ppo=_spec_section(cfg, "ppo", PPOSpec),
+        noise=_spec_section(cfg, "noise", ObservationNoise),
     )
     rewards = dict(cfg.get("rewards") or {})
     weights = dict(rewards.pop("weights", None) or {})

@@ -312,7 +312,7 @@ def test_config_terminations_and_randomization_sections() -> None:
     """Another robot's numbers come from its config: lists become the spec's tuples, and an
     unknown key or an impossible value is refused with its name."""
     from navila_loco_train.task_spec import RandomizationSpec, TaskSpec, TerminationSpec
-    from navila_loco_train.train import task_from_config
+    from navila_loco_train.train import load_train_config, task_from_config
 
     task = task_from_config(
         {
@@ -327,6 +327,14 @@ def test_config_terminations_and_randomization_sections() -> None:
     )
     assert task.feet_air_time_threshold_s == 0.4
     assert task_from_config({}).feet_air_time_threshold_s == TaskSpec().feet_air_time_threshold_s
+    quiet = task_from_config({"noise": {"joint_vel_rel": 0.15, "base_ang_vel": 0}})
+    assert (quiet.noise.joint_vel_rel, quiet.noise.base_ang_vel) == (0.15, 0)
+    assert quiet.noise.height_map == TaskSpec().noise.height_map  # the rest as they were
+    stand_turn = task_from_config(load_train_config("h1_vision_finetune_stand_turn"))
+    h1_quiet = task_from_config(load_train_config("h1_vision_finetune_quiet"))
+    tenth = {f: v / 10 for f, v in vars(stand_turn.noise).items()}
+    assert vars(h1_quiet.noise) == pytest.approx(tenth)
+    assert h1_quiet.commands == stand_turn.commands and h1_quiet.ppo.entropy_coef == 0.0
     for bad, match in (
         ({"terminations": {"min_height": 0.6}}, "unknown terminations keys \\['min_height'\\]"),
         ({"terminations": {"min_base_height_m": -0.1}}, "min_base_height_m must be >= 0"),
@@ -337,6 +345,8 @@ def test_config_terminations_and_randomization_sections() -> None:
         ({"randomization": {"pushes": 1}}, "unknown randomization keys"),
         ({"terrain": {"tiles": 3}}, "unknown terrain keys"),
         ({"rewards": {"feet_air_time_threshold_s": -1}}, "feet_air_time_threshold_s"),
+        ({"noise": {"joint_pos_rel": -0.01}}, "noise.joint_pos_rel must be a half-width >= 0"),
+        ({"noise": {"imu": 0.1}}, "unknown noise keys \\['imu'\\]"),
     ):
         with pytest.raises(ValueError, match=match):
             task_from_config(bad)
