@@ -9,9 +9,10 @@ turn right in place, stand - --phase-s each (--mirrored: the right turn first, f
 and the left turn after the walk, so that a lopsided pair of turns can be told from the order
 they come in: braking from the walk into the second turn; --walk-turn: stand, walk 0.5 m/s
 turning left pi/6, walk straight, walk turning right, walk 0.2 m/s turning left - turns while
-walking, which a biped can learn before it turns on the spot; --sensor-noise: the inputs read
-with the training config's observation noise, as a robot's sensors never read exactly the
-same twice). For each phase, after --settle-s, the
+walking, which a biped can learn before it turns on the spot; --sensor-noise [SCALE]: the
+inputs read with the training config's observation noise (times SCALE), as a robot's sensors
+never read exactly the same twice; --action-noise STD: Gaussian noise on the actions). For each
+phase, after --settle-s, the
 script measures: mean linear and angular velocity error (Table V's, in the body frame), the mean
 forward velocity and yaw rate, and the net drift, the distance the base moved over the window
 (what a standing or turning robot should not do); and over the settling time, the distance moved
@@ -24,6 +25,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -57,21 +59,26 @@ def probe(
     settle_s: float,
     threads: int,
     phases: tuple = PHASES,
-    sensor_noise: bool = False,
+    sensor_noise: float = 0.0,
+    action_noise: float = 0.0,
 ) -> dict:
     base = load_train_config(config)
     terrain = {**(base.get("terrain") or {}), "types": ["flat"]}
     cfg = {**base, "seed": 3, "terrain": terrain}
     task = task_from_config(cfg)
+    if sensor_noise > 0:
+        scaled = {name: value * sensor_noise for name, value in vars(task.noise).items()}
+        task = replace(task, noise=replace(task.noise, **scaled))
     overrides = {
         "num_envs": envs,
         "num_threads": threads,
         "num_variants": 2,
         "randomize": False,
-        "observation_noise": sensor_noise,
+        "observation_noise": sensor_noise > 0,
         "init_max_level": 0,
     }
     run = policy_in_env(policy_dir, cfg, task, overrides)
+    run.action_noise = action_noise
     env = run.env
     steps = max(1, round(phase_s / env.dt))
     skip = min(steps - 1, round(settle_s / env.dt))
@@ -122,6 +129,7 @@ def probe(
         "phase_s": phase_s,
         "settle_s": settle_s,
         "sensor_noise": sensor_noise,
+        "action_noise": action_noise,
         "phase_order": [name for name, _ in phases],
         "phases": rows,
     }
@@ -162,14 +170,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--sensor-noise",
-        action="store_true",
-        help="the policy reads its sensors with the training config's observation noise (the "
-        "robot stays nominal): a policy that stands exactly still until something nudges it "
-        "shows here",
+        type=float,
+        nargs="?",
+        const=1.0,
+        default=0.0,
+        metavar="SCALE",
+        help="the policy reads its sensors with the training config's observation noise times "
+        "SCALE (1 if not given; the robot stays nominal): a policy that stands exactly still "
+        "until something nudges it shows here",
+    )
+    ap.add_argument(
+        "--action-noise",
+        type=float,
+        default=0.0,
+        metavar="STD",
+        help="Gaussian noise of this std on every action (seeded)",
     )
     args = ap.parse_args(argv)
     phases = WALK_TURN_PHASES if args.walk_turn else PHASES
     phases = MIRRORED_PHASES if args.mirrored else phases
+    for flag in ("sensor_noise", "action_noise"):
+        value = getattr(args, flag)
+        if not (math.isfinite(value) and value >= 0):
+            ap.error(f"--{flag.replace('_', '-')} must be >= 0, got {value}")
     if not (args.phase_s > 0.0 and 0.0 <= args.settle_s < args.phase_s):
         ap.error(
             f"need --phase-s > 0 and 0 <= --settle-s < --phase-s, got {args.phase_s}, "
@@ -187,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             args.threads,
             phases,
             args.sensor_noise,
+            args.action_noise,
         ),
         show,
     )

@@ -43,14 +43,14 @@ def test_probe_measures_each_phase_of_the_command_script(
     assert data["phases"]["walk_left"]["wz_mean"] > 0.3
     assert data["phases"]["walk_right"]["wz_mean"] < -0.3
     assert data["phases"]["walk_left"]["vx_mean"] > 0.3
-    assert data["sensor_noise"] is False
+    assert data["sensor_noise"] == 0.0 and data["action_noise"] == 0.0
     # --sensor-noise: the same script read through the training config's observation noise
     proc = run_probe(
         *base, "--envs", "2", "--phase-s", "1.5", "--settle-s", "0.5", "--sensor-noise"
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(out.read_text())
-    assert data["sensor_noise"] is True
+    assert data["sensor_noise"] == 1.0
     assert data["phases"]["turn_left"]["wz_mean"] > 0.3 and data["phases"]["walk"]["vx_mean"] > 0.3
 
 
@@ -63,6 +63,8 @@ def test_probe_refuses_bad_input(
         (("--envs", "0"), "--envs must be >= 1"),
         (("--phase-s", "1", "--settle-s", "1"), "0 <= --settle-s < --phase-s"),
         (("--mirrored", "--walk-turn"), "not allowed with"),
+        (("--sensor-noise", "-1"), "--sensor-noise must be >= 0"),
+        (("--action-noise", "nan"), "--action-noise must be >= 0"),
     ):
         proc = run_probe(*base, *bad)
         assert proc.returncode == 2 and match in proc.stderr

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,17 @@ class PolicyInEnv:
 
     policy: torch.jit.ScriptModule
     env: LocoEnv
+    # Gaussian noise of this std on every action (policy units), seeded: how small a nudge a
+    # policy that stands exactly still until nudged needs (probe_drift.py --action-noise).
+    action_noise: float = 0.0
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
 
     def step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         with torch.no_grad():
             obs = torch.as_tensor(self.env.policy_obs, dtype=torch.float32)
             actions = self.policy(obs).numpy()
+        if self.action_noise > 0:
+            actions = actions + self.action_noise * self.rng.standard_normal(actions.shape)
         return self.env.step(actions)
 
     def close(self) -> None:
