@@ -75,3 +75,22 @@ def test_probe_refuses_bad_input(
     proc = run_probe(*base, policy="no_such_policy")
     assert proc.returncode == 2 and "no policy.jit in" in proc.stderr
     assert not out.exists()
+
+
+def test_the_shipped_h1_policy_meets_its_ship_rule_open_loop(
+    tmp_path: Path, run_probe: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """models/h1_vision (models/h1_vision/README.md's ship rule): on the nominal robot, with no
+    noise to nudge it, it starts a turn in place from a standstill each way at half the commanded
+    rate or more (runs 1-8 did not), turns after the walk, walks 0.5 +- 0.1 m/s, never falls."""
+    out = tmp_path / "h1.json"
+    base = ("probe_drift.py", "--config", "h1_vision", "--envs", "2", "--out", str(out))
+    for order in ((), ("--mirrored",)):
+        proc = run_probe(*base, *order, policy="h1_vision")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        phases = json.loads(out.read_text())["phases"]
+        assert all(row["falls"] == 0 for row in phases.values())
+        assert phases["turn_left"]["wz_mean"] >= 0.262
+        assert phases["turn_right"]["wz_mean"] <= -0.262
+        assert abs(phases["walk"]["vx_mean"] - 0.5) <= 0.1
+        assert phases["stand"]["drift_m_mean"] < 0.05
