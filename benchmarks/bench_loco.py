@@ -135,6 +135,10 @@ def bench_loop(cfg, policy, duration: float, state_hz: float) -> dict:
                 joint_vel=rng.normal(0, 0.1, n),
                 quat_wxyz=np.array([1.0, 0, 0, 0]),
                 ang_vel=rng.normal(0, 0.05, 3),
+                # a velocity estimate with the state (the H1's layout reads it; the supervisor
+                # starts no such policy without one)
+                lin_vel=rng.normal(0, 0.05, 3),
+                lin_vel_stamp=now,
                 joint_stamp=now,
                 imu_stamp=now,
                 seq=seq[0],

@@ -18,7 +18,8 @@
 * DAMP: kp = 0, kd = damping_kd. LATCHED: only an explicit `reset` (with the e-stop released)
   returns to PASSIVE, so a flickering fault can never restart the motors by itself.
 
-Faults that damp: e-stop; joint state or IMU older than `state_timeout_s`; NaN/inf anywhere
+Faults that damp: e-stop; joint state or IMU older than `state_timeout_s` (and the base's linear
+velocity, for a policy that reads it: never started without one); NaN/inf anywhere
 (state, command, height map, policy output); |roll| or |pitch| beyond `max_tilt_rad`; a measured
 joint beyond its limit plus margin; `stop`; shutdown. Softer conditions keep balancing with a zero
 velocity command: /cmd_vel silent for `command.timeout_s`, a stale height map (the policy keeps
@@ -78,6 +79,14 @@ class Supervisor:
         self.cmd_timed_out = True
         self.height_map_stale = False
         self.waiting_for_map = False  # stand-up done, a vision policy waits for its first map
+        # A policy that reads the base's linear velocity (the H1's legged-loco layout) must get
+        # a measured one: a backend without a velocity source (the Unitree and Booster SDKs'
+        # low-level state has none) would hand it zeros, "standing still" while it walks.
+        obs = config.observation
+        uses = "base_lin_vel" in obs.terms or (
+            obs.history_length > 0 and "base_lin_vel" in obs.history_terms
+        )
+        self.needs_lin_vel = has_policy and uses
         self.stand_start_pos: np.ndarray | None = None
         self.fault_count = 0
 
@@ -176,6 +185,19 @@ class Supervisor:
             return "NaN/inf in joint state or IMU"
         if not _finite(state.lin_vel):
             return "NaN/inf in base velocity"
+        if self.needs_lin_vel:
+            if state.lin_vel_stamp is None:
+                return (
+                    "the policy reads base_lin_vel and no base linear velocity has arrived (a "
+                    "backend without a state estimator gives none: odometry or a policy "
+                    "without base_lin_vel)"
+                )
+            age_v = now - state.lin_vel_stamp
+            if age_v > s.state_timeout_s:
+                return (
+                    f"stale base linear velocity ({age_v * 1e3:.0f} ms > "
+                    f"{s.state_timeout_s * 1e3:.0f} ms)"
+                )
         qn = float(np.linalg.norm(state.quat_wxyz))
         if not 0.9 < qn < 1.1:
             return f"IMU quaternion is not unit length (|q| = {qn:.3f})"

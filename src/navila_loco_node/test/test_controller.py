@@ -223,9 +223,9 @@ def test_h1_policy_sees_the_pelvis_not_the_torso_imu() -> None:
         q = np.asarray(cfg.joints.default_pos, dtype=float).copy()
         dq = np.zeros(19)
         q[k], dq[k] = 0.5, 2.0
-        return standing_state(
-            cfg, t, joint_pos=q, joint_vel=dq, quat_wxyz=imu_quat, ang_vel=np.array([0, 0, 2.0])
-        )
+        imu = {"quat_wxyz": imu_quat, "ang_vel": np.array([0, 0, 2.0])}
+        vel = {"lin_vel": np.zeros(3), "lin_vel_stamp": t}  # its layout reads base_lin_vel
+        return standing_state(cfg, t, joint_pos=q, joint_vel=dq, **imu, **vel)
 
     ctl.set_height_map(np.zeros(187), T0)
     ctl.step(T0, state(T0))

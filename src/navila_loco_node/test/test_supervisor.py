@@ -199,3 +199,26 @@ def test_the_stand_up_check_can_be_turned_off() -> None:
     assert sup.update(t, _lying(cfg, t), t) == Mode.WALK
     with pytest.raises(ValueError, match="stand_up_tolerance_rad"):
         robot_config("go2", **{"safety.stand_up_tolerance_rad": -0.1})
+
+
+def test_a_policy_reading_base_lin_vel_never_starts_without_one() -> None:
+    """The H1's layout reads the base's linear velocity. A backend that gives none (the Unitree
+    and Booster SDKs' low-level state) leaves the robot passive with the reason; a velocity that
+    stops arriving while walking damps; a layout without the term (the Go2's) or no policy at
+    all does not ask for one."""
+    cfg = robot_config("h1")
+    sup = Supervisor(cfg, has_policy=True)
+    assert sup.needs_lin_vel
+    assert sup.update(T0, standing_state(cfg, T0), T0) == Mode.PASSIVE  # no velocity: no start
+    assert "no base linear velocity has arrived" in sup.check_state(standing_state(cfg, T0), T0)
+    fresh = {"lin_vel": np.zeros(3), "lin_vel_stamp": T0}
+    assert sup.update(T0, standing_state(cfg, T0, **fresh), T0) == Mode.STAND_UP
+    t = T0 + cfg.safety.stand_up_time_s
+    walking_state = standing_state(cfg, t, lin_vel=np.zeros(3), lin_vel_stamp=t)
+    assert sup.update(t, walking_state, t) == Mode.WALK
+    late = t + 0.03
+    stale = standing_state(cfg, late, lin_vel=np.zeros(3), lin_vel_stamp=t - 0.1)
+    assert sup.update(late, stale, late) == Mode.DAMP
+    assert "stale base linear velocity" in sup.reason
+    assert not Supervisor(cfg, has_policy=False).needs_lin_vel  # holding the pose needs none
+    assert not Supervisor(robot_config("go2"), has_policy=True).needs_lin_vel
