@@ -62,9 +62,10 @@ class CommandSpec:
                 raise ValueError(f"commands.{name} must be in [0, 1], got {value}")
         if not self.resample_s > 0:
             raise ValueError(f"commands.resample_s must be > 0, got {self.resample_s}")
-        if self.resample_range_s is not None:
-            lo, hi = self.resample_range_s
-            if not 0 < lo <= hi:
+        r = self.resample_range_s
+        if r is not None:
+            pair = isinstance(r, tuple) and len(r) == 2
+            if not (pair and all(isinstance(v, (int, float)) for v in r) and 0 < r[0] <= r[1]):
                 raise ValueError(
                     f"commands.resample_range_s must be (lo, hi) with 0 < lo <= hi, "
                     f"got {self.resample_range_s}"

@@ -381,7 +381,7 @@ def test_command_durations_drawn_from_the_resample_range(small_task: TaskSpec) -
     env = make_env(small_task, n=8, randomize=False)
     assert np.all(env.command_timer == small_task.commands.resample_s)
     env.close()
-    for bad in ((0.0, 2.0), (3.0, 1.0)):
+    for bad in ((0.0, 2.0), (3.0, 1.0), (1.0, 2.0, 3.0), ("1", 2.0)):
         with pytest.raises(ValueError, match="resample_range_s"):
             replace(small_task.commands, resample_range_s=bad)
 
