@@ -63,6 +63,11 @@ def _finite(*arrays: object) -> bool:
     return all(np.all(np.isfinite(np.asarray(a, dtype=float))) for a in arrays)
 
 
+def _kind(problem: str | None) -> str | None:
+    """A state problem without its measured numbers ("stale IMU (80 ms > 50 ms)" -> "stale IMU")."""
+    return None if problem is None else problem.split(" (")[0]
+
+
 class Supervisor:
     def __init__(self, config: LocoConfig, has_policy: bool) -> None:
         self.config = config
@@ -87,6 +92,7 @@ class Supervisor:
             obs.history_length > 0 and "base_lin_vel" in obs.history_terms
         )
         self.needs_lin_vel = has_policy and uses
+        self.start_blocked: str | None = None  # PASSIVE: why this state could not start
         self.stand_start_pos: np.ndarray | None = None
         self.fault_count = 0
 
@@ -234,6 +240,10 @@ class Supervisor:
         if self.mode in (Mode.STAND_UP, Mode.WALK) and problem:
             self._go(Mode.DAMP, now, problem)
         elif self.mode == Mode.PASSIVE:
+            # Said once per kind of problem, not every tick (a stale state's age changes).
+            if _kind(problem) != _kind(self.start_blocked) and problem:
+                self._notes.append(f"waiting to start: {problem}")
+            self.start_blocked = problem
             auto = self.config.safety.auto_start and not self._auto_start_used
             if auto and problem is None and not self.estop:
                 self._auto_start_used = True
@@ -334,6 +344,7 @@ class Supervisor:
             "cmd_clamped": self.cmd_clamped,
             "height_map_stale": self.height_map_stale,
             "waiting_for_height_map": self.waiting_for_map,
+            "start_blocked": self.start_blocked if self.mode == Mode.PASSIVE else None,
             "command": [float(v) for v in self.effective_command()],
             "faults": self.fault_count,
         }

@@ -211,6 +211,14 @@ def test_a_policy_reading_base_lin_vel_never_starts_without_one() -> None:
     assert sup.needs_lin_vel
     assert sup.update(T0, standing_state(cfg, T0), T0) == Mode.PASSIVE  # no velocity: no start
     assert "no base linear velocity has arrived" in sup.check_state(standing_state(cfg, T0), T0)
+    assert "no base linear velocity" in sup.status(T0)["start_blocked"]  # said, not silent
+    assert sup.update(T0, standing_state(cfg, T0), T0) == Mode.PASSIVE
+    [note] = sup.pop_notes()  # once, not every tick
+    for k in range(3):  # a state going stale while passive: one note, its age not repeated
+        t = T0 + 0.1 * (k + 1)
+        assert sup.update(t, standing_state(cfg, T0), t) == Mode.PASSIVE
+    assert [n.split(" (")[0] for n in sup.pop_notes()] == ["waiting to start: stale joint state"]
+    assert note.startswith("waiting to start: the policy reads base_lin_vel")
     fresh = {"lin_vel": np.zeros(3), "lin_vel_stamp": T0}
     assert sup.update(T0, standing_state(cfg, T0, **fresh), T0) == Mode.STAND_UP
     t = T0 + cfg.safety.stand_up_time_s
@@ -220,5 +228,6 @@ def test_a_policy_reading_base_lin_vel_never_starts_without_one() -> None:
     stale = standing_state(cfg, late, lin_vel=np.zeros(3), lin_vel_stamp=t - 0.1)
     assert sup.update(late, stale, late) == Mode.DAMP
     assert "stale base linear velocity" in sup.reason
+    assert sup.status(late)["start_blocked"] is None  # not passive
     assert not Supervisor(cfg, has_policy=False).needs_lin_vel  # holding the pose needs none
     assert not Supervisor(robot_config("go2"), has_policy=True).needs_lin_vel
