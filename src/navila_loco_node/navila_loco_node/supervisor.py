@@ -87,11 +87,8 @@ class Supervisor:
         # A policy that reads the base's linear velocity (the H1's legged-loco layout) must get
         # a measured one: a backend without a velocity source (the Unitree and Booster SDKs'
         # low-level state has none) would hand it zeros, "standing still" while it walks.
-        obs = config.observation
-        uses = "base_lin_vel" in obs.terms or (
-            obs.history_length > 0 and "base_lin_vel" in obs.history_terms
-        )
-        self.needs_lin_vel = has_policy and uses
+        # (history_terms are a subset of terms: ObservationBuilder refuses any other layout)
+        self.needs_lin_vel = has_policy and "base_lin_vel" in config.observation.terms
         self.start_blocked: str | None = None  # PASSIVE: why this state could not start
         self.stand_start_pos: np.ndarray | None = None
         self.fault_count = 0
