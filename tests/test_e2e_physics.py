@@ -27,19 +27,23 @@ TOL_M = 0.4
 TOL_DEG = 25.0
 
 
-def test_shipped_policy_walks_a_direct_instruction(ros_domain, tmp_path) -> None:
-    opts = SimStackOptions(
-        robot="go2",
-        config=str(find_config("go2")),
+def physics_stack(robot: str, policy: Path) -> SimStackOptions:
+    """The physics graph with the direct planner, from (-3, 0, 0) in two_rooms, no camera."""
+    return SimStackOptions(
+        robot=robot,
+        config=str(find_config(robot)),
         planner="direct",
         low_level="physics",
         scene="two_rooms",
         start_pose=(-3.0, 0.0, 0.0),
-        policy_path=str(POLICY),
+        policy_path=str(policy),
         camera=False,
     )
+
+
+def test_shipped_policy_walks_a_direct_instruction(ros_domain, tmp_path) -> None:
     result = run_sim(
-        opts,
+        physics_stack("go2", POLICY),
         "move forward 1 m, then turn left 90 degrees, then stop",
         timeout_s=90.0,
         out_dir=tmp_path,
@@ -62,18 +66,8 @@ def test_shipped_h1_policy_turns_from_a_standstill(ros_domain, tmp_path, directi
     (heightmap_node and the loco node on the sim's LiDAR, IMU and /odom). Runs 1-8 turned 23-30
     degrees of the 90 here (their policies only stepped into a turn when noise nudged them); the
     shipped one turned 95 left and 75 right."""
-    opts = SimStackOptions(
-        robot="h1",
-        config=str(find_config("h1")),
-        planner="direct",
-        low_level="physics",
-        scene="two_rooms",
-        start_pose=(-3.0, 0.0, 0.0),
-        policy_path=str(H1_POLICY),
-        camera=False,
-    )
     result = run_sim(
-        opts,
+        physics_stack("h1", H1_POLICY),
         f"turn {direction} 90 degrees, then stop",
         timeout_s=90.0,
         out_dir=tmp_path,
