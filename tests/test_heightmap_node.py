@@ -220,3 +220,48 @@ def test_invalid_config_stops_the_node_with_a_clear_error(node_graph) -> None:
     assert graph.procs[NODE].wait(timeout=TIMEOUT) == 2
     log = graph.read_log(NODE)
     assert "invalid heightmap configuration" in log and "resolution" in log
+
+
+def test_clearance_ahead_is_published_from_each_cloud(heightmap, ros_domain) -> None:
+    """config/go2.yaml enables the clearance: a wall 1.02 m ahead of the base (in the base frame,
+    sent in the LiDAR frame through the configured mount) reads 1.00 (its 5 cm bin's near edge),
+    open floor +inf, a cloud with nothing ahead NaN; the status carries the same figure."""
+    from std_msgs.msg import Float32
+
+    from heightmap_node.config import builder_config_from_params, load_params_file
+    from heightmap_node.transforms import invert
+
+    graph, pub, rec = heightmap
+    mount = builder_config_from_params(load_params_file(CONFIG_DIR / "go2.yaml")).sensor_to_base
+    to_sensor = invert(mount)
+    rng = np.random.default_rng(5)
+    floor = np.column_stack(
+        [rng.uniform(0.0, 2.0, 5000), rng.uniform(-0.6, 0.6, 5000), np.full(5000, -0.30)]
+    )
+    wall = np.array([[1.02, y, z] for y in np.linspace(-0.4, 0.4, 17) for z in (-0.3, -0.1, 0.1)])
+
+    def sensor(points: np.ndarray) -> np.ndarray:
+        return (points @ to_sensor[:3, :3].T + to_sensor[:3, 3]).astype(np.float32)
+
+    clouds = [
+        np.concatenate([floor[floor[:, 0] < 1.02], wall]),
+        floor,
+        floor[floor[:, 0] < 0.2],  # nothing in the corridor
+    ]
+    values = []
+    with Probe(domain_id=ros_domain) as probe:
+        got = probe.record(Float32, "/navila/clearance")
+        for cloud in clouds:  # resent until its answer arrives (the reader may still be joining)
+            got.clear()
+            for _ in range(int(TIMEOUT / 0.2)):
+                pub.publish(make_cloud(sensor(cloud)))
+                if got.wait_count(1, 0.2):
+                    break
+            assert len(got), graph.read_log(NODE)
+            values.append(got.items[-1].msg.data)
+    assert values[0] == pytest.approx(1.00, abs=1e-6) and math.isinf(values[1])
+    assert math.isnan(values[2])
+    pub.publish(make_cloud(sensor(floor)))  # the status carries the newest figure
+    assert rec["status"].wait_for(
+        lambda _: any(s.get("clearance_m") == "free" for s in statuses(rec["status"])), TIMEOUT
+    )

@@ -10,15 +10,16 @@ publisher for more than 50 ms; the 50 ms default is pinned by the supervisor uni
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 
 import numpy as np
 import pytest
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import Twist, Vector3
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
-from std_msgs.msg import Bool, Float32MultiArray, String
+from std_msgs.msg import Bool, Float32, Float32MultiArray, String
 
 from navila_bringup.graph import NodeSpec
 from navila_bringup.probe import Probe, Recorder
@@ -182,6 +183,58 @@ def test_stale_joint_state_damps(loco) -> None:
         lambda _: any(t[1] == "damp" and "stale" in t[2] for t in transitions(rec["status"])),
         TIMEOUT,
     ), graph.read_log("navila_loco")
+
+
+def test_obstacle_guard_holds_forward_speed_on_the_clearance_topic(loco, ros_domain) -> None:
+    """go2.yaml's vision layout turns the guard on (auto): /cmd_vel's forward speed reaches the
+    policy only while /navila/clearance says the way is free; turning is never held."""
+    graph, pubs, rec, _ = loco
+    assert rec["status"].wait_for(lambda _: walking(rec["status"]), TIMEOUT)
+    assert "obstacle guard on" in graph.read_log("navila_loco")
+    with Probe(domain_id=ros_domain) as probe:
+        clearance = probe.publisher(Float32, "/navila/clearance")
+        assert Probe.wait_matched(clearance, TIMEOUT)
+        value = [math.inf]
+        stop = threading.Event()
+
+        def drive() -> None:  # heightmap_node's and the executor's rates, roughly
+            while not stop.wait(0.05):
+                clearance.publish(Float32(data=value[0]))
+                pubs["cmd_vel"].publish(Twist(linear=Vector3(x=0.5), angular=Vector3(z=0.2)))
+
+        driver = threading.Thread(target=drive, daemon=True)
+        driver.start()
+
+        def command_under(v: float) -> list[float]:
+            """The effective command of the second walking status that shows clearance `v`."""
+            value[0] = v
+            want = "free" if math.isinf(v) else (None if math.isnan(v) else v)
+            start = len(rec["status"].items)
+
+            def matching() -> list[dict]:
+                out = []
+                for st in statuses(rec["status"])[start:]:
+                    shown = st.get("obstacle_guard", {}).get("clearance_m", "missing")
+                    if st.get("mode") == "walk" and shown == want and not st["cmd_timed_out"]:
+                        out.append(st)
+                return out
+
+            # the second such status: past the tick that first read the new clearance
+            assert rec["status"].wait_for(lambda _: len(matching()) >= 2, TIMEOUT), graph.read_log(
+                "navila_loco"
+            )
+            return matching()[-1]["command"]
+
+        try:
+            assert command_under(math.inf) == pytest.approx([0.5, 0.0, 0.2])
+            assert command_under(0.3) == pytest.approx([0.0, 0.0, 0.2])  # a wall: turning only
+            assert command_under(math.nan) == pytest.approx([0.0, 0.0, 0.2])  # nothing seen
+        finally:
+            stop.set()
+            driver.join(2.0)
+    log = graph.read_log("navila_loco")
+    assert "forward motion held: obstacle 0.30 m ahead" in log
+    assert "forward motion held: nothing seen ahead" in log
 
 
 def quat(msg: Imu) -> tuple[float, float, float, float]:

@@ -10,12 +10,14 @@ node before it publishes anything the policy could act on.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from navila_common.params import load_node_params
 
 from heightmap_node.builder import PRESETS, BuilderConfig, MapConfig, pose_from_params
+from heightmap_node.clearance import ClearanceConfig
 from heightmap_node.grid import GridSpec
 
 NODE_NAME = "heightmap_node"
@@ -55,6 +57,16 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     "status_rate_hz": "rate of the periodic /navila/status message, Hz",
     "use_odom": "subscribe to odometry to shift accumulated scans and the temporal history",
     "use_imu": "subscribe to the IMU for roll/pitch (gravity_align)",
+    "clearance.enabled": "publish the free distance ahead on topics.clearance (std_msgs/Float32)",
+    "clearance.ground_z": "floor height under the standing robot in the base frame, m",
+    "clearance.step_height": "a rise above this between neighbouring bins ahead is a face the "
+    "robot cannot step onto, m",
+    "clearance.overhead": "points this far above the floor pass over the robot (ignored), m",
+    "clearance.half_width": "corridor half width ahead (half the robot's width + margin), m",
+    "clearance.x_min": "corridor start ahead of the base origin (past the nose), m",
+    "clearance.x_max": "corridor end: free this far reads +inf, m",
+    "clearance.bin_m": "corridor bin length along x, m",
+    "clearance.min_points": "points a bin needs to count as seen",
 }
 
 _FRAME_DEFAULTS: dict[str, Any] = {
@@ -71,6 +83,7 @@ _FRAME_DEFAULTS: dict[str, Any] = {
     "status_rate_hz": 2.0,
     "use_odom": False,
     "use_imu": False,
+    **{f"clearance.{k}": v for k, v in asdict(ClearanceConfig()).items()},
 }
 
 
@@ -153,6 +166,13 @@ def builder_config_from_params(params: dict[str, Any]) -> BuilderConfig:
         max_points=int(p["max_points"]),
         kernel=str(p["kernel"]),  # type: ignore[arg-type]  # checked by BuilderConfig
     )
+
+
+def clearance_config_from_params(params: dict[str, Any]) -> ClearanceConfig:
+    """The `clearance.*` parameters (missing ones: ClearanceConfig's defaults), validated."""
+    p = {**_FRAME_DEFAULTS, **params}
+    kinds = {k: type(v) for k, v in asdict(ClearanceConfig()).items()}
+    return ClearanceConfig(**{k: kind(p[f"clearance.{k}"]) for k, kind in kinds.items()})
 
 
 def load_params_file(path: str | Path, node_name: str = NODE_NAME) -> dict[str, Any]:

@@ -32,13 +32,15 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, Imu, PointCloud2
-from std_msgs.msg import Float32MultiArray, MultiArrayDimension, String
+from std_msgs.msg import Float32, Float32MultiArray, MultiArrayDimension, String
 
 from heightmap_node.builder import HeightMap, HeightMapBuilder
+from heightmap_node.clearance import forward_clearance, points_in_base
 from heightmap_node.config import (
     NODE_NAME,
     PARAM_DESCRIPTIONS,
     builder_config_from_params,
+    clearance_config_from_params,
     preset_defaults,
 )
 from heightmap_node.pointcloud import Field, PointCloudError, decode_xyz
@@ -51,6 +53,10 @@ TOPICS = {
     "status": ("/navila/status", "node status as JSON (std_msgs/String)"),
     "odom": ("/odom", "base odometry (nav_msgs/Odometry), used when use_odom is true"),
     "imu": ("/imu/data", "base IMU (sensor_msgs/Imu), used when use_imu is true"),
+    "clearance": (
+        "/navila/clearance",
+        "free distance ahead, m (std_msgs/Float32; +inf free, NaN unseen), when clearance.enabled",
+    ),
 }
 
 
@@ -72,6 +78,7 @@ class HeightMapNode(Node):
         topics = declare_robot_and_topics(self, TOPICS)
         try:
             self.config = builder_config_from_params(params)
+            self.clearance = clearance_config_from_params(params)
         except (ValueError, TypeError) as exc:
             self.get_logger().fatal(f"invalid heightmap configuration: {exc}")
             raise
@@ -90,6 +97,10 @@ class HeightMapNode(Node):
         self._img_pub = self.create_publisher(Image, topics["image"], reliable)
         self._status_pub = self.create_publisher(String, topics["status"], QoSProfile(depth=50))
         self.create_subscription(PointCloud2, topics["points"], self._on_cloud, sensor_qos)
+        self._clearance_pub = None
+        self.last_clearance: float | None = None
+        if self.clearance.enabled:  # published like the map: a best-effort reader matches it
+            self._clearance_pub = self.create_publisher(Float32, topics["clearance"], reliable)
         self._pose: np.ndarray | None = None
         if bool(params["use_odom"]):
             self.create_subscription(Odometry, topics["odom"], self._on_odom, sensor_qos)
@@ -152,6 +163,8 @@ class HeightMapNode(Node):
         self.frame_id = msg.header.frame_id
         self.last_map = hm
         self._publish_map(hm, msg)
+        if self._clearance_pub is not None:
+            self._publish_clearance(points)
         for w in hm.warnings:
             self.get_logger().warning(w, throttle_duration_sec=5.0)
         if self._was_stale:
@@ -218,6 +231,13 @@ class HeightMapNode(Node):
         self._img_pub.publish(img)
         self.maps_published += 1
 
+    def _publish_clearance(self, points: np.ndarray) -> None:
+        """The newest scan's free distance ahead (clearance module), levelled where the IMU's
+        attitude is known; NaN when the scan saw nothing in the corridor."""
+        base = points_in_base(points, self.config.sensor_to_base, self.builder.attitude)
+        self.last_clearance = forward_clearance(base, self.clearance)
+        self._clearance_pub.publish(Float32(data=self.last_clearance))
+
     def status(self, event: str | None = None) -> dict[str, Any]:
         now = self.now()
         stale = self.builder.is_stale(now)
@@ -257,6 +277,8 @@ class HeightMapNode(Node):
             "kernel": self.builder.kernel,
             "attitude_known": self.builder.attitude is not None,
             "odom_known": self._pose is not None,
+            # JSON has no inf/NaN: free to the corridor's end -> "free", unseen -> null
+            "clearance_m": _json_clearance(self.last_clearance),
             "time": now,
         }
 
@@ -269,6 +291,12 @@ class HeightMapNode(Node):
         self._status_pub.publish(String(data=json.dumps(status)))
         self._status_pub.wait_for_all_acked(Duration(seconds=0.5))
         self.get_logger().info("shutdown: stale status published")
+
+
+def _json_clearance(value: float | None) -> float | str | None:
+    if value is None or math.isnan(value):
+        return None
+    return "free" if math.isinf(value) else round(value, 3)
 
 
 def main(args: list[str] | None = None) -> int:

@@ -140,10 +140,16 @@ def _can_lie(robot: str) -> bool:
 
 
 def _needs_height_map(config: str, loco: dict[str, Any]) -> bool:
-    """Only a policy that sees a height map needs heightmap_node (and the LiDAR)."""
+    """Only a policy that sees a height map, or an obstacle guard set `on` for any policy (it
+    reads heightmap_node's clearance), needs heightmap_node (and the LiDAR)."""
     if not config:
         return True  # no config to read the observation from: keep the node, as before
+    from navila_loco_node.config import load_params
     from navila_loco_node.policy_dir import uses_height_map
+
+    guard = loco.get("safety.obstacle_guard", load_params(config).get("safety.obstacle_guard"))
+    if guard == "on":
+        return True
 
     return uses_height_map(
         {k: v for k, v in loco.items() if k.startswith(("observation.", "policy."))}, config

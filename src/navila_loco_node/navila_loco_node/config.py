@@ -17,6 +17,8 @@ from typing import Any
 
 from navila_common.params import load_node_params
 
+from navila_loco_node.obstacle_guard import ObstacleGuardConfig
+
 NODE_NAME = "navila_loco"
 
 CONTROL_MODES = ("joint_policy", "velocity")
@@ -80,6 +82,16 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
     ("safety.damping_kd", "float", 8.0, "damping command kd (kp = 0)"),
     ("safety.passive_kd", "float", 0.0, "PASSIVE kd (0 = zero torque)"),
     ("safety.auto_start", "bool", True, "stand up once fresh state arrives"),
+    (
+        "safety.obstacle_guard",
+        "str",
+        "off",
+        "hold forward speed before faces the robot cannot step onto (heightmap_node's "
+        "clearance): on | off | auto (on when the policy reads the height map)",
+    ),
+    ("safety.obstacle_stop_m", "float", 0.55, "clearance ahead at which forward speed is 0, m"),
+    ("safety.obstacle_slow_m", "float", 0.95, "clearance ahead from which full speed, m"),
+    ("safety.obstacle_timeout_s", "float", 0.5, "older clearance -> forward speed held"),
     ("backend.name", "str", "ros_topics", "ros_topics | unitree_sdk2 | booster_loco"),
     ("backend.ros_topics.joint_states_topic", "str", "/joint_states", "sensor_msgs/JointState in"),
     ("backend.ros_topics.imu_topic", "str", "/imu/data", "sensor_msgs/Imu in"),
@@ -104,6 +116,7 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
     ("backend.booster.move_rate_hz", "float", 10.0, "Move() calls per second while walking"),
     ("topics.cmd_vel", "str", "/cmd_vel", "geometry_msgs/Twist velocity command in"),
     ("topics.height_map", "str", "/navila/height_map", "std_msgs/Float32MultiArray in"),
+    ("topics.clearance", "str", "/navila/clearance", "std_msgs/Float32 free distance ahead in"),
     ("topics.estop", "str", "/navila/estop", "std_msgs/Bool: true -> damp"),
     ("topics.status", "str", "/navila/status", "std_msgs/String JSON status out"),
     ("topics.command", "str", "/navila/loco/command", "std_msgs/String: start | stop | reset"),
@@ -164,6 +177,7 @@ class SafetyConfig:
     damping_kd: float = 8.0
     passive_kd: float = 0.0
     auto_start: bool = True
+    obstacle: ObstacleGuardConfig = field(default_factory=ObstacleGuardConfig)
 
 
 @dataclass(frozen=True)
@@ -345,6 +359,12 @@ def loco_config_from_params(params: dict[str, Any]) -> LocoConfig:
         damping_kd=float(get("safety.damping_kd")),
         passive_kd=float(get("safety.passive_kd")),
         auto_start=bool(get("safety.auto_start")),
+        obstacle=ObstacleGuardConfig(
+            mode=str(get("safety.obstacle_guard")),
+            stop_m=float(get("safety.obstacle_stop_m")),
+            slow_m=float(get("safety.obstacle_slow_m")),
+            timeout_s=float(get("safety.obstacle_timeout_s")),
+        ),
     )
     motor_names = tuple(str(n) for n in (get("backend.unitree.motor_names") or ()))
     motor_mode = tuple(int(m) for m in (get("backend.unitree.motor_mode") or ()))

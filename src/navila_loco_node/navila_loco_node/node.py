@@ -1,11 +1,13 @@
 """ROS 2 shell of the locomotion node: parameters, topics, the 50 Hz loop thread, safe stop.
 
 Subscribes /cmd_vel (Twist), /navila/height_map (Float32MultiArray), /navila/estop (Bool),
-/navila/loco/command (String: start | stop | reset). Publishes /navila/status (String JSON with
-"node": "navila_loco") on every supervisor transition and at `status_rate_hz`, and, where
-`topics.imu_out` names a topic, the IMU the backend reads (sensor_msgs/Imu, each new finite
-reading, at most once per step): on a robot driven through a vendor SDK nothing else publishes
-the IMU that heightmap_node levels its map with (the H1's LiDAR driver gives no attitude).
+/navila/loco/command (String: start | stop | reset) and, with the obstacle guard on,
+/navila/clearance (Float32: heightmap_node's free distance ahead; obstacle_guard.py).
+Publishes /navila/status (String JSON with "node": "navila_loco") on every supervisor transition
+and at `status_rate_hz`, and, where `topics.imu_out` names a topic, the IMU the backend reads
+(sensor_msgs/Imu, each new finite reading, at most once per step): on a robot driven through a
+vendor SDK nothing else publishes the IMU that heightmap_node levels its map with (the H1's
+LiDAR driver gives no attitude).
 The robot I/O goes through the configured backend; the control step runs on a DeadlineLoop
 thread (absolute deadlines on time.monotonic, not an rclpy timer), always on the newest state.
 On SIGINT/SIGTERM the robot is damped, the damping is delivered, and the process exits 0.
@@ -30,7 +32,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu
-from std_msgs.msg import Bool, Float32MultiArray, String
+from std_msgs.msg import Bool, Float32, Float32MultiArray, String
 
 from navila_loco_node.config import NODE_NAME, PARAMS, LocoConfig, loco_config_from_params
 from navila_loco_node.controller import DeadlineLoop, LocoController
@@ -120,6 +122,12 @@ class LocoNode(Node):
         # Best effort matches both reliable and best-effort publishers of the map.
         self.create_subscription(Float32MultiArray, t["height_map"], self._on_height_map, sensor)
         self.create_subscription(Bool, t["estop"], self._on_estop, reliable)
+        if self.controller.supervisor.obstacle.active:
+            self.create_subscription(Float32, t["clearance"], self._on_clearance, sensor)
+            self.get_logger().info(
+                f"obstacle guard on: forward speed held below {cfg.safety.obstacle.stop_m:g} m "
+                f"of clearance on {t['clearance']}"
+            )
         self.create_subscription(String, t["command"], self._on_command, reliable)
         self.create_timer(1.0 / cfg.status_rate_hz, self._publish_status)
         self.loop = DeadlineLoop(self._tick, cfg.period_s, on_error=self._on_loop_error)
@@ -142,6 +150,10 @@ class LocoNode(Node):
         with self._lock:
             self.controller.set_height_map(values, time.monotonic())
         self._flush_events()
+
+    def _on_clearance(self, msg: Float32) -> None:
+        with self._lock:
+            self.controller.supervisor.obstacle.set_clearance(msg.data, time.monotonic())
 
     def _on_estop(self, msg: Bool) -> None:
         with self._lock:

@@ -23,9 +23,11 @@ velocity, for a policy that reads it: never started without one); NaN/inf anywhe
 (state, command, height map, policy output); |roll| or |pitch| beyond `max_tilt_rad`; a measured
 joint beyond its limit plus margin; `stop`; shutdown. Softer conditions keep balancing with a zero
 velocity command: /cmd_vel silent for `command.timeout_s`, a stale height map (the policy keeps
-seeing the last real map). Velocity commands
-are clamped to the configured ranges. Every transition is recorded with its reason; the node logs
-and publishes them. No rclpy, no clocks: the caller passes `now` (time.monotonic()).
+seeing the last real map). Velocity commands are clamped to the configured ranges, and the
+forward speed is limited by the obstacle guard (obstacle_guard.py: held in front of a face the
+robot cannot step onto, or with no fresh clearance). Every transition is recorded with its
+reason; the node logs and publishes them. No rclpy, no clocks: the caller passes `now`
+(time.monotonic()).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import numpy as np
 
 from navila_loco_node.config import LocoConfig
 from navila_loco_node.observation import rpy_from_quat
+from navila_loco_node.obstacle_guard import ObstacleGuard
 from navila_loco_node.types import RobotState, VelocityCommand
 
 
@@ -92,6 +95,10 @@ class Supervisor:
         self.start_blocked: str | None = None  # PASSIVE: why this state could not start
         self.stand_start_pos: np.ndarray | None = None
         self.fault_count = 0
+        self.obstacle = ObstacleGuard(
+            config.safety.obstacle,
+            config.safety.obstacle.active("height_map" in config.observation.terms),
+        )
 
     # ------------------------------------------------------------------ transitions
     def _go(self, target: Mode, now: float, reason: str) -> None:
@@ -264,6 +271,9 @@ class Supervisor:
                     "height map stale: zero velocity command" if stale else "height map fresh"
                 )
             self.height_map_stale = stale
+        note = self.obstacle.update(now)
+        if note:
+            self._notes.append(note)
         return self.mode
 
     def _after_stand_up(
@@ -328,7 +338,7 @@ class Supervisor:
         if self.mode != Mode.WALK or self.cmd_timed_out or self.height_map_stale:
             return np.zeros(3)
         assert self.cmd is not None
-        return np.array([self.cmd.vx, self.cmd.vy, self.cmd.wz])
+        return np.array([self.obstacle.limit_vx(self.cmd.vx), self.cmd.vy, self.cmd.wz])
 
     def status(self, now: float) -> dict[str, object]:
         return {
@@ -344,4 +354,5 @@ class Supervisor:
             "start_blocked": self.start_blocked if self.mode == Mode.PASSIVE else None,
             "command": [float(v) for v in self.effective_command()],
             "faults": self.fault_count,
+            "obstacle_guard": self.obstacle.status(),
         }

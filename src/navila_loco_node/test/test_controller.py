@@ -78,8 +78,13 @@ def test_nan_policy_output_damps() -> None:
     assert "policy output" in ctl.supervisor.reason
 
 
+# The forward command through the map path; the obstacle guard (test_obstacle_guard.py) would
+# hold it here, where no clearance is fed.
+NO_GUARD = {"safety.obstacle_guard": "off"}
+
+
 def test_unknown_height_map_stops_walking_but_keeps_balancing() -> None:
-    cfg = robot_config("go2")
+    cfg = robot_config("go2", **NO_GUARD)
     ctl = LocoController(cfg, ConstPolicy(np.zeros(12)))
     ctl.step(T0, standing_state(cfg, T0))
     t = T0 + cfg.safety.stand_up_time_s
@@ -101,7 +106,7 @@ def test_unknown_height_map_stops_walking_but_keeps_balancing() -> None:
 def test_vision_policy_waits_for_its_first_map_and_keeps_the_last_real_one() -> None:
     """No map yet: the stand-up pose is held (the policy never sees invented terrain); a map
     that turns unknown leaves the last real one in the observation, with a zero command."""
-    cfg = robot_config("go2")
+    cfg = robot_config("go2", **NO_GUARD)
     policy = ConstPolicy(np.zeros(12))
     ctl = LocoController(cfg, policy)
     ctl.step(T0, standing_state(cfg, T0))

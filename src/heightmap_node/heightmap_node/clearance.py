@@ -1,0 +1,109 @@
+"""How far the robot can walk straight ahead before something it cannot step onto (no ROS).
+
+The locomotion policy climbs what it was trained on (the Go2's curriculum: steps and boxes up to
+about 12 cm); it does not steer. Asked to walk into a 30 cm box it shoulders or climbs into it
+(models/go2_vision/README.md, the boxes course): nothing between the planner's 1-2 Hz language
+commands and the 50 Hz policy stops it. This module measures the free distance ahead from the
+same LiDAR scan the height map is built from, so navila_loco can hold the forward command in
+front of a wall while the planner decides what to do.
+
+Method, on one scan in the base frame (levelled with the IMU's roll and pitch where known):
+keep the points in a corridor as wide as the robot (``|y| <= half_width``) from ``x_min`` (past
+the robot's own nose) to ``x_max``; bin them along x (``bin_m``); a bin with at least
+``min_points`` points is seen, its height the ``min_points``-th highest point in it (so one
+stray return lifts nothing). Walking outward from the
+floor under the feet (``ground_z``), each seen bin is compared with the previous seen one: a rise
+of more than ``step_height`` between them is a face the robot cannot step onto, and its bin's
+near edge is the clearance. A staircase (each rise below the limit) or a slope passes; a 12 cm
+box passes; a 25 cm box or a wall does not. Points more than ``overhead`` above the floor are
+ignored (a table the robot walks under). Bins with too few points are skipped, not read as free
+floor or as obstacles: nothing is made up.
+
+The result is ``+inf`` when the corridor is seen and free out to ``x_max``, ``NaN`` when the
+scan has no point in the corridor at all (a blind sensor: nothing is known ahead), else the
+distance in metres from the base origin.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from heightmap_node.transforms import level_matrix
+
+
+@dataclass(frozen=True)
+class ClearanceConfig:
+    """The corridor and the step the robot can take, in the base frame (x forward, z up)."""
+
+    enabled: bool = False
+    ground_z: float = -0.30  # the floor under the feet standing (Go2: base 0.30 m up), m
+    step_height: float = 0.20  # a rise above this between neighbouring bins is a face, m
+    overhead: float = 0.55  # points this far above the floor pass over the robot, m
+    half_width: float = 0.22  # corridor half width: half the robot's width plus a margin, m
+    x_min: float = 0.30  # from here (past the robot's own nose and front feet) ..., m
+    x_max: float = 1.50  # ... to here, m
+    bin_m: float = 0.05
+    min_points: int = 2  # a bin with fewer points is not seen (one stray return decides nothing)
+
+    def __post_init__(self) -> None:
+        for name in ("ground_z", "step_height", "overhead", "half_width", "x_min", "x_max"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"clearance.{name} must be finite")
+        for name in ("step_height", "overhead", "half_width", "bin_m"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"clearance.{name} must be > 0, got {getattr(self, name)}")
+        if not self.overhead > self.step_height:
+            raise ValueError(
+                f"clearance.overhead ({self.overhead}) must exceed clearance.step_height "
+                f"({self.step_height}): nothing could be an obstacle"
+            )
+        if not 0 <= self.x_min < self.x_max:
+            raise ValueError(f"clearance needs 0 <= x_min < x_max, got {self.x_min, self.x_max}")
+        if self.min_points < 1:
+            raise ValueError(f"clearance.min_points must be >= 1, got {self.min_points}")
+
+
+def points_in_base(
+    points_sensor: np.ndarray, sensor_to_base: np.ndarray, attitude: tuple[float, float] | None
+) -> np.ndarray:
+    """A scan's (N, 3) points from the sensor frame into the base frame, levelled by the IMU's
+    (roll, pitch) where given (else the body frame: the jump test above tolerates its tilt)."""
+    a = np.asarray(sensor_to_base, dtype=np.float64)
+    if attitude is not None:
+        a = level_matrix(*attitude) @ a
+    p = np.asarray(points_sensor, dtype=np.float64).reshape(-1, 3)
+    return p @ a[:3, :3].T + a[:3, 3]
+
+
+def forward_clearance(points_base: np.ndarray, cfg: ClearanceConfig) -> float:
+    """Free distance ahead (m from the base origin), +inf if free to x_max, NaN if unseen."""
+    p = np.asarray(points_base, dtype=np.float64).reshape(-1, 3)
+    p = p[np.all(np.isfinite(p), axis=1)]
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    keep = (
+        (np.abs(y) <= cfg.half_width)
+        & (x >= cfg.x_min)
+        & (x < cfg.x_max)
+        & (z <= cfg.ground_z + cfg.overhead)
+    )
+    if not np.any(keep):
+        return math.nan
+    n_bins = math.ceil((cfg.x_max - cfg.x_min) / cfg.bin_m)
+    idx = np.minimum(((x[keep] - cfg.x_min) / cfg.bin_m).astype(np.int64), n_bins - 1)
+    zk = z[keep]
+    order = np.lexsort((-zk, idx))  # by bin, highest first inside each bin
+    counts = np.bincount(idx, minlength=n_bins)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    seen = np.flatnonzero(counts >= cfg.min_points)
+    if seen.size == 0:
+        return math.nan
+    # A bin's height is its min_points-th highest point: one stray return lifts nothing.
+    heights = zk[order[starts[seen] + cfg.min_points - 1]]
+    previous = np.concatenate(([cfg.ground_z], heights[:-1]))
+    faces = np.flatnonzero(heights - previous > cfg.step_height)
+    if faces.size == 0:
+        return math.inf
+    return cfg.x_min + float(seen[faces[0]]) * cfg.bin_m
