@@ -140,7 +140,7 @@ def _can_lie(robot: str) -> bool:
 
 
 def _needs_height_map(config: str, loco: dict[str, Any]) -> bool:
-    """Only a policy that sees a height map, or an obstacle guard set `on` for any policy (it
+    """Only a policy that sees a height map, or an obstacle guard set `always` (it
     reads heightmap_node's clearance), needs heightmap_node (and the LiDAR)."""
     if not config:
         return True  # no config to read the observation from: keep the node, as before
@@ -148,7 +148,7 @@ def _needs_height_map(config: str, loco: dict[str, Any]) -> bool:
     from navila_loco_node.policy_dir import uses_height_map
 
     guard = loco.get("safety.obstacle_guard", load_params(config).get("safety.obstacle_guard"))
-    if guard == "on":
+    if guard == "always":
         return True
 
     return uses_height_map(

@@ -85,9 +85,9 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
     (
         "safety.obstacle_guard",
         "str",
-        "off",
+        "never",
         "hold forward speed before faces the robot cannot step onto (heightmap_node's "
-        "clearance): on | off | auto (on when the policy reads the height map)",
+        "clearance): always | never | auto (on when the policy reads the height map)",
     ),
     ("safety.obstacle_stop_m", "float", 0.55, "clearance ahead at which forward speed is 0, m"),
     ("safety.obstacle_slow_m", "float", 0.95, "clearance ahead from which full speed, m"),

@@ -9,8 +9,9 @@ Turning and standing are untouched (the robot can turn away), and a backward com
 limited. No fresh clearance (none yet, older than `timeout_s`, or NaN: the sensor saw nothing
 ahead) holds forward motion too: never walking on a guess.
 
-`mode`: `on` (always; the bring-up then starts heightmap_node for any policy), `off`, or `auto`:
+`mode`: `always` (the bring-up then starts heightmap_node for any policy), `never`, or `auto`:
 on exactly when the policy reads the height map, i.e. where the LiDAR pipeline runs anyway.
+(Not on/off: YAML 1.1 reads those as booleans, and a params file would hand the node a bool.)
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-GUARD_MODES = ("auto", "on", "off")
+GUARD_MODES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
 class ObstacleGuardConfig:
-    mode: str = "off"
+    mode: str = "never"
     stop_m: float = 0.55  # forward held at or below this clearance (from the base origin), m
     slow_m: float = 0.95  # full forward speed allowed from here on, m
     timeout_s: float = 0.5  # clearance older than this counts as none
@@ -42,7 +43,7 @@ class ObstacleGuardConfig:
             raise ValueError(f"safety.obstacle_timeout_s must be > 0, got {self.timeout_s}")
 
     def active(self, policy_sees_height_map: bool) -> bool:
-        return self.mode == "on" or (self.mode == "auto" and policy_sees_height_map)
+        return self.mode == "always" or (self.mode == "auto" and policy_sees_height_map)
 
 
 class ObstacleGuard:

@@ -80,7 +80,7 @@ def test_nan_policy_output_damps() -> None:
 
 # The forward command through the map path; the obstacle guard (test_obstacle_guard.py) would
 # hold it here, where no clearance is fed.
-NO_GUARD = {"safety.obstacle_guard": "off"}
+NO_GUARD = {"safety.obstacle_guard": "never"}
 
 
 def test_unknown_height_map_stops_walking_but_keeps_balancing() -> None:

@@ -15,7 +15,7 @@ from navila_loco_node.types import VelocityCommand
 from .conftest import CONFIG_DIR, standing_state
 
 T0 = 100.0
-CFG = ObstacleGuardConfig(mode="on", stop_m=0.5, slow_m=1.0, timeout_s=0.5)
+CFG = ObstacleGuardConfig(mode="always", stop_m=0.5, slow_m=1.0, timeout_s=0.5)
 
 
 def guard_at(clearance: float | None, now: float = 10.0, age: float = 0.0) -> ObstacleGuard:
@@ -100,8 +100,8 @@ def test_bad_settings_are_refused_with_their_name(kwargs, match) -> None:
 def test_auto_is_on_exactly_for_a_policy_that_reads_the_height_map() -> None:
     auto = ObstacleGuardConfig(mode="auto")
     assert auto.active(True) and not auto.active(False)
-    assert ObstacleGuardConfig(mode="on").active(False)
-    assert not ObstacleGuardConfig(mode="off").active(True)
+    assert ObstacleGuardConfig(mode="always").active(False)
+    assert not ObstacleGuardConfig(mode="never").active(True)
 
 
 def test_supervisor_walks_with_the_guard_between_command_and_policy() -> None:

@@ -98,7 +98,7 @@ def test_estop_damps_from_any_mode_and_blocks_reset() -> None:
 
 # Tests of the command path itself: the obstacle guard (on for go2.yaml's vision layout) has
 # its own tests in test_obstacle_guard.py and would hold these forward commands (no clearance).
-NO_GUARD = {"safety.obstacle_guard": "off"}
+NO_GUARD = {"safety.obstacle_guard": "never"}
 
 
 def test_cmd_vel_timeout_zeroes_command_but_keeps_walking() -> None:
