@@ -7,6 +7,7 @@ handed in; no import of it here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 READY_TIMEOUT = 60.0
@@ -25,10 +26,27 @@ class Follower:
         self.loco_modes: list[dict] = []  # {"mode", "reason"} at each change
         self.episodes_ended = 0  # the executor's episode_end events (the planner said stop)
         self.camera_ok: bool | None = None  # a robot camera driver's verdict, once one spoke
+        self.start_blocked = ""  # the loco node's reason it cannot start, while passive
+        self.forward_held = ""  # the obstacle guard's reason, while it holds forward motion
 
     @property
     def loco_mode(self) -> str:
         return self.loco_modes[-1]["mode"] if self.loco_modes else ""
+
+    def _say_loco_holds(self, s: dict) -> None:
+        """Why a robot that should move does not: PASSIVE that cannot start (`start_blocked`,
+        e.g. a policy waiting for a base velocity no backend gives) and the obstacle guard
+        holding the forward speed; each said when it begins or its kind changes, and its end."""
+        blocked = s.get("start_blocked") or ""
+        if _kind(blocked) != _kind(self.start_blocked):
+            if blocked:
+                self.say(f"[loco] cannot start: {blocked}")
+            self.start_blocked = blocked
+        guard = s.get("obstacle_guard") or {}
+        held = str(guard.get("reason") or "") if guard.get("holding") else ""
+        if _kind(held) != _kind(self.forward_held):
+            self.say(f"[loco] forward held: {held}" if held else "[loco] forward released")
+            self.forward_held = held
 
     def poll(self) -> list[dict]:
         """Say what arrived since the last call; returns the executor's new action messages."""
@@ -56,6 +74,7 @@ class Follower:
                 reason = s.get("reason")
                 self.say(f"[loco] {mode}" + (f": {reason}" if reason else ""))
                 self.loco_modes.append({"mode": mode, "reason": reason})
+            self._say_loco_holds(s)
         for s in node_statuses(items, "navila_camera"):
             ok = bool(s.get("ok"))
             if ok != self.camera_ok:
@@ -68,6 +87,12 @@ class Follower:
         ends = sum(s.get("event") == "episode_end" for s in node_statuses(items, "navila_executor"))
         self.episodes_ended += ends
         return new
+
+
+def _kind(reason: str) -> str:
+    """A reason without its measured figures ("obstacle 0.52 m ahead" -> "obstacle # m ahead",
+    "stale IMU (80 ms > 50 ms)" -> "stale IMU"): a changing figure is not said again each time."""
+    return re.sub(r"\d+(\.\d+)?", "#", reason.split(" (")[0])
 
 
 def wait_until_linked(status, names: list[str], say) -> None:

@@ -163,6 +163,37 @@ def test_follower_says_each_message_once_and_keeps_no_history() -> None:
     ]
 
 
+def test_follower_says_why_the_robot_does_not_move_once_per_kind() -> None:
+    """A loco node that cannot start (no base velocity for the H1's layout) and an obstacle guard
+    holding the forward speed: each said when it begins or changes kind, not at every status
+    whose figures moved, and the guard's release said once."""
+    outputs, actions, status = Recorder(), Recorder(), Recorder()
+    said: list[str] = []
+    f = Follower(outputs, actions, status, said.append)
+    no_vel = "the policy reads base_lin_vel and no base linear velocity has arrived"
+    for blocked in (no_vel, no_vel, "stale IMU (80 ms > 50 ms)", "stale IMU (95 ms > 50 ms)"):
+        status._add(_msg({"node": "navila_loco", "mode": "passive", "start_blocked": blocked}))
+    status._add(_msg({"node": "navila_loco", "mode": "walk", "start_blocked": None}))
+    for clearance, holding in ((0.9, False), (0.52, True), (0.48, True), (None, True), (2, False)):
+        reason = (
+            ""
+            if not holding
+            else ("nothing seen ahead" if clearance is None else f"obstacle {clearance} m ahead")
+        )
+        guard = {"active": True, "clearance_m": clearance, "holding": holding, "reason": reason}
+        status._add(_msg({"node": "navila_loco", "mode": "walk", "obstacle_guard": guard}))
+    f.poll()
+    assert said == [
+        "[loco] passive",
+        f"[loco] cannot start: {no_vel}",
+        "[loco] cannot start: stale IMU (80 ms > 50 ms)",
+        "[loco] walk",
+        "[loco] forward held: obstacle 0.52 m ahead",
+        "[loco] forward held: nothing seen ahead",
+        "[loco] forward released",
+    ]
+
+
 def test_a_robot_graph_discovers_beyond_this_machine(monkeypatch, tmp_path: Path) -> None:
     """`navila sim` keeps discovery on this machine; `navila robot` must hear the robot's own
     topics and a planner on another machine: ROS's subnet default unless the shell says."""
