@@ -37,3 +37,33 @@ def test_executor_commands_fit_the_locomotion_command_ranges(robot: str) -> None
         assert -m.backward_speed >= vx_lo, f"{robot}: backward speed outside vx_range"
     if allowed & {"left", "right"}:
         assert m.lateral_speed <= min(-vy_lo, vy_hi), f"{robot}: sideways speed outside vy_range"
+
+
+def _guard_mode(robot: str) -> str:
+    loco = yaml.safe_load((CONFIG / f"{robot}.yaml").read_text())["navila_loco"]["ros__parameters"]
+    return str(loco.get("safety", {}).get("obstacle_guard", "never"))
+
+
+GUARDED = [r for r in ROBOTS if _guard_mode(r) != "never"]
+
+
+def test_the_go2_walks_with_the_obstacle_guard() -> None:
+    assert GUARDED == ["go2"]  # the H1 and T1 have no tuned clearance corridor yet
+
+
+@pytest.mark.parametrize("robot", GUARDED)
+def test_an_obstacle_guard_has_its_clearance_and_stops_before_the_nose(robot: str) -> None:
+    """A config whose locomotion node may turn the guard on must have heightmap_node publish
+    the clearance on the topic the guard reads (else the robot never walks forward), and the
+    guard's stop distance must lie beyond where the clearance starts looking (past the nose)."""
+    from heightmap_node.config import clearance_config_from_params, load_params_file
+    from navila_loco_node.config import load_loco_config
+
+    path = CONFIG / f"{robot}.yaml"
+    loco = load_loco_config(path)
+    hm = load_params_file(path)
+    clearance = clearance_config_from_params(hm)
+    assert clearance.enabled, f"{robot}: obstacle_guard {loco.safety.obstacle.mode}, no clearance"
+    assert hm.get("topics.clearance", "/navila/clearance") == loco.topics["clearance"]
+    assert clearance.x_min < loco.safety.obstacle.stop_m < clearance.x_max
+    assert loco.safety.obstacle.slow_m <= clearance.x_max
