@@ -7,7 +7,9 @@ accumulated scans and the temporal history) and /imu/data (sensor_msgs/Imu: roll
 vector; an all-NaN map means "no information", e.g. an empty cloud), /navila/height_map/image
 (sensor_msgs/Image 32FC1, the same matrix, for rqt/rviz), and /navila/status (String JSON) on
 every event and at ``status_rate_hz``: state, last error, resolution, origin, shape, counters and
-the ``stale`` flag the locomotion node uses to fall back to its blind policy.
+the ``stale`` flag the locomotion node uses to fall back to its blind policy. With
+``clearance.enabled`` also /navila/clearance (std_msgs/Float32, per cloud): the free distance
+straight ahead for navila_loco's obstacle guard (``heightmap_node.clearance``).
 
 A malformed cloud (missing/non-float fields, truncated data, big-endian, absurd sizes) is logged,
 counted, reported in the status and skipped; the node stays up. Staleness is measured on the
