@@ -43,6 +43,12 @@ Definitions (all in metrics.json under the same names):
   stop_unsteady (those whose rise exceeded STOP_TILT_RISE_RAD, 0.1 rad) and
   stop_tilt_rise_max. Runs from before it was recorded have no figure (navila-loco-eval-pool
   measures it from a run's trial CSVs when its folder still has them).
+* The obstacle guard (navila_loco holds the forward speed in front of a face the policy cannot
+  step onto): forward_held_fraction per trial = of the loco node's statuses (10 Hz) that came
+  while the script commanded forward motion, the share in which the guard held it; per summary
+  the mean over trials that had the guard on (None without it). The linear error keeps
+  measuring against the script's command, so a held stop counts as error; this figure says how
+  much of a forward segment was the guard's decision rather than the policy's tracking.
 * Collisions: navila_sim counts control periods (50 Hz) with a robot body geom (not a foot)
   touching a scene obstacle (see navila_sim.sim). collision_rate = fraction of TRIALS with at
   least one such period; contact_step_fraction = such periods / all control periods of the
@@ -309,6 +315,7 @@ class TrialResult:
     upright_control_periods: int | None = None
     fall_segment: str = ""  # the script segment's kind at the fall ("" without one)
     stop_tilt_rise_rad: float | None = None  # see stop_tilt_rise (None: not measured)
+    forward_held_fraction: float | None = None  # see forward_held_fraction (None: no guard)
 
     @property
     def collided(self) -> bool:
@@ -346,6 +353,7 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         "falls_by_kind": {k: sum(r.fell and r.fall_kind == k for r in trials) for k in FALL_KINDS},
         "falls_by_segment": falls_by_segment(trials),
         **_stop_tilt(trials),
+        **_forward_held(trials),
     }
     kinds: dict[str, list[dict[str, float]]] = {}
     for r in trials:
@@ -359,6 +367,24 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         for kind, vals in kinds.items()
     }
     return out
+
+
+def forward_held_fraction(schedule: Schedule, holds: Sequence[tuple[float, bool]]) -> float | None:
+    """Of the loco statuses (script time, guard holding) that came while the script commanded
+    forward motion, the share in which navila_loco's obstacle guard held it (a face ahead, or no
+    fresh clearance): how much of a forward segment's linear error is the guard's stop, not the
+    policy's tracking. None where the guard was off or no status came in a forward segment."""
+    forward = [held for t, held in holds if 0 <= t < schedule.total_s and _forward_at(schedule, t)]
+    return float(np.mean(forward)) if forward else None
+
+
+def _forward_at(schedule: Schedule, t: float) -> bool:
+    return schedule.command_at(t).vx > 0
+
+
+def _forward_held(trials: Sequence[TrialResult]) -> dict[str, Any]:
+    vals = [r.forward_held_fraction for r in trials if r.forward_held_fraction is not None]
+    return {"forward_held_fraction": float(np.mean(vals)) if vals else None}
 
 
 def fall_segment(schedule: Schedule, fall_time_s: float | None) -> str:
@@ -605,6 +631,16 @@ def report(metrics: dict[str, Any]) -> list[str]:
             lines.append(
                 f"[loco-eval] {label} tilting while stopped (rise > {STOP_TILT_RISE_RAD:g} rad): "
                 + ", ".join(unsteady)
+            )
+        held = [
+            f"{terrain} {s['forward_held_fraction']:.0%}"
+            for terrain, s in e["summary"].items()
+            if terrain != "all" and s.get("forward_held_fraction") is not None
+        ]
+        if held:
+            lines.append(
+                f"[loco-eval] {label} forward commands held by the obstacle guard: "
+                + ", ".join(held)
             )
     if comparison:
         lines.append(

@@ -59,6 +59,7 @@ from navila_loco_train.eval_metrics import (
     contact_counts,
     detect_fall,
     fall_segment,
+    forward_held_fraction,
     report,
     stop_tilt_rise,
     summarize_policy,
@@ -199,6 +200,8 @@ class Recording:
     ang_vel: np.ndarray  # (N, 3) base frame
     sim_status: list[dict[str, Any]] = field(default_factory=list)  # with "t" (script time)
     damp_events: list[tuple[float, str]] = field(default_factory=list)
+    # (script time, holding) of each loco status while the obstacle guard is active
+    guard_holds: list[tuple[float, bool]] = field(default_factory=list)
     contact_periods: int = 0
     upper_contact_periods: int = 0
     control_periods: int = 0
@@ -287,6 +290,7 @@ def score_trial(
         upright_contact_periods=upright.contact_periods if upright else None,
         upright_upper_contact_periods=upright.upper_contact_periods if upright else None,
         upright_control_periods=upright.control_periods if upright else None,
+        forward_held_fraction=forward_held_fraction(schedule, rec.guard_holds),
     )
 
 
@@ -562,6 +566,12 @@ def _recording(odom, status, t0: float, t_walk: float, total_s: float) -> Record
             t_damp = max(float(stamp[k] - t0), 0.0) if len(stamp) else 0.0
             rec.damp_events.append((t_damp, s.get("reason", "")))
             break
+    # The obstacle guard's holds (loco status at 10 Hz), on the same arrival -> sim time map.
+    for when, s in _statuses(status, "navila_loco"):
+        guard = s.get("obstacle_guard") or {}
+        if when >= t_walk and guard.get("active") and len(stamp):
+            k = max(int(np.searchsorted(arrival, when, side="right")) - 1, 0)
+            rec.guard_holds.append((float(stamp[k] - t0), bool(guard.get("holding"))))
     # Contact counters over the script (the sim status comes at 10 Hz: +-0.1 s at either end).
     counts = contact_counts(rec.sim_status, total_s)
     if counts is not None:
@@ -654,6 +664,11 @@ def evaluate(
                     f"    lin err {r.lin_vel_error:.3f} m/s, ang err {r.ang_vel_error:.3f} rad/s, "
                     f"{'FELL (' + r.fall_cause + ')' if r.fell else 'no fall'}, "
                     f"{r.contact_periods} contact steps, moved {r.distance_m:.2f} m"
+                    + (
+                        f", forward held by the obstacle guard {r.forward_held_fraction:.0%}"
+                        if r.forward_held_fraction
+                        else ""
+                    )
                     + (
                         f", real-time factor {r.real_time_factor:.2f} (SLOW)"
                         if r.real_time_factor is not None and r.real_time_factor < SLOW_RTF

@@ -22,6 +22,7 @@ from navila_loco_train.eval_metrics import (
     falls_by_segment,
     format_comparison,
     format_table,
+    forward_held_fraction,
     goal_check,
     report,
     stop_tilt_rise,
@@ -251,6 +252,32 @@ def test_falls_are_counted_by_the_command_they_came_under() -> None:
     expected = "boxes turn_left 1, boxes stop 2, boxes unknown 1"
     assert f"[loco-eval] p falls by command: {expected}" in lines
     assert not any(ln.startswith("[loco-eval] q falls") for ln in lines)  # no falls, no line
+
+
+def test_forward_held_by_the_obstacle_guard_is_measured_in_forward_segments_only() -> None:
+    """The loco node's statuses (script time, guard holding): only those under a forward command
+    count - a guard holding while the robot turns in place is not a forward hold."""
+    script = Schedule(command_script())  # stand 2 s, then 4 s each: fwd, left, right, fwd, stop
+    holds = [(t, False) for t in (1.0, 2.5, 3.0, 3.5)] + [(t, True) for t in (4.0, 5.0, 7.0, 9.0)]
+    holds += [(14.5, True), (16.0, False), (19.0, True), (-0.5, True), (30.0, True)]
+    # forward at 2.5 3.0 3.5 4.0 5.0 (2-6 s) and 14.5 16.0 (14-18 s): 3 of 7 held
+    assert forward_held_fraction(script, holds) == pytest.approx(3 / 7)
+    assert forward_held_fraction(script, []) is None  # the guard was off
+    assert forward_held_fraction(script, [(9.0, True)]) is None  # no status under forward
+    base = trial(0.1, 0.1, False, 0, "boxes")
+    held = [replace(base, forward_held_fraction=f) for f in (0.2, 0.4, None)]
+    s = summarize(held)
+    assert s["forward_held_fraction"] == pytest.approx(0.3)  # over the trials with the guard
+    assert summarize([base])["forward_held_fraction"] is None
+    metrics = {
+        "policies": {
+            "p": {"summary": {"boxes": s, "all": s}, "meets_goals": {}, "vision": True},
+            "q": {"summary": {"boxes": summarize([base])}, "meets_goals": {}, "vision": False},
+        }
+    }
+    lines = report(metrics)
+    assert "[loco-eval] p forward commands held by the obstacle guard: boxes 30%" in lines
+    assert not any(ln.startswith("[loco-eval] q forward") for ln in lines)
 
 
 def test_tilt_creeping_up_while_stopped_is_measured() -> None:
