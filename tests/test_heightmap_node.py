@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import signal
+import time
 
 import numpy as np
 import pytest
@@ -222,12 +223,12 @@ def test_invalid_config_stops_the_node_with_a_clear_error(node_graph) -> None:
     assert "invalid heightmap configuration" in log and "resolution" in log
 
 
-def test_clearance_ahead_is_published_from_each_cloud(heightmap, ros_domain) -> None:
-    """config/go2.yaml enables the clearance: a wall 1.02 m ahead of the base (in the base frame,
-    sent in the LiDAR frame through the configured mount) reads 1.00 (its 5 cm bin's near edge),
-    open floor +inf, a cloud with nothing ahead NaN; the status carries the same figure."""
-    from std_msgs.msg import Float32
-
+def test_clearances_are_published_from_each_cloud(heightmap, ros_domain) -> None:
+    """config/go2.yaml enables the clearance: [ahead, around] per cloud. A wall 1.02 m ahead of
+    the base (in the base frame, sent in the LiDAR frame through the configured mount) reads
+    1.00 ahead (its 5 cm bin's near edge), free around (beyond around_max); a post 0.45 m
+    beside the robot, free ahead; open floor +inf; a cloud with nothing near NaN. The status
+    carries the same."""
     from heightmap_node.config import builder_config_from_params, load_params_file
     from heightmap_node.transforms import invert
 
@@ -236,32 +237,47 @@ def test_clearance_ahead_is_published_from_each_cloud(heightmap, ros_domain) -> 
     to_sensor = invert(mount)
     rng = np.random.default_rng(5)
     floor = np.column_stack(
-        [rng.uniform(0.0, 2.0, 5000), rng.uniform(-0.6, 0.6, 5000), np.full(5000, -0.30)]
+        [rng.uniform(-1.0, 2.0, 6000), rng.uniform(-1.0, 1.0, 6000), np.full(6000, -0.30)]
     )
     wall = np.array([[1.02, y, z] for y in np.linspace(-0.4, 0.4, 17) for z in (-0.3, -0.1, 0.1)])
+    beside = np.array([[0.0, -0.45, z] for z in (-0.2, -0.1, 0.0, 0.1)])
 
     def sensor(points: np.ndarray) -> np.ndarray:
         return (points @ to_sensor[:3, :3].T + to_sensor[:3, 3]).astype(np.float32)
 
-    clouds = [
-        np.concatenate([floor[floor[:, 0] < 1.02], wall]),
-        floor,
-        floor[floor[:, 0] < 0.2],  # nothing in the corridor
+    def wall_ahead(v: list[float]) -> bool:
+        return v[0] == pytest.approx(1.00, abs=1e-6) and math.isinf(v[1])
+
+    def post_beside(v: list[float]) -> bool:
+        return math.isinf(v[0]) and v[1] == pytest.approx(0.45, abs=1e-6)
+
+    cases = [
+        (np.concatenate([floor[floor[:, 0] < 1.02], wall]), wall_ahead),
+        (np.concatenate([floor, beside]), post_beside),
+        (floor, lambda v: all(math.isinf(x) for x in v)),
+        (floor[floor[:, 0] > 1.5], lambda v: all(math.isnan(x) for x in v)),  # nothing near
     ]
-    values = []
     with Probe(domain_id=ros_domain) as probe:
-        got = probe.record(Float32, "/navila/clearance")
-        for cloud in clouds:  # resent until its answer arrives (the reader may still be joining)
-            got.clear()
+        got = probe.record(Float32MultiArray, "/navila/clearance")
+        # Each cloud is resent until the newest answer is its own (the reader may still be
+        # joining, and an answer to the previous cloud may still be on its way).
+        for k, (cloud, expected) in enumerate(cases):
+            newest: list[float] = []
             for _ in range(int(TIMEOUT / 0.2)):
                 pub.publish(make_cloud(sensor(cloud)))
-                if got.wait_count(1, 0.2):
-                    break
-            assert len(got), graph.read_log(NODE)
-            values.append(got.items[-1].msg.data)
-    assert values[0] == pytest.approx(1.00, abs=1e-6) and math.isinf(values[1])
-    assert math.isnan(values[2])
-    pub.publish(make_cloud(sensor(floor)))  # the status carries the newest figure
+                time.sleep(0.2)
+                if len(got):
+                    msg = got.items[-1].msg
+                    assert [(d.label, d.size) for d in msg.layout.dim] == [("ahead_around", 2)]
+                    newest = list(msg.data)
+                    if expected(newest):
+                        break
+            assert expected(newest), (k, newest, graph.read_log(NODE))
+    pub.publish(make_cloud(sensor(np.concatenate([floor, beside]))))  # the status: the newest
     assert rec["status"].wait_for(
-        lambda _: any(s.get("clearance_m") == "free" for s in statuses(rec["status"])), TIMEOUT
+        lambda _: any(
+            s.get("clearance_m") == {"ahead": "free", "around": 0.45}
+            for s in statuses(rec["status"])
+        ),
+        TIMEOUT,
     )

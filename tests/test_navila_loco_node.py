@@ -19,7 +19,7 @@ import pytest
 from geometry_msgs.msg import Twist, Vector3
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
-from std_msgs.msg import Bool, Float32, Float32MultiArray, String
+from std_msgs.msg import Bool, Float32MultiArray, String
 
 from navila_bringup.graph import NodeSpec
 from navila_bringup.probe import Probe, Recorder
@@ -185,56 +185,68 @@ def test_stale_joint_state_damps(loco) -> None:
     ), graph.read_log("navila_loco")
 
 
-def test_obstacle_guard_holds_forward_speed_on_the_clearance_topic(loco, ros_domain) -> None:
+def test_obstacle_guard_holds_motion_on_the_clearance_topic(loco, ros_domain) -> None:
     """go2.yaml's vision layout turns the guard on (auto): /cmd_vel's forward speed reaches the
-    policy only while /navila/clearance says the way is free; turning is never held."""
+    policy only while /navila/clearance says the way ahead is free, its turn rate only while
+    nothing is within the body's sweep (0.43 m) around; a malformed message is unknown."""
     graph, pubs, rec, _ = loco
     assert rec["status"].wait_for(lambda _: walking(rec["status"]), TIMEOUT)
     assert "obstacle guard on" in graph.read_log("navila_loco")
     with Probe(domain_id=ros_domain) as probe:
-        clearance = probe.publisher(Float32, "/navila/clearance")
+        clearance = probe.publisher(Float32MultiArray, "/navila/clearance")
         assert Probe.wait_matched(clearance, TIMEOUT)
-        value = [math.inf]
+        value = [[math.inf, math.inf]]
         stop = threading.Event()
 
         def drive() -> None:  # heightmap_node's and the executor's rates, roughly
             while not stop.wait(0.05):
-                clearance.publish(Float32(data=value[0]))
+                clearance.publish(Float32MultiArray(data=value[0]))
                 pubs["cmd_vel"].publish(Twist(linear=Vector3(x=0.5), angular=Vector3(z=0.2)))
 
         driver = threading.Thread(target=drive, daemon=True)
         driver.start()
 
-        def command_under(v: float) -> list[float]:
-            """The effective command of the second walking status that shows clearance `v`."""
-            value[0] = v
-            want = "free" if math.isinf(v) else (None if math.isnan(v) else v)
+        def shown(v: float) -> object:
+            return "free" if math.isinf(v) else (None if math.isnan(v) else pytest.approx(v))
+
+        def command_under(ahead: float, around: float, data: list[float] | None = None):
+            """The effective command of the second walking status that shows these clearances
+            (past the tick that first read them)."""
+            value[0] = data if data is not None else [ahead, around]
             start = len(rec["status"].items)
 
             def matching() -> list[dict]:
                 out = []
                 for st in statuses(rec["status"])[start:]:
-                    shown = st.get("obstacle_guard", {}).get("clearance_m", "missing")
-                    if st.get("mode") == "walk" and shown == want and not st["cmd_timed_out"]:
+                    g = st.get("obstacle_guard", {})
+                    if (
+                        st.get("mode") == "walk"
+                        and not st["cmd_timed_out"]
+                        and g.get("clearance_m", "missing") == shown(ahead)
+                        and g.get("around_m", "missing") == shown(around)
+                    ):
                         out.append(st)
                 return out
 
-            # the second such status: past the tick that first read the new clearance
             assert rec["status"].wait_for(lambda _: len(matching()) >= 2, TIMEOUT), graph.read_log(
                 "navila_loco"
             )
             return matching()[-1]["command"]
 
         try:
-            assert command_under(math.inf) == pytest.approx([0.5, 0.0, 0.2])
-            assert command_under(0.3) == pytest.approx([0.0, 0.0, 0.2])  # a wall: turning only
-            assert command_under(math.nan) == pytest.approx([0.0, 0.0, 0.2])  # nothing seen
+            assert command_under(math.inf, math.inf) == pytest.approx([0.5, 0.0, 0.2])
+            assert command_under(0.3, 0.6) == pytest.approx([0.0, 0.0, 0.2])  # a wall ahead
+            assert command_under(math.inf, 0.35) == pytest.approx([0.5, 0.0, 0.0])  # a box beside
+            assert command_under(math.nan, math.inf) == pytest.approx([0.0, 0.0, 0.2])  # unseen
+            nan = math.nan
+            assert command_under(nan, nan, data=[1.0]) == pytest.approx([0.0, 0.0, 0.0])
         finally:
             stop.set()
             driver.join(2.0)
     log = graph.read_log("navila_loco")
     assert "forward motion held: obstacle 0.30 m ahead" in log
-    assert "forward motion held: nothing seen ahead" in log
+    assert "turning held: obstacle 0.35 m beside" in log
+    assert "clearance message with 1 values" in log
 
 
 def quat(msg: Imu) -> tuple[float, float, float, float]:

@@ -22,6 +22,15 @@ floor or as obstacles: nothing is made up.
 The result is ``+inf`` when the corridor is seen and free out to ``x_max``, ``NaN`` when the
 scan has no point in the corridor at all (a blind sensor: nothing is known ahead), else the
 distance in metres from the base origin.
+
+Turning in place sweeps the body's corners around a circle (the Go2's half-diagonal is 0.38 m):
+a box beside the robot is struck by a turn though nothing is ahead (the boxes course's falls
+and thigh contacts after the guard stopped the walking ones). ``around_clearance`` is the
+horizontal distance from the base origin to the nearest point of an obstacle in any direction:
+a point between ``step_height`` and ``overhead`` above the floor under the feet, outside the
+robot's own footprint (``body_half_length`` x ``body_half_width``: the sensor may see its own
+body), the ``min_points``-th nearest such point within ``around_max`` (+inf if fewer; NaN when
+the scan has fewer than ``min_points`` points of any kind there).
 """
 
 from __future__ import annotations
@@ -47,12 +56,33 @@ class ClearanceConfig:
     x_max: float = 1.50  # ... to here, m
     bin_m: float = 0.05
     min_points: int = 2  # a bin with fewer points is not seen (one stray return decides nothing)
+    body_half_length: float = 0.38  # the footprint whose points are the robot's own, m
+    body_half_width: float = 0.17
+    around_max: float = 1.0  # around_clearance looks this far, m
 
     def __post_init__(self) -> None:
-        for name in ("ground_z", "step_height", "overhead", "half_width", "x_min", "x_max"):
+        for name in (
+            "ground_z",
+            "step_height",
+            "overhead",
+            "half_width",
+            "x_min",
+            "x_max",
+            "body_half_length",
+            "body_half_width",
+            "around_max",
+        ):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"clearance.{name} must be finite")
-        for name in ("step_height", "overhead", "half_width", "bin_m"):
+        for name in (
+            "step_height",
+            "overhead",
+            "half_width",
+            "bin_m",
+            "body_half_length",
+            "body_half_width",
+            "around_max",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"clearance.{name} must be > 0, got {getattr(self, name)}")
         if not self.overhead > self.step_height:
@@ -107,3 +137,26 @@ def forward_clearance(points_base: np.ndarray, cfg: ClearanceConfig) -> float:
     if faces.size == 0:
         return math.inf
     return cfg.x_min + float(seen[faces[0]]) * cfg.bin_m
+
+
+def around_clearance(points_base: np.ndarray, cfg: ClearanceConfig) -> float:
+    """Distance (m, horizontal, from the base origin) to the nearest obstacle point in any
+    direction outside the robot's footprint: +inf if none within around_max, NaN if unseen."""
+    p = np.asarray(points_base, dtype=np.float64).reshape(-1, 3)
+    p = p[np.all(np.isfinite(p), axis=1)]
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    own = (np.abs(x) <= cfg.body_half_length) & (np.abs(y) <= cfg.body_half_width)
+    r = np.hypot(x, y)
+    near = ~own & (r <= cfg.around_max)
+    if np.count_nonzero(near) < cfg.min_points:
+        return math.nan
+    dz = z[near] - cfg.ground_z
+    hits = np.sort(r[near][(dz > cfg.step_height) & (dz <= cfg.overhead)])
+    return float(hits[cfg.min_points - 1]) if hits.size >= cfg.min_points else math.inf
+
+
+def json_distance(value: float) -> float | str | None:
+    """A clearance for a JSON status (JSON has no inf/NaN): "free", null (unseen) or metres."""
+    if math.isnan(value):
+        return None
+    return "free" if math.isinf(value) else round(value, 3)

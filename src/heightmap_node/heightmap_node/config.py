@@ -67,6 +67,9 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     "clearance.x_max": "corridor end: free this far reads +inf, m",
     "clearance.bin_m": "corridor bin length along x, m",
     "clearance.min_points": "points a bin needs to count as seen",
+    "clearance.body_half_length": "robot footprint half length (its own points are ignored), m",
+    "clearance.body_half_width": "robot footprint half width (its own points are ignored), m",
+    "clearance.around_max": "the nearest obstacle around (for turning) is looked for this far, m",
 }
 
 _FRAME_DEFAULTS: dict[str, Any] = {

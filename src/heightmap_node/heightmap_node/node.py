@@ -8,8 +8,9 @@ vector; an all-NaN map means "no information", e.g. an empty cloud), /navila/hei
 (sensor_msgs/Image 32FC1, the same matrix, for rqt/rviz), and /navila/status (String JSON) on
 every event and at ``status_rate_hz``: state, last error, resolution, origin, shape, counters and
 the ``stale`` flag the locomotion node uses to fall back to its blind policy. With
-``clearance.enabled`` also /navila/clearance (std_msgs/Float32, per cloud): the free distance
-straight ahead for navila_loco's obstacle guard (``heightmap_node.clearance``).
+``clearance.enabled`` also /navila/clearance (std_msgs/Float32MultiArray [ahead, around], per
+cloud): the free distances straight ahead and in any direction, for navila_loco's obstacle guard
+(``heightmap_node.clearance``).
 
 A malformed cloud (missing/non-float fields, truncated data, big-endian, absurd sizes) is logged,
 counted, reported in the status and skipped; the node stays up. Staleness is measured on the
@@ -34,10 +35,15 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, Imu, PointCloud2
-from std_msgs.msg import Float32, Float32MultiArray, MultiArrayDimension, String
+from std_msgs.msg import Float32MultiArray, MultiArrayDimension, String
 
 from heightmap_node.builder import HeightMap, HeightMapBuilder
-from heightmap_node.clearance import forward_clearance, points_in_base
+from heightmap_node.clearance import (
+    around_clearance,
+    forward_clearance,
+    json_distance,
+    points_in_base,
+)
 from heightmap_node.config import (
     NODE_NAME,
     PARAM_DESCRIPTIONS,
@@ -57,7 +63,8 @@ TOPICS = {
     "imu": ("/imu/data", "base IMU (sensor_msgs/Imu), used when use_imu is true"),
     "clearance": (
         "/navila/clearance",
-        "free distance ahead, m (std_msgs/Float32; +inf free, NaN unseen), when clearance.enabled",
+        "[ahead, around] free distances, m (std_msgs/Float32MultiArray; +inf free, NaN unseen), "
+        "when clearance.enabled",
     ),
 }
 
@@ -100,9 +107,11 @@ class HeightMapNode(Node):
         self._status_pub = self.create_publisher(String, topics["status"], QoSProfile(depth=50))
         self.create_subscription(PointCloud2, topics["points"], self._on_cloud, sensor_qos)
         self._clearance_pub = None
-        self.last_clearance: float | None = None
+        self.last_clearance: tuple[float, float] | None = None  # (ahead, around)
         if self.clearance.enabled:  # published like the map: a best-effort reader matches it
-            self._clearance_pub = self.create_publisher(Float32, topics["clearance"], reliable)
+            self._clearance_pub = self.create_publisher(
+                Float32MultiArray, topics["clearance"], reliable
+            )
         self._pose: np.ndarray | None = None
         if bool(params["use_odom"]):
             self.create_subscription(Odometry, topics["odom"], self._on_odom, sensor_qos)
@@ -234,11 +243,16 @@ class HeightMapNode(Node):
         self.maps_published += 1
 
     def _publish_clearance(self, points: np.ndarray) -> None:
-        """The newest scan's free distance ahead (clearance module), levelled where the IMU's
-        attitude is known; NaN when the scan saw nothing in the corridor."""
+        """The newest scan's free distances ahead and around (clearance module), levelled
+        where the IMU's attitude is known; NaN where the scan saw nothing."""
         base = points_in_base(points, self.config.sensor_to_base, self.builder.attitude)
-        self.last_clearance = forward_clearance(base, self.clearance)
-        self._clearance_pub.publish(Float32(data=self.last_clearance))
+        ahead = forward_clearance(base, self.clearance)
+        around = around_clearance(base, self.clearance)
+        self.last_clearance = (ahead, around)
+        msg = Float32MultiArray()
+        msg.layout.dim = [MultiArrayDimension(label="ahead_around", size=2, stride=2)]
+        msg.data = array.array("f", [ahead, around])
+        self._clearance_pub.publish(msg)
 
     def status(self, event: str | None = None) -> dict[str, Any]:
         now = self.now()
@@ -295,10 +309,11 @@ class HeightMapNode(Node):
         self.get_logger().info("shutdown: stale status published")
 
 
-def _json_clearance(value: float | None) -> float | str | None:
-    if value is None or math.isnan(value):
+def _json_clearance(value: tuple[float, float] | None) -> dict[str, float | str | None] | None:
+    """{"ahead", "around"}: JSON has no inf/NaN, so free -> "free" and unseen -> null."""
+    if value is None:
         return None
-    return "free" if math.isinf(value) else round(value, 3)
+    return {k: json_distance(v) for k, v in zip(("ahead", "around"), value, strict=True)}
 
 
 def main(args: list[str] | None = None) -> int:

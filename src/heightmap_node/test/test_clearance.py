@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heightmap_node.clearance import ClearanceConfig, forward_clearance, points_in_base
+from heightmap_node.clearance import (
+    ClearanceConfig,
+    around_clearance,
+    forward_clearance,
+    json_distance,
+    points_in_base,
+)
 from heightmap_node.config import clearance_config_from_params, load_params_file
 from heightmap_node.transforms import invert, level_matrix, make_transform, rpy_to_matrix
 
@@ -87,6 +93,46 @@ def test_points_in_base_applies_the_mount_and_the_levelling() -> None:
     assert forward_clearance(points_in_base(sensor, mount, None), CFG) == pytest.approx(0.9)
 
 
+def ring(n: int = 3000, r: float = 1.0) -> np.ndarray:
+    """Floor all around the robot out to r (outside its footprint too)."""
+    rng = np.random.default_rng(4)
+    return np.column_stack([rng.uniform(-r, r, n), rng.uniform(-r, r, n), np.full(n, FLOOR)])
+
+
+def post(x: float, y: float, height: float = 0.4) -> np.ndarray:
+    """A thin vertical post's points from the floor up to `height` above it."""
+    return np.array([[x, y, FLOOR + h] for h in np.linspace(0.0, height, 9)])
+
+
+def test_around_finds_the_nearest_obstacle_in_any_direction() -> None:
+    assert around_clearance(ring(), CFG) == math.inf
+    beside = np.concatenate([ring(), post(0.1, -0.40), post(-0.7, 0.0)])
+    assert around_clearance(beside, CFG) == pytest.approx(math.hypot(0.1, 0.40))
+    behind = np.concatenate([ring(), post(-0.5, 0.2)])
+    assert around_clearance(behind, CFG) == pytest.approx(math.hypot(0.5, 0.2))
+
+
+def test_around_ignores_low_blocks_overhead_points_and_the_robot_itself() -> None:
+    low = post(0.0, 0.45, height=0.15)  # a 15 cm block: below step_height, the feet take it
+    table = np.array([[0.0, 0.45, FLOOR + 0.7], [0.1, 0.45, FLOOR + 0.7]])  # passes over
+    own = np.array([[0.3, 0.1, FLOOR + 0.35], [-0.3, -0.1, FLOOR + 0.4]])  # its own body
+    stray = np.array([[0.0, -0.45, FLOOR + 0.3]])  # one return: min_points is 2
+    far = post(0.0, 1.2)  # beyond around_max
+    pts = np.concatenate([ring(), low, table, own, stray, far])
+    assert around_clearance(pts, CFG) == math.inf
+
+
+def test_around_is_unknown_without_points_near_the_robot() -> None:
+    assert math.isnan(around_clearance(np.empty((0, 3)), CFG))
+    assert math.isnan(around_clearance(floor(2.0, 3.0), CFG))  # all beyond around_max
+    own = np.array([[0.1, 0.0, FLOOR], [0.2, 0.1, FLOOR], [-0.2, 0.0, FLOOR]])
+    assert math.isnan(around_clearance(own, CFG))  # inside the footprint only
+
+
+def test_json_distance_has_no_inf_or_nan() -> None:
+    assert [json_distance(v) for v in (math.inf, math.nan, 0.51234)] == ["free", None, 0.512]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -98,6 +144,9 @@ def test_points_in_base_applies_the_mount_and_the_levelling() -> None:
         ("bin_m", 0.0),
         ("min_points", 0),
         ("ground_z", math.nan),
+        ("body_half_length", 0.0),
+        ("body_half_width", math.inf),
+        ("around_max", -1.0),
     ],
 )
 def test_bad_settings_are_refused_with_their_name(field: str, value: float) -> None:
@@ -108,4 +157,5 @@ def test_bad_settings_are_refused_with_their_name(field: str, value: float) -> N
 def test_go2_config_enables_it_with_its_own_numbers() -> None:
     cfg = clearance_config_from_params(load_params_file(CONFIG_DIR / "go2.yaml"))
     assert cfg.enabled and cfg.step_height == 0.20 and cfg.ground_z == -0.30
+    assert cfg.body_half_length == 0.38 and cfg.around_max == 1.0
     assert not clearance_config_from_params(load_params_file(CONFIG_DIR / "h1.yaml")).enabled

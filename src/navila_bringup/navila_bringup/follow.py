@@ -28,6 +28,7 @@ class Follower:
         self.camera_ok: bool | None = None  # a robot camera driver's verdict, once one spoke
         self.start_blocked = ""  # the loco node's reason it cannot start, while passive
         self.forward_held = ""  # the obstacle guard's reason, while it holds forward motion
+        self.turn_held = ""  # ... while it holds turning
 
     @property
     def loco_mode(self) -> str:
@@ -36,7 +37,8 @@ class Follower:
     def _say_loco_holds(self, s: dict) -> None:
         """Why a robot that should move does not: PASSIVE that cannot start (`start_blocked`,
         e.g. a policy waiting for a base velocity no backend gives) and the obstacle guard
-        holding the forward speed; each said when it begins or its kind changes, and its end."""
+        holding the forward speed or turning; each said when it begins or its kind changes, and
+        its end."""
         blocked = s.get("start_blocked") or ""
         if _kind(blocked) != _kind(self.start_blocked):
             if blocked:
@@ -47,6 +49,10 @@ class Follower:
         if _kind(held) != _kind(self.forward_held):
             self.say(f"[loco] forward held: {held}" if held else "[loco] forward released")
             self.forward_held = held
+        turn = str(guard.get("turn_reason") or "") if guard.get("turn_held") else ""
+        if _kind(turn) != _kind(self.turn_held):
+            self.say(f"[loco] turning held: {turn}" if turn else "[loco] turning released")
+            self.turn_held = turn
 
     def poll(self) -> list[dict]:
         """Say what arrived since the last call; returns the executor's new action messages."""

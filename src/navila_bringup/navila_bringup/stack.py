@@ -157,7 +157,7 @@ def _needs_height_map(config: str, loco: dict[str, Any]) -> bool:
 
 
 def _height_map_imu_topic(config: str) -> str:
-    """The IMU topic heightmap_node levels its map with ('' when its config does not use one)."""
+    """The IMU topic heightmap_node levels its map or clearance with ('' when it uses none)."""
     from heightmap_node.config import load_params_file, preset_defaults
 
     hm = load_params_file(config)
@@ -249,7 +249,7 @@ def robot_stack(
         loco[f"backend.{sdk}.domain_id"] = int(sdk_domain_id)
     if height_map and sdk == "unitree":
         # The IMU arrives in the SDK's LowState, not on ROS: the loco node passes it on for the
-        # map's levelling (the H1; the Go2's map is not levelled).
+        # map's levelling (the H1) and the clearance's (the Go2; its map is not levelled).
         imu = _height_map_imu_topic(config)
         if imu:
             loco["topics.imu_out"] = imu

@@ -174,13 +174,27 @@ def test_follower_says_why_the_robot_does_not_move_once_per_kind() -> None:
     for blocked in (no_vel, no_vel, "stale IMU (80 ms > 50 ms)", "stale IMU (95 ms > 50 ms)"):
         status._add(_msg({"node": "navila_loco", "mode": "passive", "start_blocked": blocked}))
     status._add(_msg({"node": "navila_loco", "mode": "walk", "start_blocked": None}))
-    for clearance, holding in ((0.9, False), (0.52, True), (0.48, True), (None, True), (2, False)):
+    beside = "obstacle 0.39 m beside: a turn in place would hit it"
+    for clearance, holding, turn in (
+        (0.9, False, ""),
+        (0.52, True, ""),
+        (0.48, True, beside),
+        (None, True, beside.replace("0.39", "0.38")),
+        (2, False, ""),
+    ):
         reason = (
             ""
             if not holding
             else ("nothing seen ahead" if clearance is None else f"obstacle {clearance} m ahead")
         )
-        guard = {"active": True, "clearance_m": clearance, "holding": holding, "reason": reason}
+        guard = {
+            "active": True,
+            "clearance_m": clearance,
+            "holding": holding,
+            "reason": reason,
+            "turn_held": bool(turn),
+            "turn_reason": turn,
+        }
         status._add(_msg({"node": "navila_loco", "mode": "walk", "obstacle_guard": guard}))
     f.poll()
     assert said == [
@@ -189,8 +203,10 @@ def test_follower_says_why_the_robot_does_not_move_once_per_kind() -> None:
         "[loco] cannot start: stale IMU (80 ms > 50 ms)",
         "[loco] walk",
         "[loco] forward held: obstacle 0.52 m ahead",
+        f"[loco] turning held: {beside}",
         "[loco] forward held: nothing seen ahead",
         "[loco] forward released",
+        "[loco] turning released",
     ]
 
 

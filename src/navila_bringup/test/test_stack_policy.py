@@ -92,14 +92,21 @@ def test_physics_without_a_policy_names_the_fix(capsys) -> None:
     assert "physics mode needs a locomotion policy" in err and "models/" in err
 
 
-def test_the_h1_on_hardware_republishes_its_imu_for_the_map() -> None:
+def test_the_h1_on_hardware_republishes_its_imu_for_the_map(tmp_path) -> None:
     """A Unitree robot's IMU comes in LowState: the loco node passes it on where heightmap_node
-    levels its map with one (the H1), and nowhere else (the Go2's map is not levelled)."""
+    levels with one - the H1's map, the Go2's clearance (use_imu; its map is not levelled) -
+    and nowhere else (the same Go2 config with use_imu false)."""
     config_dir = CONFIG.parent
     h1 = {s.name: s for s in robot_stack("h1", str(config_dir / "h1.yaml"))}
     assert h1["navila_loco"].params["topics.imu_out"] == "/imu/data"
     assert "heightmap_node" in h1
     go2 = {s.name: s for s in robot_stack("go2", str(CONFIG))}
+    assert go2["navila_loco"].params["topics.imu_out"] == "/imu/data"
+    no_imu = tmp_path / "go2.yaml"
+    text = CONFIG.read_text()
+    assert text.count("    use_imu: true") == 1
+    no_imu.write_text(text.replace("    use_imu: true", "    use_imu: false"))
+    go2 = {s.name: s for s in robot_stack("go2", str(no_imu))}
     assert "topics.imu_out" not in go2["navila_loco"].params
     isaac = {s.name: s for s in isaac_stack(str(config_dir / "h1.yaml"))}
     assert "topics.imu_out" not in isaac["navila_loco"].params  # Isaac Sim publishes /imu/data

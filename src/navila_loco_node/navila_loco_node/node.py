@@ -2,7 +2,7 @@
 
 Subscribes /cmd_vel (Twist), /navila/height_map (Float32MultiArray), /navila/estop (Bool),
 /navila/loco/command (String: start | stop | reset) and, with the obstacle guard on,
-/navila/clearance (Float32: heightmap_node's free distance ahead; obstacle_guard.py).
+/navila/clearance (Float32MultiArray [ahead, around] from heightmap_node; obstacle_guard.py).
 Publishes /navila/status (String JSON with "node": "navila_loco") on every supervisor transition
 and at `status_rate_hz`, and, where `topics.imu_out` names a topic, the IMU the backend reads
 (sensor_msgs/Imu, each new finite reading, at most once per step): on a robot driven through a
@@ -16,6 +16,7 @@ On SIGINT/SIGTERM the robot is damped, the damping is delivered, and the process
 from __future__ import annotations
 
 import json
+import math
 import sys
 import threading
 import time
@@ -32,7 +33,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu
-from std_msgs.msg import Bool, Float32, Float32MultiArray, String
+from std_msgs.msg import Bool, Float32MultiArray, String
 
 from navila_loco_node.config import NODE_NAME, PARAMS, LocoConfig, loco_config_from_params
 from navila_loco_node.controller import DeadlineLoop, LocoController
@@ -123,10 +124,11 @@ class LocoNode(Node):
         self.create_subscription(Float32MultiArray, t["height_map"], self._on_height_map, sensor)
         self.create_subscription(Bool, t["estop"], self._on_estop, reliable)
         if self.controller.supervisor.obstacle.active:
-            self.create_subscription(Float32, t["clearance"], self._on_clearance, sensor)
+            self.create_subscription(Float32MultiArray, t["clearance"], self._on_clearance, sensor)
+            g = cfg.safety.obstacle
             self.get_logger().info(
-                f"obstacle guard on: forward speed held below {cfg.safety.obstacle.stop_m:g} m "
-                f"of clearance on {t['clearance']}"
+                f"obstacle guard on: forward speed held below {g.stop_m:g} m of clearance "
+                f"ahead, turning below {g.turn_stop_m:g} m around, on {t['clearance']}"
             )
         self.create_subscription(String, t["command"], self._on_command, reliable)
         self.create_timer(1.0 / cfg.status_rate_hz, self._publish_status)
@@ -151,9 +153,18 @@ class LocoNode(Node):
             self.controller.set_height_map(values, time.monotonic())
         self._flush_events()
 
-    def _on_clearance(self, msg: Float32) -> None:
+    def _on_clearance(self, msg: Float32MultiArray) -> None:
+        """[ahead, around] from heightmap_node; anything else is unknown (NaN: both held)."""
+        values = list(msg.data)
+        ahead, around = values if len(values) == 2 else (math.nan, math.nan)
+        if len(values) != 2:
+            self.get_logger().warning(
+                f"clearance message with {len(values)} values (expected [ahead, around]): "
+                "read as unknown",
+                throttle_duration_sec=5.0,
+            )
         with self._lock:
-            self.controller.supervisor.obstacle.set_clearance(msg.data, time.monotonic())
+            self.controller.supervisor.obstacle.set_clearance(ahead, around, time.monotonic())
 
     def _on_estop(self, msg: Bool) -> None:
         with self._lock:

@@ -24,8 +24,9 @@ velocity, for a policy that reads it: never started without one); NaN/inf anywhe
 joint beyond its limit plus margin; `stop`; shutdown. Softer conditions keep balancing with a zero
 velocity command: /cmd_vel silent for `command.timeout_s`, a stale height map (the policy keeps
 seeing the last real map). Velocity commands are clamped to the configured ranges, and the
-forward speed is limited by the obstacle guard (obstacle_guard.py: held in front of a face the
-robot cannot step onto, or with no fresh clearance). Every transition is recorded with its
+forward speed and turning are limited by the obstacle guard (obstacle_guard.py: forward held in
+front of a face the robot cannot step onto, turning with an obstacle within the body's sweep,
+both with no fresh clearance). Every transition is recorded with its
 reason; the node logs and publishes them. No rclpy, no clocks: the caller passes `now`
 (time.monotonic()).
 """
@@ -271,9 +272,7 @@ class Supervisor:
                     "height map stale: zero velocity command" if stale else "height map fresh"
                 )
             self.height_map_stale = stale
-        note = self.obstacle.update(now)
-        if note:
-            self._notes.append(note)
+        self._notes.extend(self.obstacle.update(now))
         return self.mode
 
     def _after_stand_up(
@@ -338,7 +337,8 @@ class Supervisor:
         if self.mode != Mode.WALK or self.cmd_timed_out or self.height_map_stale:
             return np.zeros(3)
         assert self.cmd is not None
-        return np.array([self.obstacle.limit_vx(self.cmd.vx), self.cmd.vy, self.cmd.wz])
+        vx, wz = self.obstacle.limit(self.cmd.vx, self.cmd.wz)
+        return np.array([vx, self.cmd.vy, wz])
 
     def status(self, now: float) -> dict[str, object]:
         return {
