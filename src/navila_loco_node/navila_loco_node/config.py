@@ -97,6 +97,7 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
         0.0,
         "turning held with an obstacle this near in any direction (the body's sweep), m; 0 = never",
     ),
+    ("safety.obstacle_hysteresis_m", "float", 0.05, "a hold ends this far past its start, m"),
     ("safety.obstacle_timeout_s", "float", 0.5, "older clearance -> forward and turning held"),
     ("backend.name", "str", "ros_topics", "ros_topics | unitree_sdk2 | booster_loco"),
     ("backend.ros_topics.joint_states_topic", "str", "/joint_states", "sensor_msgs/JointState in"),
@@ -375,6 +376,7 @@ def loco_config_from_params(params: dict[str, Any]) -> LocoConfig:
             stop_m=float(get("safety.obstacle_stop_m")),
             slow_m=float(get("safety.obstacle_slow_m")),
             turn_stop_m=float(get("safety.obstacle_turn_stop_m")),
+            hysteresis_m=float(get("safety.obstacle_hysteresis_m")),
             timeout_s=float(get("safety.obstacle_timeout_s")),
         ),
     )

@@ -7,9 +7,11 @@ towards a wall or "turn left 90 degrees" between two boxes; the policy tracks ve
 not steer. This guard sits between them in navila_loco:
 
 * forward: the speed is scaled down linearly from `slow_m` of clearance ahead to zero at
-  `stop_m`, and held at zero there. A backward command is never limited.
+  `stop_m`, and held at zero there (until the clearance is `hysteresis_m` more). A backward
+  command is never limited.
 * turning: held (zero yaw rate) while an obstacle is nearer than `turn_stop_m` in any direction,
-  the circle the body's corners sweep when it turns in place (0 = never held). The robot may
+  the circle the body's corners sweep when it turns in place (0 = never held; released past
+  `turn_stop_m + hysteresis_m`). The robot may
   still walk forward out of the tight spot where the way ahead is free.
 
 No fresh clearance (none yet, older than `timeout_s`, or NaN: the sensor saw nothing) holds
@@ -35,6 +37,7 @@ class ObstacleGuardConfig:
     stop_m: float = 0.55  # forward held at or below this clearance ahead (from the base origin), m
     slow_m: float = 0.95  # full forward speed allowed from here on, m
     turn_stop_m: float = 0.0  # turning held with an obstacle this near around (0: never), m
+    hysteresis_m: float = 0.05  # a hold ends only this far beyond where it began, m
     timeout_s: float = 0.5  # clearance older than this counts as none
 
     def __post_init__(self) -> None:
@@ -49,6 +52,8 @@ class ObstacleGuardConfig:
             )
         if not (math.isfinite(self.turn_stop_m) and self.turn_stop_m >= 0):
             raise ValueError(f"safety.obstacle_turn_stop_m must be >= 0, got {self.turn_stop_m}")
+        if not (math.isfinite(self.hysteresis_m) and self.hysteresis_m >= 0):
+            raise ValueError(f"safety.obstacle_hysteresis_m must be >= 0, got {self.hysteresis_m}")
         if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
             raise ValueError(f"safety.obstacle_timeout_s must be > 0, got {self.timeout_s}")
 
@@ -97,15 +102,22 @@ class ObstacleGuard:
         elif math.isnan(self.ahead):
             factor, reason = 0.0, "nothing seen ahead (clearance unknown)"
         else:
+            # A hold ends hysteresis_m past where it began: the 5 cm bins of the clearance
+            # would otherwise start and stop a robot standing at the line several times a second.
+            stop = c.stop_m + (c.hysteresis_m if self.reason.startswith("obstacle") else 0.0)
             factor = min(1.0, max(0.0, (self.ahead - c.stop_m) / (c.slow_m - c.stop_m)))
+            if self.ahead <= stop:
+                factor = 0.0
             reason = f"obstacle {self.ahead:.2f} m ahead" if factor == 0.0 else ""
         turn_reason = ""
         if c.turn_stop_m > 0:
+            beside = self.turn_reason.startswith("obstacle")
+            turn_stop = c.turn_stop_m + (c.hysteresis_m if beside else 0.0)
             if stale:
                 turn_reason = stale
             elif math.isnan(self.around):
                 turn_reason = "nothing seen around (clearance unknown)"
-            elif self.around < c.turn_stop_m:
+            elif self.around < turn_stop:
                 turn_reason = f"obstacle {self.around:.2f} m beside: a turn in place would hit it"
         self.factor = factor
         notes = []

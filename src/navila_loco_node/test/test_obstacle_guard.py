@@ -15,7 +15,9 @@ from navila_loco_node.types import VelocityCommand
 from .conftest import CONFIG_DIR, standing_state
 
 T0 = 100.0
-CFG = ObstacleGuardConfig(mode="always", stop_m=0.5, slow_m=1.0, turn_stop_m=0.4, timeout_s=0.5)
+CFG = ObstacleGuardConfig(
+    mode="always", stop_m=0.5, slow_m=1.0, turn_stop_m=0.4, hysteresis_m=0.05, timeout_s=0.5
+)
 FREE = math.inf
 
 
@@ -53,6 +55,20 @@ def test_turning_is_held_while_an_obstacle_is_within_the_sweep(around: float, he
     assert g.turn_held is held
     if held:
         assert g.turn_reason == "obstacle 0.39 m beside: a turn in place would hit it"
+
+
+def test_a_hold_ends_only_hysteresis_m_past_where_it_began() -> None:
+    """The clearance comes in 5 cm bins: without the margin a robot at the line would start and
+    stop several times a second. A hold for lack of clearance has no margin to undo."""
+    g = ObstacleGuard(CFG, active=True)  # stop_m 0.5, turn_stop_m 0.4, hysteresis 0.05
+    seq = [(0.6, 0.5), (0.5, 0.38), (0.53, 0.42), (0.56, 0.46), (0.6, 0.5)]
+    got = []
+    for k, (ahead, around) in enumerate(seq):
+        g.set_clearance(ahead, around, float(k))
+        g.update(float(k))
+        got.append((g.holding, g.turn_held))
+    assert got == [(False, False), (True, True), (True, True), (False, False), (False, False)]
+    assert g.factor == pytest.approx(0.2)  # the ramp itself is unchanged: (0.6 - 0.5) / 0.5
 
 
 def test_turning_is_never_held_with_turn_stop_m_zero() -> None:
@@ -131,6 +147,7 @@ def test_holds_and_releases_are_logged_once_each() -> None:
         ({"slow_m": math.inf}, "obstacle_slow_m"),
         ({"turn_stop_m": -0.1}, "obstacle_turn_stop_m"),
         ({"turn_stop_m": math.nan}, "obstacle_turn_stop_m"),
+        ({"hysteresis_m": -0.01}, "obstacle_hysteresis_m"),
         ({"timeout_s": 0.0}, "obstacle_timeout_s"),
     ],
 )
