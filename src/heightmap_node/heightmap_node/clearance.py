@@ -100,7 +100,8 @@ def points_in_base(
     points_sensor: np.ndarray, sensor_to_base: np.ndarray, attitude: tuple[float, float] | None
 ) -> np.ndarray:
     """A scan's (N, 3) points from the sensor frame into the base frame, levelled by the IMU's
-    (roll, pitch) where given (else the body frame: the jump test above tolerates its tilt)."""
+    (roll, pitch) where given. Without it the body frame: the ahead test (rises between
+    neighbouring bins) tolerates its tilt, the around test (heights above the floor) does not."""
     a = np.asarray(sensor_to_base, dtype=np.float64)
     if attitude is not None:
         a = level_matrix(*attitude) @ a
