@@ -29,7 +29,7 @@ setup(
     entry_points={
         "console_scripts": [
             "navila_sim_node = navila_sim.node:main",
-            "navila_sim_unitree = navila_sim.unitree_sim:main",
+            "navila_sim_unitree = navila_sim.unitree_sim:cli",
         ]
     },
 )

@@ -46,6 +46,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -438,5 +439,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cli(argv: list[str] | None = None) -> NoReturn:
+    """The process entry point: main(), then exit without the interpreter's finalization. The
+    SDK's RPC servers (motion_switcher, videohub) have no stop, and their DDS threads can crash
+    that finalization after everything here is closed, written and flushed (SIGSEGV at exit, seen
+    once in CI): the exit code must be main()'s."""
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()
