@@ -13,6 +13,10 @@ Go2's head, points in the policy's LiDAR frame as config/go2.yaml expects) of ab
 * ``reference``: N x 3 transform + ``reference.simple_map`` (float64, searchsorted bins,
   np.minimum.at);
 
+* ``clearance``: for a robot whose config enables it (the Go2), what heightmap_node adds per
+  scan for navila_loco's obstacle guard: ``points_in_base`` (the mount, levelled by the
+  attitude) + ``forward_clearance`` + ``around_clearance``;
+
 and the maps are checked: numba must equal fast bit for bit, fast the reference (exact when the
 affine is the identity, else to float32 rounding of the two transform orders). Threads are
 pinned to 1 before NumPy (and numba) load.
@@ -44,10 +48,20 @@ from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from navila_common.distances import json_distance  # noqa: E402
 
 from heightmap_node import fast_kernel  # noqa: E402
 from heightmap_node.builder import HeightMapBuilder, transform_points  # noqa: E402
-from heightmap_node.config import builder_config_from_params, load_params_file  # noqa: E402
+from heightmap_node.clearance import (  # noqa: E402
+    around_clearance,
+    forward_clearance,
+    points_in_base,
+)
+from heightmap_node.config import (  # noqa: E402
+    builder_config_from_params,
+    clearance_config_from_params,
+    load_params_file,
+)
 from heightmap_node.pointcloud import decode_xyz, encode_xyz  # noqa: E402
 from heightmap_node.reference import simple_map  # noqa: E402
 from heightmap_node.transforms import invert  # noqa: E402
@@ -141,13 +155,18 @@ def run(sizes: list[int], repeat: int, robots: list[str]) -> dict:
     results = []
     for robot in robots:
         height, attitude = ROBOTS[robot]
-        cfg = builder_config_from_params(load_params_file(REPO / "config" / f"{robot}.yaml"))
+        params = load_params_file(REPO / "config" / f"{robot}.yaml")
+        cfg = builder_config_from_params(params)
+        clearance = clearance_config_from_params(params)
         # the level cloud (sensor at the origin) seen from the sensor as mounted on the base
         level_to_sensor = invert(cfg.sensor_to_base)
         for n in sizes:
             level = lidar_cloud(n, height)
             pts = (level @ level_to_sensor[:3, :3].T.astype(np.float32)).astype(np.float32)
-            results.append(bench_one(robot, cfg, pts, attitude, repeat, numba_info))
+            row = bench_one(robot, cfg, pts, attitude, repeat, numba_info)
+            if clearance.enabled:
+                bench_clearance(row, cfg, clearance, pts, attitude, repeat)
+            results.append(row)
     return {
         "benchmark": "heightmap",
         "threads": 1,
@@ -224,6 +243,26 @@ def bench_one(robot: str, cfg, pts: np.ndarray, attitude, repeat: int, numba_inf
         f" ms | fast == reference: {row['identical']} (max diff {row['max_abs_diff']:.1e})"
     )
     return row
+
+
+def bench_clearance(row: dict, cfg, clearance, pts: np.ndarray, attitude, repeat: int) -> None:
+    """The obstacle guard's per-scan cost in heightmap_node, added to the row and printed."""
+
+    def frame(p=pts):
+        base = points_in_base(p, cfg.sensor_to_base, attitude)
+        return forward_clearance(base, clearance), around_clearance(base, clearance)
+
+    ahead, around = frame()
+    row["clearance"] = {
+        **stats(timed(frame, repeat)),
+        "ahead_m": json_distance(ahead),
+        "around_m": json_distance(around),
+    }
+    print(
+        f"{row['robot']} {row['points']:>7} pts  clearance (base frame + ahead + around) "
+        f"p50 {row['clearance']['p50_ms']:6.3f} p99 {row['clearance']['p99_ms']:6.3f} ms "
+        f"(ahead {ahead:.2f} m, around {around:.2f} m)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,3 +25,8 @@ def test_bench_heightmap_runs_small(tmp_path: Path) -> None:
     assert go2["identical"] and go2["identity_affine"] and go2["in_grid"] > 0
     assert all(r["fast"]["p50_ms"] > 0 and r["reference"]["p99_ms"] > 0 for r in report["results"])
     assert str(out.resolve()) in proc.stdout
+    # the obstacle guard's clearance: timed where the config enables it (the Go2); the synthetic
+    # floor is seen (not null), its boxes stand beyond the corridor and the around radius
+    assert go2["clearance"]["p50_ms"] > 0
+    assert go2["clearance"]["ahead_m"] == "free" and go2["clearance"]["around_m"] == "free"
+    assert "clearance" not in next(r for r in report["results"] if r["robot"] == "h1")

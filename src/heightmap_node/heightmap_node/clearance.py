@@ -1,4 +1,5 @@
-"""How far the robot can walk straight ahead before something it cannot step onto (no ROS).
+"""How far the robot can walk straight ahead before something it cannot step onto or down from
+(no ROS).
 
 The locomotion policy climbs what it was trained on (the Go2's curriculum: steps and boxes up to
 about 12 cm); it does not steer. Asked to walk into a 30 cm box it shoulders or climbs into it
@@ -18,6 +19,15 @@ near edge is the clearance. A staircase (each rise below the limit) or a slope p
 box passes; a 25 cm box or a wall does not. Points more than ``overhead`` above the floor are
 ignored (a table the robot walks under). Bins with too few points are skipped, not read as free
 floor or as obstacles: nothing is made up.
+
+A ledge ends the walk as a face does: a fall of more than ``drop_height`` between neighbouring
+seen bins (or from the floor under the feet to the first seen bin) is an edge at the far end of
+the higher bin; the floor below a deep ledge may not be seen at all (the rays that pass the edge
+land beyond ``x_max``), so where the seen bins end more than ``max_unseen_m`` short of ``x_max``
+the known floor ends there too. A gap inside the corridor followed by floor at the same height
+is the shadow behind a bump (a rubble block) and passes; followed by a lower floor it is a
+ledge. In navila_sim a Go2 on a 40 cm platform read free (+inf) with its edge 0.6 m and 1.0 m
+ahead before this; its scan sees flat floor out to ~1.05 m in every bin, sparser beyond.
 
 The result is ``+inf`` when the corridor is seen and free out to ``x_max``, ``NaN`` when the
 scan has no point in the corridor at all (a blind sensor: nothing is known ahead), else the
@@ -59,6 +69,8 @@ class ClearanceConfig:
     body_half_length: float = 0.38  # the footprint whose points are the robot's own, m
     body_half_width: float = 0.17
     around_max: float = 1.0  # around_clearance looks this far, m
+    drop_height: float = 0.20  # a fall above this between neighbouring bins is a ledge, m
+    max_unseen_m: float = 0.30  # seen floor ending this far short of x_max ends the walk, m
 
     def __post_init__(self) -> None:
         for name in (
@@ -71,6 +83,8 @@ class ClearanceConfig:
             "body_half_length",
             "body_half_width",
             "around_max",
+            "drop_height",
+            "max_unseen_m",
         ):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"clearance.{name} must be finite")
@@ -82,6 +96,8 @@ class ClearanceConfig:
             "body_half_length",
             "body_half_width",
             "around_max",
+            "drop_height",
+            "max_unseen_m",
         ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"clearance.{name} must be > 0, got {getattr(self, name)}")
@@ -105,26 +121,24 @@ def points_in_base(
     a = np.asarray(sensor_to_base, dtype=np.float64)
     if attitude is not None:
         a = level_matrix(*attitude) @ a
-    p = np.asarray(points_sensor, dtype=np.float64).reshape(-1, 3)
-    return p @ a[:3, :3].T + a[:3, 3]
+    # float32 like the decoded cloud (sub-millimetre at 10 m): no float64 copy of a big scan
+    p = np.asarray(points_sensor, dtype=np.float32).reshape(-1, 3)
+    return p @ a[:3, :3].T.astype(np.float32) + a[:3, 3].astype(np.float32)
 
 
 def forward_clearance(points_base: np.ndarray, cfg: ClearanceConfig) -> float:
-    """Free distance ahead (m from the base origin), +inf if free to x_max, NaN if unseen."""
-    p = np.asarray(points_base, dtype=np.float64).reshape(-1, 3)
-    p = p[np.all(np.isfinite(p), axis=1)]
+    """Free distance ahead (m from the base origin) to the first face, ledge or end of the seen
+    floor; +inf if seen and free to x_max, NaN if unseen."""
+    p = np.asarray(points_base).reshape(-1, 3)
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
-    keep = (
-        (np.abs(y) <= cfg.half_width)
-        & (x >= cfg.x_min)
-        & (x < cfg.x_max)
-        & (z <= cfg.ground_z + cfg.overhead)
-    )
+    # comparisons with NaN are false: a NaN coordinate leaves the point out of the corridor
+    keep = (x >= cfg.x_min) & (x < cfg.x_max) & (np.abs(y) <= cfg.half_width)
+    keep &= (z <= cfg.ground_z + cfg.overhead) & np.isfinite(z)
     if not np.any(keep):
         return math.nan
     n_bins = math.ceil((cfg.x_max - cfg.x_min) / cfg.bin_m)
     idx = np.minimum(((x[keep] - cfg.x_min) / cfg.bin_m).astype(np.int64), n_bins - 1)
-    zk = z[keep]
+    zk = z[keep].astype(np.float64)
     order = np.lexsort((-zk, idx))  # by bin, highest first inside each bin
     counts = np.bincount(idx, minlength=n_bins)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
@@ -134,17 +148,28 @@ def forward_clearance(points_base: np.ndarray, cfg: ClearanceConfig) -> float:
     # A bin's height is its min_points-th highest point: one stray return lifts nothing.
     heights = zk[order[starts[seen] + cfg.min_points - 1]]
     previous = np.concatenate(([cfg.ground_z], heights[:-1]))
-    faces = np.flatnonzero(heights - previous > cfg.step_height)
-    if faces.size == 0:
-        return math.inf
-    return cfg.x_min + float(seen[faces[0]]) * cfg.bin_m
+    rise = heights - previous
+    ends = [math.inf]
+    faces = np.flatnonzero(rise > cfg.step_height)
+    if faces.size:  # a face: its bin's near edge
+        ends.append(cfg.x_min + float(seen[faces[0]]) * cfg.bin_m)
+    drops = np.flatnonzero(-rise > cfg.drop_height)
+    if drops.size:  # a ledge: the far edge of the bin before it (x_min when that is the floor)
+        i = drops[0]
+        ends.append(cfg.x_min + (float(seen[i - 1]) + 1.0) * cfg.bin_m if i else cfg.x_min)
+    seen_end = cfg.x_min + (float(seen[-1]) + 1.0) * cfg.bin_m
+    if cfg.x_max - seen_end > cfg.max_unseen_m:  # the floor is not seen past here
+        ends.append(seen_end)
+    return min(ends)
 
 
 def around_clearance(points_base: np.ndarray, cfg: ClearanceConfig) -> float:
     """Distance (m, horizontal, from the base origin) to the nearest obstacle point in any
     direction outside the robot's footprint: +inf if none within around_max, NaN if unseen."""
-    p = np.asarray(points_base, dtype=np.float64).reshape(-1, 3)
-    p = p[np.all(np.isfinite(p), axis=1)]
+    p = np.asarray(points_base).reshape(-1, 3)
+    # the square around the robot first (cheap comparisons; NaN is never inside), then circles
+    box = (np.abs(p[:, 0]) <= cfg.around_max) & (np.abs(p[:, 1]) <= cfg.around_max)
+    p = p[box & np.isfinite(p[:, 2])].astype(np.float64)
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     own = (np.abs(x) <= cfg.body_half_length) & (np.abs(y) <= cfg.body_half_width)
     r = np.hypot(x, y)
@@ -154,10 +179,3 @@ def around_clearance(points_base: np.ndarray, cfg: ClearanceConfig) -> float:
     dz = z[near] - cfg.ground_z
     hits = np.sort(r[near][(dz > cfg.step_height) & (dz <= cfg.overhead)])
     return float(hits[cfg.min_points - 1]) if hits.size >= cfg.min_points else math.inf
-
-
-def json_distance(value: float) -> float | str | None:
-    """A clearance for a JSON status (JSON has no inf/NaN): "free", null (unseen) or metres."""
-    if math.isnan(value):
-        return None
-    return "free" if math.isinf(value) else round(value, 3)

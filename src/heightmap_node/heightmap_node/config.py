@@ -70,6 +70,8 @@ PARAM_DESCRIPTIONS: dict[str, str] = {
     "clearance.body_half_length": "robot footprint half length (its own points are ignored), m",
     "clearance.body_half_width": "robot footprint half width (its own points are ignored), m",
     "clearance.around_max": "the nearest obstacle around (for turning) is looked for this far, m",
+    "clearance.drop_height": "a fall above this between neighbouring bins ahead is a ledge, m",
+    "clearance.max_unseen_m": "seen floor ahead ending more than this short of x_max ends it, m",
 }
 
 _FRAME_DEFAULTS: dict[str, Any] = {

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from nav_msgs.msg import Odometry
+from navila_common.distances import json_distance
 from navila_common.node_params import declare_robot_and_topics
 from navila_common.node_runner import run_node
 from rcl_interfaces.msg import ParameterDescriptor
@@ -41,7 +42,6 @@ from heightmap_node.builder import HeightMap, HeightMapBuilder
 from heightmap_node.clearance import (
     around_clearance,
     forward_clearance,
-    json_distance,
     points_in_base,
 )
 from heightmap_node.config import (

@@ -28,6 +28,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from navila_common.distances import json_distance
+
 GUARD_MODES = ("auto", "always", "never")
 
 
@@ -59,13 +61,6 @@ class ObstacleGuardConfig:
 
     def active(self, policy_sees_height_map: bool) -> bool:
         return self.mode == "always" or (self.mode == "auto" and policy_sees_height_map)
-
-
-def _shown(value: float | None) -> float | str | None:
-    """A distance for the JSON status (no inf/NaN there): "free", null (none/unseen) or m."""
-    if value is None or math.isnan(value):
-        return None
-    return "free" if math.isinf(value) else round(value, 3)
 
 
 class ObstacleGuard:
@@ -140,8 +135,8 @@ class ObstacleGuard:
             return {"active": False}
         return {
             "active": True,
-            "clearance_m": _shown(self.ahead),
-            "around_m": _shown(self.around),
+            "clearance_m": json_distance(self.ahead),
+            "around_m": json_distance(self.around),
             "forward_factor": round(self.factor, 3),
             "holding": self.holding,
             "reason": self.reason,

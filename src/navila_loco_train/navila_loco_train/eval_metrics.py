@@ -44,11 +44,16 @@ Definitions (all in metrics.json under the same names):
   stop_tilt_rise_max. Runs from before it was recorded have no figure (navila-loco-eval-pool
   measures it from a run's trial CSVs when its folder still has them).
 * The obstacle guard (navila_loco holds the forward speed in front of a face the policy cannot
-  step onto): forward_held_fraction per trial = of the loco node's statuses (10 Hz) that came
-  while the script commanded forward motion, the share in which the guard held it; per summary
-  the mean over trials that had the guard on (None without it). The linear error keeps
-  measuring against the script's command, so a held stop counts as error; this figure says how
-  much of a forward segment was the guard's decision rather than the policy's tracking.
+  step onto or a ledge): forward_held_fraction per trial = of the loco node's statuses (10 Hz)
+  that came while the script commanded forward motion, the share in which the guard held it;
+  per summary the mean over trials that had the guard on (None without it). The linear error
+  keeps measuring against the script's command, so a held stop counts as error; this figure
+  says how much of a forward segment was the guard's decision rather than the policy's
+  tracking.
+  forward_passed_fraction: under forward commands, the mean share of the commanded speed the
+  guard let through (its ramp slows before it holds). turn_held_fraction: as
+  forward_held_fraction for turn-in-place segments and the guard's turn hold (an obstacle
+  within the body's sweep).
 * Collisions: navila_sim counts control periods (50 Hz) with a robot body geom (not a foot)
   touching a scene obstacle (see navila_sim.sim). collision_rate = fraction of TRIALS with at
   least one such period; contact_step_fraction = such periods / all control periods of the
@@ -73,7 +78,7 @@ Definitions (all in metrics.json under the same names):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -316,6 +321,8 @@ class TrialResult:
     fall_segment: str = ""  # the script segment's kind at the fall ("" without one)
     stop_tilt_rise_rad: float | None = None  # see stop_tilt_rise (None: not measured)
     forward_held_fraction: float | None = None  # see forward_held_fraction (None: no guard)
+    forward_passed_fraction: float | None = None  # see forward_passed_fraction (None: no guard)
+    turn_held_fraction: float | None = None  # see turn_held_fraction (None: no guard)
 
     @property
     def collided(self) -> bool:
@@ -353,7 +360,7 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
         "falls_by_kind": {k: sum(r.fell and r.fall_kind == k for r in trials) for k in FALL_KINDS},
         "falls_by_segment": falls_by_segment(trials),
         **_stop_tilt(trials),
-        **_forward_held(trials),
+        **_guard_held(trials),
     }
     kinds: dict[str, list[dict[str, float]]] = {}
     for r in trials:
@@ -369,22 +376,58 @@ def summarize(trials: list[TrialResult]) -> dict[str, Any]:
     return out
 
 
-def forward_held_fraction(schedule: Schedule, holds: Sequence[tuple[float, bool]]) -> float | None:
-    """Of the loco statuses (script time, guard holding) that came while the script commanded
-    forward motion, the share in which navila_loco's obstacle guard held it (a face ahead, or no
-    fresh clearance): how much of a forward segment's linear error is the guard's stop, not the
-    policy's tracking. None where the guard was off or no status came in a forward segment."""
-    forward = [held for t, held in holds if 0 <= t < schedule.total_s and _forward_at(schedule, t)]
-    return float(np.mean(forward)) if forward else None
+# A loco status while the obstacle guard is active: (script time, forward held, turning held,
+# forward factor: the share of the forward command it let through).
+GuardHold = tuple[float, bool, bool, float]
 
 
-def _forward_at(schedule: Schedule, t: float) -> bool:
-    return schedule.command_at(t).vx > 0
+def forward_held_fraction(schedule: Schedule, holds: Sequence[GuardHold]) -> float | None:
+    """Of the loco statuses that came while the script commanded forward motion, the share in
+    which navila_loco's obstacle guard held it (a face or ledge ahead, or no fresh clearance):
+    how much of a forward segment's linear error is the guard's stop, not the policy's tracking.
+    None where the guard was off or no status came in a forward segment."""
+    return _mean_in_segments(schedule, holds, 1, _forward)
 
 
-def _forward_held(trials: Sequence[TrialResult]) -> dict[str, Any]:
-    vals = [r.forward_held_fraction for r in trials if r.forward_held_fraction is not None]
-    return {"forward_held_fraction": float(np.mean(vals)) if vals else None}
+def forward_passed_fraction(schedule: Schedule, holds: Sequence[GuardHold]) -> float | None:
+    """Under forward commands, the mean share of the commanded speed the guard let through
+    (1 free, 0 held; the ramp between). Near a face or ledge the ramp's slow speeds are below
+    what a policy walks at (go2_vision stands under ~0.2 m/s), so a robot may stand with the
+    command only reduced, not held: this says how much the guard took away."""
+    return _mean_in_segments(schedule, holds, 3, _forward)
+
+
+def turn_held_fraction(schedule: Schedule, holds: Sequence[GuardHold]) -> float | None:
+    """The same for turns in place and the guard's turn hold (an obstacle within the body's
+    sweep, or no fresh clearance): how much of a turn segment's angular error is the guard's."""
+    return _mean_in_segments(schedule, holds, 2, lambda s: s.wz != 0 and s.vx == 0)
+
+
+def _forward(segment: Segment) -> bool:
+    return segment.vx > 0
+
+
+def _mean_in_segments(
+    schedule: Schedule,
+    holds: Sequence[GuardHold],
+    column: int,
+    commanded: Callable[[Segment], bool],
+) -> float | None:
+    """The mean of one column of the guard statuses that came under the commands selected."""
+    inside = [h for h in holds if 0 <= h[0] < schedule.total_s]
+    vals = [h[column] for h in inside if commanded(schedule.command_at(h[0]))]
+    return float(np.mean(vals)) if vals else None
+
+
+GUARD_FIGURES = ("forward_held_fraction", "forward_passed_fraction", "turn_held_fraction")
+
+
+def _guard_held(trials: Sequence[TrialResult]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in GUARD_FIGURES:
+        vals = [getattr(r, key) for r in trials if getattr(r, key) is not None]
+        out[key] = float(np.mean(vals)) if vals else None
+    return out
 
 
 def fall_segment(schedule: Schedule, fall_time_s: float | None) -> str:
@@ -632,16 +675,18 @@ def report(metrics: dict[str, Any]) -> list[str]:
                 f"[loco-eval] {label} tilting while stopped (rise > {STOP_TILT_RISE_RAD:g} rad): "
                 + ", ".join(unsteady)
             )
-        held = [
-            f"{terrain} {s['forward_held_fraction']:.0%}"
-            for terrain, s in e["summary"].items()
-            if terrain != "all" and s.get("forward_held_fraction") is not None
-        ]
-        if held:
-            lines.append(
-                f"[loco-eval] {label} forward commands held by the obstacle guard: "
-                + ", ".join(held)
-            )
+        for key, what in (
+            ("forward_held_fraction", "forward commands held by the obstacle guard"),
+            ("forward_passed_fraction", "forward speed the obstacle guard let through"),
+            ("turn_held_fraction", "turn commands held by the obstacle guard"),
+        ):
+            held = [
+                f"{terrain} {s[key]:.0%}"
+                for terrain, s in e["summary"].items()
+                if terrain != "all" and s.get(key) is not None
+            ]
+            if held:
+                lines.append(f"[loco-eval] {label} {what}: " + ", ".join(held))
     if comparison:
         lines.append(
             "[loco-eval] collisions, vision vs blind (fractions of control steps with a contact):"

@@ -53,6 +53,7 @@ import yaml
 from navila_loco_train.eval_metrics import (
     GOALS,
     ContactCounts,
+    GuardHold,
     Schedule,
     TrialResult,
     command_script,
@@ -60,11 +61,13 @@ from navila_loco_train.eval_metrics import (
     detect_fall,
     fall_segment,
     forward_held_fraction,
+    forward_passed_fraction,
     report,
     stop_tilt_rise,
     summarize_policy,
     tilt_from_quat_xyzw,
     tracking_errors,
+    turn_held_fraction,
 )
 
 TERRAINS = {
@@ -200,8 +203,9 @@ class Recording:
     ang_vel: np.ndarray  # (N, 3) base frame
     sim_status: list[dict[str, Any]] = field(default_factory=list)  # with "t" (script time)
     damp_events: list[tuple[float, str]] = field(default_factory=list)
-    # (script time, holding) of each loco status while the obstacle guard is active
-    guard_holds: list[tuple[float, bool]] = field(default_factory=list)
+    # (script time, forward held, turning held, forward factor) of each loco status while the
+    # obstacle guard is active
+    guard_holds: list[GuardHold] = field(default_factory=list)
     contact_periods: int = 0
     upper_contact_periods: int = 0
     control_periods: int = 0
@@ -291,6 +295,8 @@ def score_trial(
         upright_upper_contact_periods=upright.upper_contact_periods if upright else None,
         upright_control_periods=upright.control_periods if upright else None,
         forward_held_fraction=forward_held_fraction(schedule, rec.guard_holds),
+        forward_passed_fraction=forward_passed_fraction(schedule, rec.guard_holds),
+        turn_held_fraction=turn_held_fraction(schedule, rec.guard_holds),
     )
 
 
@@ -571,7 +577,14 @@ def _recording(odom, status, t0: float, t_walk: float, total_s: float) -> Record
         guard = s.get("obstacle_guard") or {}
         if when >= t_walk and guard.get("active") and len(stamp):
             k = max(int(np.searchsorted(arrival, when, side="right")) - 1, 0)
-            rec.guard_holds.append((float(stamp[k] - t0), bool(guard.get("holding"))))
+            rec.guard_holds.append(
+                (
+                    float(stamp[k] - t0),
+                    bool(guard.get("holding")),
+                    bool(guard.get("turn_held")),
+                    float(guard.get("forward_factor", 0.0)),
+                )
+            )
     # Contact counters over the script (the sim status comes at 10 Hz: +-0.1 s at either end).
     counts = contact_counts(rec.sim_status, total_s)
     if counts is not None:
@@ -667,6 +680,16 @@ def evaluate(
                     + (
                         f", forward held by the obstacle guard {r.forward_held_fraction:.0%}"
                         if r.forward_held_fraction
+                        else ""
+                    )
+                    + (
+                        f", forward speed it let through {r.forward_passed_fraction:.0%}"
+                        if r.forward_passed_fraction is not None and r.forward_passed_fraction < 1
+                        else ""
+                    )
+                    + (
+                        f", turns held by it {r.turn_held_fraction:.0%}"
+                        if r.turn_held_fraction
                         else ""
                     )
                     + (

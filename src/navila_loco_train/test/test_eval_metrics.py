@@ -23,12 +23,14 @@ from navila_loco_train.eval_metrics import (
     format_comparison,
     format_table,
     forward_held_fraction,
+    forward_passed_fraction,
     goal_check,
     report,
     stop_tilt_rise,
     summarize,
     tilt_from_quat_xyzw,
     tracking_errors,
+    turn_held_fraction,
 )
 from navila_loco_train.evaluate import (
     TERRAINS,
@@ -254,21 +256,35 @@ def test_falls_are_counted_by_the_command_they_came_under() -> None:
     assert not any(ln.startswith("[loco-eval] q falls") for ln in lines)  # no falls, no line
 
 
-def test_forward_held_by_the_obstacle_guard_is_measured_in_forward_segments_only() -> None:
+def test_guard_holds_are_measured_in_the_segments_of_their_kind() -> None:
     """The loco node's statuses (script time, guard holding): only those under a forward command
     count - a guard holding while the robot turns in place is not a forward hold."""
     script = Schedule(command_script())  # stand 2 s, then 4 s each: fwd, left, right, fwd, stop
-    holds = [(t, False) for t in (1.0, 2.5, 3.0, 3.5)] + [(t, True) for t in (4.0, 5.0, 7.0, 9.0)]
-    holds += [(14.5, True), (16.0, False), (19.0, True), (-0.5, True), (30.0, True)]
+    holds = [(t, False, True, 1.0) for t in (1.0, 2.5, 3.0, 3.5)]
+    holds += [(t, True, False, 0.0) for t in (4.0, 5.0, 7.0, 9.0)]
+    holds += [(14.5, True, True, 0.0), (16.0, False, True, 0.3), (19.0, True, True, 0.0)]
+    holds += [(-0.5, True, True, 0.0), (30.0, True, True, 0.0), (11.0, True, True, 0.0)]
     # forward at 2.5 3.0 3.5 4.0 5.0 (2-6 s) and 14.5 16.0 (14-18 s): 3 of 7 held
     assert forward_held_fraction(script, holds) == pytest.approx(3 / 7)
+    # ... and of the commanded speed (1, 1, 1, 0, 0, 0, 0.3) 47 % let through
+    assert forward_passed_fraction(script, holds) == pytest.approx(3.3 / 7)
+    # turning in place at 7.0 9.0 (left, 6-10 s) and 11.0 (right, 10-14 s): 1 of 3 held
+    assert turn_held_fraction(script, holds) == pytest.approx(1 / 3)
     assert forward_held_fraction(script, []) is None  # the guard was off
-    assert forward_held_fraction(script, [(9.0, True)]) is None  # no status under forward
+    assert turn_held_fraction(script, []) is None
+    assert forward_held_fraction(script, [(9.0, True, True, 0.0)]) is None  # none under forward
+    assert turn_held_fraction(script, [(3.0, True, True, 0.0)]) is None  # none under a turn
     base = trial(0.1, 0.1, False, 0, "boxes")
-    held = [replace(base, forward_held_fraction=f) for f in (0.2, 0.4, None)]
+    held = [
+        replace(base, forward_held_fraction=f, forward_passed_fraction=v, turn_held_fraction=w)
+        for f, v, w in ((0.2, 0.5, 0.1), (0.4, 0.3, 0.0), (None, None, None))
+    ]
     s = summarize(held)
     assert s["forward_held_fraction"] == pytest.approx(0.3)  # over the trials with the guard
+    assert s["forward_passed_fraction"] == pytest.approx(0.4)
+    assert s["turn_held_fraction"] == pytest.approx(0.05)
     assert summarize([base])["forward_held_fraction"] is None
+    assert summarize([base])["turn_held_fraction"] is None
     metrics = {
         "policies": {
             "p": {"summary": {"boxes": s, "all": s}, "meets_goals": {}, "vision": True},
@@ -277,6 +293,8 @@ def test_forward_held_by_the_obstacle_guard_is_measured_in_forward_segments_only
     }
     lines = report(metrics)
     assert "[loco-eval] p forward commands held by the obstacle guard: boxes 30%" in lines
+    assert "[loco-eval] p turn commands held by the obstacle guard: boxes 5%" in lines
+    assert "[loco-eval] p forward speed the obstacle guard let through: boxes 40%" in lines
     assert not any(ln.startswith("[loco-eval] q forward") for ln in lines)
 
 
