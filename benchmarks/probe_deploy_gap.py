@@ -25,6 +25,9 @@ The robot waits out navila_sim's gantry (humanoids), then walks the segments: by
 standing, 4 s forward at 0.5 m/s, 4 s turning at +-pi/6 rad/s each way, 1 s standing. A damp or a
 fall ends the run early (reported). No noise anywhere: the sim adds none, the builder gets none.
 Prints the table and saves JSON (default results/probe_deploy_gap_<robot>.json).
+`--leg-odometry` deploys with the config's leg_odometry on (the base velocity estimated from the
+joints and the IMU, as on a real H1) instead of the simulator's odometry: the policy walks on the
+estimate, and the base_lin_vel row is the estimate's error against the true velocity.
 """
 
 from __future__ import annotations
@@ -164,11 +167,14 @@ def probe(
     scene: str,
     segments: list[tuple[float, float, float]],
     ignore_sensor_joints: bool = False,
+    leg_odometry: bool = False,
 ) -> dict:
     config = find_config(robot)
     overrides = policy_overrides(policy_dir)
     if ignore_sensor_joints:
         overrides["observation.imu_yaw_joint"] = ""
+    if leg_odometry:
+        overrides["leg_odometry.enabled"] = True
     cfg = load_loco_config(config, **overrides)
     if cfg.control_mode != "joint_policy":
         raise ValueError(f"{robot}: navila_loco runs {cfg.control_mode}, no policy to probe")
@@ -287,6 +293,7 @@ def probe(
         "scene": scene,
         "segments": [list(s) for s in segments],
         "ignore_sensor_joints": ignore_sensor_joints,
+        "leg_odometry": leg_odometry,
         "sensor_yaw_joints": [names[i] for i in sensor_joints],
         "started_after_s": started_at,
         "walked_s": steps * period,
@@ -320,6 +327,13 @@ def main(argv: list[str] | None = None) -> int:
         help="deploy without observation.imu_yaw_joint and sample the trained map in the base's "
         "frame: the stack before the H1's torso joint was accounted for",
     )
+    ap.add_argument(
+        "--leg-odometry",
+        action="store_true",
+        help="deploy with the base velocity estimated from the joints and the IMU (the config's "
+        "leg_odometry, as a real H1 runs) instead of the simulator's odometry: the base_lin_vel "
+        "row is then the estimate's error",
+    )
     ap.add_argument("--out", default=None, help="JSON (default results/probe_deploy_gap_<robot>)")
     args = ap.parse_args(argv)
     segments = [tuple(s) for s in (args.segment or DEFAULT_SEGMENTS)]
@@ -327,7 +341,14 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("every --segment needs SECONDS > 0")
     print(f"probe_deploy_gap: {args.robot} on {args.scene}, {sum(s[0] for s in segments):.0f} s")
     try:
-        data = probe(args.robot, args.policy, args.scene, segments, args.ignore_sensor_joints)
+        data = probe(
+            args.robot,
+            args.policy,
+            args.scene,
+            segments,
+            args.ignore_sensor_joints,
+            args.leg_odometry,
+        )
     except (FileNotFoundError, ValueError, KeyError, RuntimeError) as exc:
         print(f"probe_deploy_gap: refused: {exc}", file=sys.stderr)
         return 2

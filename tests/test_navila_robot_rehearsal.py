@@ -53,18 +53,19 @@ def _wait_for_line(path: Path, text: str, proc: subprocess.Popen, timeout: float
 
 @contextlib.contextmanager
 def navila_robot(
-    dds_domain: int, ros_domain: int, tmp_path: Path, *args: str
+    dds_domain: int, ros_domain: int, tmp_path: Path, *args: str, robot: str = "go2"
 ) -> Iterator[tuple[subprocess.Popen, Path]]:
     """`navila robot` as an operator starts it, pointed at the simulator's DDS domain on `lo`,
     results in tmp_path/robot_run; yields the process and its console file; killed if still
-    running at the end."""
+    running at the end. The Go2 with models/go2_blind unless `args` names another --policy."""
     console = tmp_path / "navila_robot.txt"
+    policy = () if "--policy" in args else ("--policy", str(REPO_ROOT / "models" / "go2_blind"))
     cmd = [
         sys.executable,
         "-m",
         "navila_bringup.cli",
         "robot",
-        *("--robot", "go2", "--policy", str(REPO_ROOT / "models" / "go2_blind")),
+        *("--robot", robot, *policy),
         *("--network-interface", "lo", "--sdk-domain-id", str(dds_domain)),
         *("--set", "navila_loco:safety.state_timeout_s=0.5"),
         *("--out", str(tmp_path / "robot_run"), *args),
@@ -84,6 +85,26 @@ def navila_robot(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _walk_then_interrupt(
+    proc: subprocess.Popen, console: Path, status_file: Path
+) -> tuple[int, str, dict]:
+    """Wait for the planner's stop, let the walk end, read the robot's side, then Ctrl-C as
+    an operator would: (exit code, console text, the robot's status before the Ctrl-C)."""
+    _wait_for_line(console, "the planner said stop", proc, 60.0)
+    time.sleep(1.5)  # the executor's 2 s walk is over; the policy holds the stand
+    end = wait_status(status_file, lambda s: True, TIMEOUT)
+    proc.send_signal(signal.SIGINT)
+    rc = proc.wait(timeout=30.0)
+    return rc, console.read_text(errors="replace"), end
+
+
+def _forward(start: dict, end: dict) -> float:
+    """Metres walked along the robot's heading at the start (the simulator's status files)."""
+    (x0, y0, _), (x1, y1, _) = start["base_pos"], end["base_pos"]
+    yaw = start["base_rpy"][2]
+    return (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
 
 
 def _children(pid: int) -> dict[str, int]:
@@ -128,7 +149,7 @@ def test_navila_robot_releases_sport_mode_walks_an_instruction_and_damps_on_ctrl
 
     (x0, y0, _), (x1, y1, _) = start["base_pos"], end["base_pos"]
     yaw = start["base_rpy"][2]
-    forward = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
+    forward = _forward(start, end)
     # "1 m" open loop; go2_blind walks ~0.56 m/s for 0.5 (models/go2_blind/README.md).
     assert 0.8 < forward < 1.3, (forward, text)
     assert abs(-(x1 - x0) * math.sin(yaw) + (y1 - y0) * math.cos(yaw)) < 0.25
@@ -226,22 +247,50 @@ def test_the_vision_policy_bring_up_maps_the_robots_own_lidar_topic_and_walks(
         with navila_robot(dds.domain_id, ros_domain, tmp_path, *args) as (proc, console):
             _wait_for_line(console, "robot standing, policy walking", proc, 90.0)
             start = wait_status(status_file, lambda s: True, TIMEOUT)
-            text = _wait_for_line(console, "the planner said stop", proc, 60.0)
-            time.sleep(1.5)
-            end = wait_status(status_file, lambda s: True, TIMEOUT)
-            proc.send_signal(signal.SIGINT)
-            rc = proc.wait(timeout=30.0)
-        text = console.read_text(errors="replace")
+            rc, text, end = _walk_then_interrupt(proc, console, status_file)
         assert rc == 0, text
     run = json.loads((tmp_path / "robot_run" / "run.json").read_text())
     assert set(run["exit_codes"]) == NODES | {"heightmap_node"}, run["exit_codes"]
     assert not any(run["exit_codes"].values())
-    (x0, y0, _), (x1, y1, _) = start["base_pos"], end["base_pos"]
-    yaw = start["base_rpy"][2]
-    forward = (x1 - x0) * math.cos(yaw) + (y1 - y0) * math.sin(yaw)
+    forward = _forward(start, end)
     print(f"go2_vision forward {forward:.3f} m in the rehearsal")
     assert 0.8 < forward < 1.3, (forward, text)
     assert end["lidar_scans"] > 0 and end["trunk_height"] > 0.7 * end["nominal_height"]
+
+
+def test_the_h1_walks_on_its_leg_odometry_through_the_sdk(
+    node_graph, ros_domain, tmp_path: Path
+) -> None:
+    """models/h1_vision through the H1's robot graph (config/h1.yaml's navila_robot: the
+    unitree_sdk2 backend, whose low-level state has no base velocity, so leg_odometry estimates
+    the one the policy reads; without it the robot would stay PASSIVE). The simulated H1 hangs
+    in its gantry until the policy holds it (a real H1 in its hoist until the operator lowers
+    it); the operator then types "move forward 1 m"."""
+    status_file = tmp_path / "sim_status.json"
+    with DomainLease() as dds:
+        lidar = ("--lidar-ros-domain", str(ros_domain))
+        sim = node_graph(sim_spec("h1", dds.domain_id, status_file, *lidar))
+        assert sim.wait_for_log("unitree_sim", "ready", TIMEOUT), sim.read_log("unitree_sim")
+        args = ("--policy", str(REPO_ROOT / "models" / "h1_vision"), "--no-record")
+        with navila_robot(dds.domain_id, ros_domain, tmp_path, *args, robot="h1") as (
+            proc,
+            console,
+        ):
+            _wait_for_line(console, "type an instruction", proc, 90.0)
+            start = wait_status(status_file, lambda s: s["support"] == "released", 60.0)
+            proc.stdin.write(INSTRUCTION.encode() + b"\n")
+            proc.stdin.flush()
+            rc, text, end = _walk_then_interrupt(proc, console, status_file)
+        assert rc == 0, text
+    assert "cannot start" not in text, text  # no "no base linear velocity has arrived"
+    run = json.loads((tmp_path / "robot_run" / "run.json").read_text())
+    assert not any(run["exit_codes"].values()), run["exit_codes"]
+    forward = _forward(start, end)
+    print(f"h1_vision forward {forward:.3f} m in the rehearsal")
+    # "1 m" open loop: h1_vision walks ~0.43 m/s for 0.5 (models/h1_vision/README.md)
+    assert 0.6 < forward < 1.3, (forward, text)
+    assert abs(end["base_rpy"][0]) < 0.3 and abs(end["base_rpy"][1]) < 0.3
+    assert end["trunk_height"] > 0.7 * end["nominal_height"]
 
 
 def test_the_operator_types_instructions_and_the_estop_at_the_console(

@@ -67,3 +67,25 @@ def test_an_obstacle_guard_has_its_clearance_and_stops_before_the_nose(robot: st
     assert hm.get("topics.clearance", "/navila/clearance") == loco.topics["clearance"]
     assert clearance.x_min < loco.safety.obstacle.stop_m < clearance.x_max
     assert loco.safety.obstacle.slow_m <= clearance.x_max
+
+
+@pytest.mark.parametrize("robot", ROBOTS)
+def test_a_policy_reading_base_lin_vel_gets_one_on_the_real_robot(robot: str) -> None:
+    """A layout with base_lin_vel (the H1's) on an SDK backend (whose low-level state has no
+    base velocity) must estimate it (leg_odometry) on the robot, else `navila robot` would
+    leave the robot PASSIVE; the estimate's model and feet must exist (built here)."""
+    from navila_bringup.stack import hardware_params
+    from navila_loco_node.config import load_loco_config
+    from navila_loco_node.leg_odometry import LegOdometry
+
+    path = CONFIG / f"{robot}.yaml"
+    hw = hardware_params(str(path))["navila_loco"]
+    loco = load_loco_config(path, **hw)
+    if loco.control_mode != "joint_policy" or "base_lin_vel" not in loco.observation.terms:
+        assert not loco.leg_odometry.enabled, f"{robot}: nothing reads the estimate"
+        return
+    assert loco.backend != "ros_topics"  # the robot's own SDK: no odometry topic
+    assert loco.leg_odometry.enabled, f"{robot}: no base velocity on the robot"
+    odo = LegOdometry(loco.leg_odometry, loco.joints.names)
+    assert len(odo.stance) == 2  # a humanoid's two feet
+    assert not load_loco_config(path).leg_odometry.enabled  # the simulators publish /odom

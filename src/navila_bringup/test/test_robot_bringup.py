@@ -30,6 +30,9 @@ def test_each_robot_config_says_how_its_hardware_is_driven() -> None:
     assert hw["go2"]["navila_loco"]["backend.unitree.release_sport_mode"] is True
     assert hw["h1"]["navila_loco"]["backend.unitree.release_sport_mode"] is False
     assert hw["t1"]["navila_loco"]["backend.name"] == "booster_loco"
+    # The H1's policy reads base_lin_vel, which its SDK state lacks: estimated from the legs.
+    assert hw["h1"]["navila_loco"]["leg_odometry.enabled"] is True
+    assert "leg_odometry.enabled" not in hw["go2"]["navila_loco"]
 
 
 def test_robot_stack_applies_the_section_the_nic_the_sdk_domain_and_extras() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from navila_common.params import load_node_params
 
+from navila_loco_node.leg_odometry import LegOdometryConfig
 from navila_loco_node.obstacle_guard import ObstacleGuardConfig
 
 NODE_NAME = "navila_loco"
@@ -58,6 +59,41 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
         "yaw joint (about the base's z) between the base and the IMU's body, e.g. the H1's "
         "torso_joint: the IMU's orientation and rate are turned into the base's frame with its "
         "angle and rate; '' = IMU on the base",
+    ),
+    (
+        "leg_odometry.enabled",
+        "bool",
+        False,
+        "estimate the base's linear velocity from leg kinematics and the IMU, replacing the "
+        "backend's (SDK backends have none: a real H1 in low-level mode); see leg_odometry.py",
+    ),
+    (
+        "leg_odometry.model",
+        "str",
+        "",
+        "the robot's MJCF for the kinematics: a .xml path or a navila_sim robot name (h1)",
+    ),
+    ("leg_odometry.feet", "str[]", None, "the MJCF geoms the robot stands on"),
+    (
+        "leg_odometry.contact_scale_m",
+        "float",
+        0.01,
+        "stance weight of a foot: exp(-(its height - the lowest foot's) / this), m",
+    ),
+    ("leg_odometry.filter_tau_s", "float", 0.03, "low-pass time constant of the estimate, s"),
+    (
+        "leg_odometry.max_accel_mps2",
+        "float",
+        5.0,
+        "the estimate changes at most this fast (a touchdown's jolt is not the body's motion), "
+        "m/s^2; 0 = no limit",
+    ),
+    (
+        "leg_odometry.consistency_mps",
+        "float",
+        0.3,
+        "stance weight also exp(-|foot velocity + last estimate|^2 / this^2): a foot moving "
+        "against the base unlike the ground is swinging, m/s; 0 = height alone",
     ),
     ("policy.path", "str", "", "TorchScript (.jit/.pt) or ONNX (.onnx) file; '' = none yet"),
     ("policy.num_inputs", "int", 0, "policy input size the config expects"),
@@ -231,6 +267,7 @@ class LocoConfig:
     unitree: UnitreeConfig = field(default_factory=UnitreeConfig)
     booster: BoosterConfig = field(default_factory=BoosterConfig)
     topics: dict[str, str] = field(default_factory=dict)
+    leg_odometry: LegOdometryConfig = field(default_factory=LegOdometryConfig)
 
     @property
     def period_s(self) -> float:
@@ -439,4 +476,13 @@ def loco_config_from_params(params: dict[str, Any]) -> LocoConfig:
             move_rate_hz=_positive(get("backend.booster.move_rate_hz"), "move_rate_hz"),
         ),
         topics=topics,
+        leg_odometry=LegOdometryConfig(
+            enabled=bool(get("leg_odometry.enabled")),
+            model=str(get("leg_odometry.model")),
+            feet=tuple(str(f) for f in (get("leg_odometry.feet") or ())),
+            contact_scale_m=float(get("leg_odometry.contact_scale_m")),
+            filter_tau_s=float(get("leg_odometry.filter_tau_s")),
+            consistency_mps=float(get("leg_odometry.consistency_mps")),
+            max_accel_mps2=float(get("leg_odometry.max_accel_mps2")),
+        ),
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from navila_loco_node.config import LocoConfig
+from navila_loco_node.leg_odometry import LegOdometry
 from navila_loco_node.observation import ObservationBuilder, imu_to_base
 from navila_loco_node.policy import Policy
 from navila_loco_node.supervisor import Mode, Supervisor
@@ -59,6 +60,9 @@ class LocoController:
             self.pos_min, self.pos_max = np.asarray(j.pos_min), np.asarray(j.pos_max)
         imu_joint = config.observation.imu_yaw_joint
         self._imu_joint = j.names.index(imu_joint) if imu_joint and self.joint_policy else None
+        self.leg_odometry: LegOdometry | None = None
+        if config.leg_odometry.enabled and self.joint_policy:
+            self.leg_odometry = LegOdometry(config.leg_odometry, j.names)
         self.last_action = np.zeros(self.n)
         self.height_map: np.ndarray | None = None
         self.height_map_stamp: float | None = None
@@ -85,14 +89,21 @@ class LocoController:
 
     def base_state(self, state: RobotState) -> RobotState:
         """`state` with the IMU's orientation and rate in the base's frame (see
-        `observation.imu_to_base`); unchanged for an IMU on the base."""
+        `observation.imu_to_base`; unchanged for an IMU on the base) and, with leg odometry on,
+        the base's linear velocity estimated from them and the joints (`leg_odometry`), stamped
+        with the older of the joint and IMU readings it came from."""
         k = self._imu_joint
-        if k is None:
-            return state
-        quat, gyro = imu_to_base(
-            state.quat_wxyz, state.ang_vel, state.joint_pos[k], state.joint_vel[k]
-        )
-        return replace(state, quat_wxyz=quat, ang_vel=gyro)
+        if k is not None:
+            quat, gyro = imu_to_base(
+                state.quat_wxyz, state.ang_vel, state.joint_pos[k], state.joint_vel[k]
+            )
+            state = replace(state, quat_wxyz=quat, ang_vel=gyro)
+        if self.leg_odometry is not None:
+            v = self.leg_odometry.update(
+                state.joint_pos, state.joint_vel, state.quat_wxyz, state.ang_vel, state.joint_stamp
+            )
+            state = replace(state, lin_vel=v, lin_vel_stamp=min(state.joint_stamp, state.imu_stamp))
+        return state
 
     def step(self, now: float, state: RobotState | None) -> StepResult:
         if state is not None:
@@ -100,6 +111,8 @@ class LocoController:
         sup = self.supervisor
         mode = sup.update(now, state, self.height_map_stamp)
         cmd = sup.effective_command()
+        if self.leg_odometry is not None and mode in (Mode.PASSIVE, Mode.DAMP):
+            self.leg_odometry.reset()  # limp or lifted: the next start estimates afresh
         if not self.joint_policy:
             return StepResult(mode, None, cmd)
         self.steps += 1

@@ -174,6 +174,8 @@ class LocoNode(Node):
     def _on_command(self, msg: String) -> None:
         with self._lock:
             state = self.backend.read_state()
+            if state is not None:  # checked as the loop checks it: the base's frame, velocity
+                state = self.controller.base_state(state)
             self.controller.supervisor.request(msg.data, time.monotonic(), state)
         self._flush_events()
 
@@ -248,6 +250,8 @@ class LocoNode(Node):
         now = time.monotonic()
         with self._lock:
             sup = self.controller.supervisor.status(now)
+            odo = self.controller.leg_odometry
+            legs = None if odo is None else odo.status()
         lat = np.asarray(self._latency) * 1e6 if self._latency else None
         return {
             "node": NODE_NAME,
@@ -260,6 +264,7 @@ class LocoNode(Node):
             if lat is None
             else {"p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99))},
             "last_error": self._last_error,
+            "leg_odometry": legs,  # the estimated base velocity (null: not estimated here)
         }
 
     def _publish_status(self, transition: Transition | None = None) -> None:
