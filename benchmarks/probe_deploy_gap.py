@@ -44,6 +44,7 @@ from heightmap_node.builder import HeightMapBuilder
 from heightmap_node.config import builder_config_from_params, load_params_file
 from heightmap_node.transforms import attitude_from_quat, make_transform, quat_to_matrix
 from navila_bringup.paths import find_config, results_dir
+from navila_bringup.stack import LOCO, add_params, spec
 from navila_loco_node.config import load_loco_config
 from navila_loco_node.controller import LocoController
 from navila_loco_node.joint_map import index_map
@@ -173,8 +174,9 @@ def probe(
     overrides = policy_overrides(policy_dir)
     if ignore_sensor_joints:
         overrides["observation.imu_yaw_joint"] = ""
-    if leg_odometry:
-        overrides["leg_odometry.enabled"] = True
+    if leg_odometry:  # as the bring-up starts it: the config's robot name -> its MJCF's path
+        loco = spec(LOCO, str(config), **overrides, **{"leg_odometry.enabled": True})
+        overrides = add_params([loco], {})[0].params
     cfg = load_loco_config(config, **overrides)
     if cfg.control_mode != "joint_policy":
         raise ValueError(f"{robot}: navila_loco runs {cfg.control_mode}, no policy to probe")

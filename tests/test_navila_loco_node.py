@@ -244,7 +244,7 @@ def test_obstacle_guard_holds_motion_on_the_clearance_topic(loco, ros_domain) ->
             stop.set()
             driver.join(2.0)
     log = graph.read_log("navila_loco")
-    assert "forward motion held: obstacle 0.30 m ahead" in log
+    assert "forward motion held: obstacle or drop 0.30 m ahead" in log
     assert "turning held: obstacle 0.35 m beside" in log
     assert "clearance message with 1 values" in log
 

@@ -74,13 +74,13 @@ def test_a_policy_reading_base_lin_vel_gets_one_on_the_real_robot(robot: str) ->
     """A layout with base_lin_vel (the H1's) on an SDK backend (whose low-level state has no
     base velocity) must estimate it (leg_odometry) on the robot, else `navila robot` would
     leave the robot PASSIVE; the estimate's model and feet must exist (built here)."""
-    from navila_bringup.stack import hardware_params
+    from navila_bringup.stack import robot_stack
     from navila_loco_node.config import load_loco_config
     from navila_loco_node.leg_odometry import LegOdometry
 
     path = CONFIG / f"{robot}.yaml"
-    hw = hardware_params(str(path))["navila_loco"]
-    loco = load_loco_config(path, **hw)
+    spec = next(s for s in robot_stack(robot, str(path)) if s.name == "navila_loco")
+    loco = load_loco_config(path, **spec.params)  # as `navila robot` starts the node
     if loco.control_mode != "joint_policy" or "base_lin_vel" not in loco.observation.terms:
         assert not loco.leg_odometry.enabled, f"{robot}: nothing reads the estimate"
         return

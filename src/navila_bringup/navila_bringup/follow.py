@@ -96,8 +96,9 @@ class Follower:
 
 
 def _kind(reason: str) -> str:
-    """A reason without its measured figures ("obstacle 0.52 m ahead" -> "obstacle # m ahead",
-    "stale IMU (80 ms > 50 ms)" -> "stale IMU"): a changing figure is not said again each time."""
+    """A reason without its measured figures ("obstacle or drop 0.52 m ahead" -> "obstacle or
+    drop # m ahead", "stale IMU (80 ms > 50 ms)" -> "stale IMU"): a changing figure is not said
+    again each time."""
     return re.sub(r"\d+(\.\d+)?", "#", reason.split(" (")[0])
 
 

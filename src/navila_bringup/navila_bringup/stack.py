@@ -116,10 +116,28 @@ def sim_stack(opts: SimStackOptions) -> list[NodeSpec]:
 
 
 def add_params(specs: list[NodeSpec], extra: dict[str, dict[str, Any]]) -> list[NodeSpec]:
-    """Node name -> parameters set on those nodes last (over config and bring-up); `specs`."""
+    """Node name -> parameters set on those nodes last (over config and bring-up); `specs`,
+    the loco node's leg-odometry model resolved (`resolve_leg_odometry_model`)."""
     for s in specs:
         s.params.update(extra.get(s.name, {}))
+        if s.name == LOCO[3]:
+            resolve_leg_odometry_model(s)
     return specs
+
+
+def resolve_leg_odometry_model(loco: NodeSpec) -> None:
+    """The loco node's `leg_odometry.model` may name a navila_sim robot (config/h1.yaml: `h1`);
+    the node takes an MJCF path (navila_sim depends on navila_loco_node, not the other way
+    round), so the name becomes the robot file's path here, where both are installed."""
+    from navila_common.params import load_node_params
+
+    merged = {**(load_node_params(loco.params_file, LOCO[3]) if loco.params_file else {})}
+    merged.update(loco.params)
+    model = str(merged.get("leg_odometry.model") or "")
+    if merged.get("leg_odometry.enabled") and model and not model.endswith(".xml"):
+        from navila_sim.robot import load_robot
+
+        loco.params["leg_odometry.model"] = str(load_robot(model).mjcf_path)
 
 
 def loco_policy_params(policy: str) -> dict[str, Any]:
@@ -217,7 +235,7 @@ def isaac_stack(
     /camera/image_raw and /clock; everything else is ours, on sim time."""
     loco: dict[str, Any] = {"backend.name": "ros_topics", **loco_policy_params(policy_path)}
     height_map = height_map and _needs_height_map(config, loco)
-    return _control_stack(config, planner, True, height_map, loco, {})
+    return add_params(_control_stack(config, planner, True, height_map, loco, {}), {})
 
 
 def robot_stack(

@@ -64,6 +64,10 @@ def test_robot_stack_applies_the_section_the_nic_the_sdk_domain_and_extras() -> 
     h1 = {s.name: s.params for s in robot_stack("h1", str(CONFIG_DIR / "h1.yaml"))}
     for robot in (t1, h1):  # their head cameras have ROS drivers of their own
         assert "navila_camera" not in robot and robot["navila_vla"]["image_stale_s"] == 1.0
+    # the H1's leg odometry: the config's robot name becomes navila_sim's MJCF path for the node
+    model = Path(h1["navila_loco"]["leg_odometry.model"])
+    assert model.name == "h1.xml" and model.is_file() and model.parent.name == "robots"
+    assert "leg_odometry.model" not in vision["navila_loco"]  # the Go2: not estimated
 
 
 def test_a_config_without_a_robot_section_is_refused(tmp_path: Path) -> None:
@@ -188,7 +192,11 @@ def test_follower_says_why_the_robot_does_not_move_once_per_kind() -> None:
         reason = (
             ""
             if not holding
-            else ("nothing seen ahead" if clearance is None else f"obstacle {clearance} m ahead")
+            else (
+                "nothing seen ahead"
+                if clearance is None
+                else f"obstacle or drop {clearance} m ahead"
+            )
         )
         guard = {
             "active": True,
@@ -205,7 +213,7 @@ def test_follower_says_why_the_robot_does_not_move_once_per_kind() -> None:
         f"[loco] cannot start: {no_vel}",
         "[loco] cannot start: stale IMU (80 ms > 50 ms)",
         "[loco] walk",
-        "[loco] forward held: obstacle 0.52 m ahead",
+        "[loco] forward held: obstacle or drop 0.52 m ahead",
         f"[loco] turning held: {beside}",
         "[loco] forward held: nothing seen ahead",
         "[loco] forward released",

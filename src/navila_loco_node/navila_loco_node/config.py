@@ -71,7 +71,8 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
         "leg_odometry.model",
         "str",
         "",
-        "the robot's MJCF for the kinematics: a .xml path or a navila_sim robot name (h1)",
+        "the robot's MJCF file for the kinematics (a navila_sim robot name such as h1 in a "
+        "config file is turned into its path by the bring-up)",
     ),
     ("leg_odometry.feet", "str[]", None, "the MJCF geoms the robot stands on"),
     (

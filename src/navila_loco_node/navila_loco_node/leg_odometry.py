@@ -50,7 +50,7 @@ class LegOdometryConfig:
     """Where the kinematics come from and how stance and smoothing are decided."""
 
     enabled: bool = False
-    model: str = ""  # the robot's MJCF: a path, or a navila_sim robot name (go2, h1, t1)
+    model: str = ""  # the robot's MJCF file (a config's robot name: resolved by the bring-up)
     feet: tuple[str, ...] = ()  # the MJCF geoms the robot stands on (their centres)
     contact_scale_m: float = 0.01  # stance weight exp(-(z - z_lowest) / this)
     filter_tau_s: float = 0.03  # first-order low-pass time constant (0: none)
@@ -79,20 +79,18 @@ class LegOdometryConfig:
 
 
 def model_path(model: str) -> Path:
-    """A path to an MJCF file, or a navila_sim robot's MJCF by the robot's name."""
+    """The MJCF file `leg_odometry.model` names. The node takes a path; the bring-up
+    (navila_bringup.stack.loco_spec) turns a navila_sim robot name in a config into its path."""
     path = Path(model)
-    if path.suffix == ".xml":
-        if not path.is_file():
-            raise FileNotFoundError(f"leg_odometry.model: no such MJCF {path}")
-        return path
-    try:
-        from navila_sim.robot import load_robot
-    except ImportError as exc:  # pragma: no cover - navila_sim ships in the same workspace
+    if path.suffix != ".xml":
         raise ValueError(
-            f"leg_odometry.model {model!r} names a navila_sim robot but navila_sim is not "
-            "installed: give the MJCF's path"
-        ) from exc
-    return load_robot(model).mjcf_path
+            f"leg_odometry.model {model!r} is not an MJCF path: start the node through the "
+            "bring-up (navila robot, launch/robot.launch.py), which resolves a robot name, or "
+            "give the .xml"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"leg_odometry.model: no such MJCF {path}")
+    return path
 
 
 class LegOdometry:
@@ -100,7 +98,10 @@ class LegOdometry:
     time. Joints come in the policy's order (``joint_names``)."""
 
     def __init__(self, config: LegOdometryConfig, joint_names: Sequence[str]) -> None:
-        import mujoco  # here, not at import: only a node that estimates needs it
+        # Here, not at import: only a node that estimates needs it. A process that also renders
+        # (tests, benchmarks) imports navila_sim.mujoco_gl first, which picks the headless GL
+        # backend mujoco reads once; this node renders nothing.
+        import mujoco
 
         self._mj = mujoco
         self.config = config

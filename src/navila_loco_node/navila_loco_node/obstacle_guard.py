@@ -103,7 +103,7 @@ class ObstacleGuard:
             factor = min(1.0, max(0.0, (self.ahead - c.stop_m) / (c.slow_m - c.stop_m)))
             if self.ahead <= stop:
                 factor = 0.0
-            reason = f"obstacle {self.ahead:.2f} m ahead" if factor == 0.0 else ""
+            reason = f"obstacle or drop {self.ahead:.2f} m ahead" if factor == 0.0 else ""
         turn_reason = ""
         if c.turn_stop_m > 0:
             beside = self.turn_reason.startswith("obstacle")

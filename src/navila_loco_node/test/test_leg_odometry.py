@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
-import mujoco
 import numpy as np
 import pytest
 
 from navila_loco_node.controller import LocoController
 from navila_loco_node.leg_odometry import LegOdometry, LegOdometryConfig
 from navila_loco_node.supervisor import Mode
+from navila_sim.mujoco_gl import mujoco  # never a bare import: it fixes the GL backend
 
 from .conftest import robot_config, standing_state
 
 T0 = 50.0
 H1_FEET = ("left_foot", "right_foot")
+# navila_sim's robot files, by path: the node takes one (the bring-up resolves config names)
+ROBOTS = Path(__file__).resolve().parents[2] / "navila_sim" / "navila_sim" / "robots"
+H1_XML, GO2_XML = str(ROBOTS / "h1.xml"), str(ROBOTS / "go2.xml")
 
 
 def h1(**kw) -> tuple[LegOdometry, LegOdometryConfig]:
     cfg = robot_config("h1")
-    odo_cfg = LegOdometryConfig(enabled=True, model="h1", feet=H1_FEET, **kw)
+    odo_cfg = LegOdometryConfig(enabled=True, model=H1_XML, feet=H1_FEET, **kw)
     return LegOdometry(odo_cfg, cfg.joints.names), cfg
 
 
@@ -97,7 +101,7 @@ def test_the_foot_that_moves_like_the_ground_is_the_stance_foot() -> None:
     both[names.index("left_hip_pitch_joint")] = both[names.index("right_hip_pitch_joint")] = 0.8
     swing = both.copy()
     swing[names.index("right_hip_pitch_joint")] = -4.0
-    left = LegOdometry(LegOdometryConfig(True, "h1", ("left_foot",), filter_tau_s=0.0), names)
+    left = LegOdometry(LegOdometryConfig(True, H1_XML, ("left_foot",), filter_tau_s=0.0), names)
     truth = left.update(q, swing, level, np.zeros(3), T0)  # the left foot alone
     assert truth[0] > 0.3  # it sweeps back: the base goes forward
     odo, _ = h1(filter_tau_s=0.0)
@@ -145,7 +149,7 @@ def test_a_jolt_moves_the_estimate_no_faster_than_max_accel() -> None:
 def test_go2_feet_work_too() -> None:
     cfg = robot_config("go2")
     feet = ("FL_foot_geom", "FR_foot_geom", "RL_foot_geom", "RR_foot_geom")
-    odo = LegOdometry(LegOdometryConfig(True, "go2", feet, filter_tau_s=0.0), cfg.joints.names)
+    odo = LegOdometry(LegOdometryConfig(True, GO2_XML, feet, filter_tau_s=0.0), cfg.joints.names)
     names = list(cfg.joints.names)
     dq = np.zeros(len(names))
     for leg in ("FL", "FR", "RL", "RR"):
@@ -170,7 +174,7 @@ def test_go2_feet_work_too() -> None:
     ],
 )
 def test_bad_settings_are_refused_with_their_name(change: dict, message: str) -> None:
-    base = {"enabled": True, "model": "h1", "feet": H1_FEET}
+    base = {"enabled": True, "model": H1_XML, "feet": H1_FEET}
     with pytest.raises(ValueError, match=message):
         LegOdometryConfig(**{**base, **change})
 
@@ -178,11 +182,14 @@ def test_bad_settings_are_refused_with_their_name(change: dict, message: str) ->
 def test_names_the_model_lacks_are_refused_at_start(tmp_path) -> None:
     cfg = robot_config("h1")
     with pytest.raises(ValueError, match="foot geom 'left_sole'"):
-        LegOdometry(LegOdometryConfig(True, "h1", ("left_sole",)), cfg.joints.names)
-    with pytest.raises(ValueError, match="joint 'FL_hip_joint' is not in h1"):
-        LegOdometry(LegOdometryConfig(True, "h1", H1_FEET), robot_config("go2").joints.names)
+        LegOdometry(LegOdometryConfig(True, H1_XML, ("left_sole",)), cfg.joints.names)
+    with pytest.raises(ValueError, match="joint 'FL_hip_joint' is not in"):
+        LegOdometry(LegOdometryConfig(True, H1_XML, H1_FEET), robot_config("go2").joints.names)
     with pytest.raises(FileNotFoundError, match="no such MJCF"):
         LegOdometry(LegOdometryConfig(True, str(tmp_path / "h1.xml"), H1_FEET), cfg.joints.names)
+    # a robot name straight from a config file: the node says the bring-up resolves it
+    with pytest.raises(ValueError, match="not an MJCF path: start the node through the bring-up"):
+        LegOdometry(LegOdometryConfig(True, "h1", H1_FEET), cfg.joints.names)
 
 
 def test_the_h1_starts_on_a_backend_without_velocity_when_the_estimate_is_on() -> None:
@@ -201,7 +208,7 @@ def test_the_h1_starts_on_a_backend_without_velocity_when_the_estimate_is_on() -
     blocked.set_height_map(np.zeros(187), T0)
     assert blocked.step(T0, standing_state(cfg, T0)).mode == Mode.PASSIVE
     assert "no base linear velocity" in blocked.supervisor.start_blocked
-    odo_cfg = LegOdometryConfig(True, "h1", H1_FEET)
+    odo_cfg = LegOdometryConfig(True, H1_XML, H1_FEET)
     ctl = LocoController(replace(cfg, leg_odometry=odo_cfg), Zero())
     ctl.set_height_map(np.zeros(187), T0)
     assert ctl.step(T0, standing_state(cfg, T0)).mode == Mode.STAND_UP

@@ -120,7 +120,7 @@ def test_holds_and_releases_are_logged_once_each() -> None:
         g.set_clearance(ahead, around, 0.1 * (k + 1))
         notes += g.update(0.1 * (k + 1))
     assert notes == [
-        "forward motion held: obstacle 0.45 m ahead",
+        "forward motion held: obstacle or drop 0.45 m ahead",
         "turning held: obstacle 0.38 m beside: a turn in place would hit it",
         "forward motion released: the way is clear",
         "turning released: the way is clear",
@@ -187,7 +187,7 @@ def test_supervisor_walks_with_the_guard_between_command_and_policy() -> None:
     assert "forward motion released: the way is clear" in sup.pop_notes()
     assert tick(0.5, 0.5) == [0.0, 0.0, 0.3]  # a wall ahead: turning away is free
     assert sup.status(t)["obstacle_guard"]["holding"] is True
-    assert "forward motion held: obstacle 0.50 m ahead" in sup.pop_notes()
+    assert "forward motion held: obstacle or drop 0.50 m ahead" in sup.pop_notes()
     assert tick(FREE, 0.4) == [0.5, 0.0, 0.0]  # a box beside: walking on is free
     assert sup.mode == Mode.WALK  # held, never damped: the robot keeps balancing
 
