@@ -80,7 +80,8 @@ class LegOdometryConfig:
 
 def model_path(model: str) -> Path:
     """The MJCF file `leg_odometry.model` names. The node takes a path; the bring-up
-    (navila_bringup.stack.loco_spec) turns a navila_sim robot name in a config into its path."""
+    (navila_bringup.stack.resolve_leg_odometry_model) turns a navila_sim robot name in a
+    config into its path."""
     path = Path(model)
     if path.suffix != ".xml":
         raise ValueError(
@@ -118,6 +119,7 @@ class LegOdometry:
             qadr.append(m.jnt_qposadr[j])
             dadr.append(m.jnt_dofadr[j])
         self._qadr, self._dadr = np.array(qadr), np.array(dadr)
+        self._base = int(m.jnt_bodyid[0])  # the body the free joint moves
         self._feet = []
         for name in config.feet:
             g = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, name)
@@ -175,7 +177,7 @@ class LegOdometry:
         for i, g in enumerate(self._feet):
             mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_GEOM, g, self._vel6, 0)
             vels[i] = self._vel6[3:]  # world-aligned linear velocity at the geom's centre
-        base_rot = d.xmat[1].reshape(3, 3)  # body 1: the base, under the free joint
+        base_rot = d.xmat[self._base].reshape(3, 3)
         c = self.config
         logw = -(heights - np.min(heights)) / c.contact_scale_m
         # a NaN reading made a NaN estimate (the supervisor damped on it): start afresh after it
