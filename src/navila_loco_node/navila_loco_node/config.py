@@ -81,7 +81,7 @@ PARAMS: tuple[tuple[str, str, Any, str], ...] = (
         0.01,
         "stance weight of a foot: exp(-(its height - the lowest foot's) / this), m",
     ),
-    ("leg_odometry.filter_tau_s", "float", 0.03, "low-pass time constant of the estimate, s"),
+    ("leg_odometry.filter_tau_s", "float", 0.01, "low-pass time constant of the estimate, s"),
     (
         "leg_odometry.max_accel_mps2",
         "float",
