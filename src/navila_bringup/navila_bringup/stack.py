@@ -131,8 +131,8 @@ def resolve_leg_odometry_model(loco: NodeSpec) -> None:
     round), so the name becomes the robot file's path here, where both are installed."""
     from navila_common.params import load_node_params
 
-    merged = {**(load_node_params(loco.params_file, LOCO[3]) if loco.params_file else {})}
-    merged.update(loco.params)
+    merged = load_node_params(loco.params_file, LOCO[3]) if loco.params_file else {}
+    merged = {**merged, **loco.params}
     model = str(merged.get("leg_odometry.model") or "")
     if merged.get("leg_odometry.enabled") and model and not model.endswith(".xml"):
         from navila_sim.robot import load_robot

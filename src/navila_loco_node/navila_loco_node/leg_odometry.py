@@ -132,14 +132,20 @@ class LegOdometry:
         self.stance: np.ndarray = np.zeros(len(self._feet))  # the feet's weights, sum 1
         self._stamp: float | None = None
 
+    @property
+    def known(self) -> bool:
+        """An estimate exists and is finite (a NaN reading makes a NaN one: the supervisor
+        damps on it, and the next finite reading starts afresh)."""
+        return self.estimate is not None and bool(np.all(np.isfinite(self.estimate)))
+
     def status(self) -> dict[str, object]:
         """For the node's JSON status: the estimate (m/s, base frame; null until known or when
         not finite) and each foot's stance weight, in `feet` order."""
-        v = self.estimate
-        known = v is not None and bool(np.all(np.isfinite(v)))
+        if not self.known:
+            return {"velocity": None, "stance": None}
         return {
-            "velocity": [round(float(x), 3) for x in v] if known else None,
-            "stance": [round(float(w), 3) for w in self.stance] if known else None,
+            "velocity": [round(float(x), 3) for x in self.estimate],
+            "stance": [round(float(w), 3) for w in self.stance],
         }
 
     def reset(self) -> None:
@@ -180,8 +186,7 @@ class LegOdometry:
         base_rot = d.xmat[self._base].reshape(3, 3)
         c = self.config
         logw = -(heights - np.min(heights)) / c.contact_scale_m
-        # a NaN reading made a NaN estimate (the supervisor damped on it): start afresh after it
-        known = self.estimate is not None and bool(np.all(np.isfinite(self.estimate)))
+        known = self.known
         if c.consistency_mps > 0 and known:
             # a foot on the ground moves against the base at the base's velocity: a foot whose
             # motion disagrees with the last estimate by metres per second is swinging

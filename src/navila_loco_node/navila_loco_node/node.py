@@ -156,8 +156,10 @@ class LocoNode(Node):
     def _on_clearance(self, msg: Float32MultiArray) -> None:
         """[ahead, around] from heightmap_node; anything else is unknown (NaN: both held)."""
         values = list(msg.data)
-        ahead, around = values if len(values) == 2 else (math.nan, math.nan)
-        if len(values) != 2:
+        if len(values) == 2:
+            ahead, around = values
+        else:
+            ahead = around = math.nan
             self.get_logger().warning(
                 f"clearance message with {len(values)} values (expected [ahead, around]): "
                 "read as unknown",

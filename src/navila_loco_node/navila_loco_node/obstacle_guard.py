@@ -73,10 +73,17 @@ class ObstacleGuard:
         self.around: float | None = None
         self.stamp: float | None = None
         self.factor = 0.0 if active else 1.0
-        self.holding = active  # forward held (factor 0)
-        self.turn_held = active and config.turn_stop_m > 0
         self.reason = "no clearance received yet" if active else ""
-        self.turn_reason = self.reason if self.turn_held else ""
+        self.turn_reason = self.reason if active and config.turn_stop_m > 0 else ""
+
+    @property
+    def holding(self) -> bool:
+        """Forward motion held (factor 0)."""
+        return self.factor == 0.0
+
+    @property
+    def turn_held(self) -> bool:
+        return bool(self.turn_reason)
 
     def set_clearance(self, ahead: float, around: float, stamp: float) -> None:
         self.ahead, self.around, self.stamp = float(ahead), float(around), stamp
@@ -88,7 +95,7 @@ class ObstacleGuard:
             return []
         c = self.config
         stale = None
-        if self.stamp is None or self.ahead is None or self.around is None:
+        if self.stamp is None:  # set_clearance sets ahead, around and stamp together
             stale = "no clearance received yet"
         elif now - self.stamp > c.timeout_s:
             stale = f"clearance stale (> {c.timeout_s:g} s)"
@@ -122,8 +129,7 @@ class ObstacleGuard:
         note = _change("turning", self.turn_reason, turn_reason)
         if note:
             notes.append(note)
-        self.reason, self.holding = reason, factor == 0.0
-        self.turn_reason, self.turn_held = turn_reason, bool(turn_reason)
+        self.reason, self.turn_reason = reason, turn_reason
         return notes
 
     def limit(self, vx: float, wz: float) -> tuple[float, float]:
